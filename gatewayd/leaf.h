@@ -34,6 +34,13 @@ struct leaf;
 bool leaf_name_ok(const char *name);
 
 /*
+ * Is (name, ip) something a leaf can be made for: a name passing
+ * leaf_name_ok(), or no name and an IPv4/IPv6 address?  0, or -1 with err.
+ */
+int leaf_target_check(const char *name, const struct addr *ip, char *err,
+    size_t errlen) WUNRES;
+
+/*
  * Mint a leaf for name (DNS SAN, and CN when it fits in 64 bytes) or, when
  * name is NULL, for the IP address ip (IP SAN, CN = the address text).
  * Fresh EC P-256 key, SHA-256 signature by the CA key, random 128-bit

@@ -281,15 +281,8 @@ leafcache_get(struct leafcache *lc, struct ca *ca, const char *name,
 	size_t len;
 
 	AN(lc->magic == LEAFCACHE_MAGIC);
-	if (name != NULL && !leaf_name_ok(name)) {
-		snprintf(err, errlen, "not a normalised host name");
+	if (leaf_target_check(name, ip, err, errlen) == -1)
 		return NULL;
-	}
-	if (name == NULL && (ip == NULL ||
-	    (ip->family != AF_INET && ip->family != AF_INET6))) {
-		snprintf(err, errlen, "neither a host name nor an address");
-		return NULL;
-	}
 	len = make_key(key, ca, name, ip);
 	h = siphash(lc->seed, key, len);
 
