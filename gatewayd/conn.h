@@ -77,7 +77,9 @@ struct exchange {
 	char		*url;		/* full URL for the log */
 	const char	*action;	/* "TCP_MISS", "TCP_DENIED"... */
 	const char	*rule;		/* deciding rule label */
-	char		reason[160];	/* refusal / failure reason */
+	char		reason[300];	/* refusal / failure reason */
+	char		verify_error[160]; /* upstream certificate problem */
+	char		content_type[64];  /* response Content-Type */
 	const char	*secret;	/* injected secret name, or NULL */
 	int		status;
 	uint64_t	bytes_up;	/* request bytes sent upstream */

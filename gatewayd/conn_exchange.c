@@ -156,6 +156,21 @@ upstream_failed(struct conn *c, int status, const char *what)
 	return 1;
 }
 
+static void
+content_type(struct exchange *x, const struct http_response *resp)
+{
+	size_t i, n;
+
+	for (i = 0; i < resp->nheaders; i++) {
+		if (!http_name_is(&resp->headers[i].name, "content-type"))
+			continue;
+		n = MIN(resp->headers[i].value.len, sizeof(x->content_type) - 1);
+		memcpy(x->content_type, resp->headers[i].value.p, n);
+		x->content_type[n] = '\0';
+		return;
+	}
+}
+
 static int
 response_head(struct conn *c)
 {
@@ -186,6 +201,7 @@ response_head(struct conn *c)
 		return 1;
 	}
 	x->status = resp.status;
+	content_type(x, &resp);
 	if (resp.status == 101) {
 		if (!x->upgrade)
 			return upstream_failed(c, 502, "unexpected 101");

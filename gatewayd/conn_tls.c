@@ -183,7 +183,7 @@ conn_tls_accept(struct conn *c)
 		return 0;
 	atomic_fetch_add(&gw->stats.guest_tls_failed, 1);
 	{
-		char why[200], msg[260];
+		char why[200], msg[300];
 
 		log_ssl_errstr(why, sizeof(why));
 		snprintf(msg, sizeof(msg), "guest TLS handshake failed "

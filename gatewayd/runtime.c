@@ -7,6 +7,7 @@
 
 #include "ca.h"
 #include "log.h"
+#include "secrets.h"
 #include "tls.h"
 
 static void
@@ -20,8 +21,8 @@ stat_or_zero(const char *dir, const char *file, struct stat *st)
 }
 
 static int
-group_build(struct group_rt *g, const struct group_config *gc, char *err,
-    size_t errlen)
+group_build(struct group_rt *g, const struct group_config *gc,
+    const char *cfgfile, char *err, size_t errlen)
 {
 	g->cfg = gc;
 	if (gc->ca_dir != NULL) {
@@ -35,6 +36,11 @@ group_build(struct group_rt *g, const struct group_config *gc, char *err,
 	} else
 		util_strlcpy(g->ca_err, "no ca_dir configured",
 		    sizeof(g->ca_err));
+	if (gc->nsecrets > 0) {
+		g->secrets = secrets_load(gc, cfgfile, err, errlen);
+		if (g->secrets == NULL)
+			return -1;
+	}
 	g->server_ctx = tls_server_ctx_new(err, errlen);
 	return g->server_ctx != NULL ? 0 : -1;
 }
@@ -53,8 +59,9 @@ runtime_new(struct gw_config *cfg, uint64_t generation, char *err,
 	    sizeof(*rt->groups));
 	rt->ngroups = cfg->ngroups;
 	for (i = 0; i < cfg->ngroups; i++)
-		if (group_build(&rt->groups[i], &cfg->groups[i], err,
-		    errlen) != 0)
+		if (group_build(&rt->groups[i], &cfg->groups[i],
+		    cfg->path ? cfg->path : "(config)",
+		    err, errlen) != 0)
 			goto err;
 	rt->client_ctx = tls_client_ctx_new(cfg->trust_file, cfg->trust_dir,
 	    err, errlen);
@@ -86,6 +93,7 @@ runtime_unref(struct runtime *rt)
 		if (g->ca != NULL)
 			ca_unref(g->ca);
 		SSL_CTX_free(g->server_ctx);
+		secrets_free(g->secrets);
 	}
 	SSL_CTX_free(rt->client_ctx);
 	free(rt->groups);

@@ -55,6 +55,7 @@ refuse(struct conn *c, int status, const char *reason, const char *detail)
 	c->must_close = true;
 	if (status == 403)
 		c->x.action = "TCP_DENIED";
+	util_strlcpy(c->x.reason, detail, sizeof(c->x.reason));
 	conn_reply(c, status, reason, "%s\n", detail);
 	return 1;
 }
@@ -64,7 +65,7 @@ pick_address(struct conn *c, const struct resolve_result *res)
 {
 	const struct policy *pol = &c->grp->cfg->policy;
 	const char *range = NULL;
-	char abuf[ADDR_STRLEN], detail[300];
+	char abuf[ADDR_STRLEN], detail[400];
 	size_t i;
 
 	/* The original destination, if the name really points there. */
@@ -266,7 +267,7 @@ upstream_connect_step(struct conn *c)
 int
 upstream_tls_step(struct conn *c)
 {
-	char why[200], detail[400];
+	char why[200], detail[600];
 	int r, err;
 
 	ERR_clear_error();
@@ -281,9 +282,13 @@ upstream_tls_step(struct conn *c)
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 		return 0;
 	tls_upstream_failure(c->up.ssl, why, sizeof(why));
-	if (SSL_get_verify_result(c->up.ssl) != X509_V_OK)
+	if (SSL_get_verify_result(c->up.ssl) != X509_V_OK) {
 		atomic_fetch_add(&c->worker->gw->stats.upstream_verify_failed,
 		    1);
+		util_strlcpy(c->x.verify_error, X509_verify_cert_error_string(
+		    SSL_get_verify_result(c->up.ssl)),
+		    sizeof(c->x.verify_error));
+	}
 	snprintf(detail, sizeof(detail), "The gateway did not forward the "
 	    "request: the TLS connection to %s could not be verified (%s).",
 	    c->up_host[0] ? c->up_host : "the destination", why);

@@ -23,7 +23,7 @@ struct conn;
 struct leafcache;
 struct resolver;
 struct runtime;
-struct sentinels;
+struct sentinel_store;
 struct listener;
 
 struct gw_stats {
@@ -54,7 +54,7 @@ struct gw {
 	struct leafcache *leaves;
 	struct resolver	*resolver;
 	struct alog	*alog;
-	struct sentinels *sentinels;
+	struct sentinel_store *sentinels;
 	struct gw_stats	stats;
 	atomic_uint	active;		/* open connections, all workers */
 	atomic_bool	draining;
