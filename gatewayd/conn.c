@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +77,10 @@ conn_io_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 static int
 ep_open(struct conn *c, struct endpoint *e, int fd)
 {
+	int one = 1;
+
+	/* Heads and bodies go out in separate writes: no Nagle delay. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	e->io.fd = fd;
 	e->io.cb = conn_io_cb;
 	e->conn = c;
