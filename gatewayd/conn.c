@@ -207,9 +207,11 @@ conn_close(struct conn *c, const char *reason)
 	if (c->state == CONN_CLOSED)
 		return;
 	c->close_reason = reason;
+	/* A request in flight is logged as such; a TLS flow that never
+	 * reached HTTP (spliced, refused, failed handshake) as a tunnel. */
 	if (c->x.active)
 		conn_audit_exchange(c);
-	else if (c->spliced || c->requests == 0)
+	else if (c->spliced || (c->tls_port && c->requests == 0))
 		conn_audit_tunnel(c, reason);
 	if (log_enabled(LOG_LVL_DEBUG))
 		log_debug("conn %llu: closed in %s after %u requests: %s",
