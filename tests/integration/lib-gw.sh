@@ -40,14 +40,21 @@ rules_apply() { gw_exec rules apply -c "$1"; }
 rules_show() { gw_exec rules show -c "$1"; }
 rules_remove() { gw_exec rules remove -c "$1"; }
 
-gw_ports() { # CONFIG: the ports its listeners use (*_port = N)
-	grep -oE '^[^#]*\b[a-z_]*port[[:space:]]*[=:][[:space:]]*[0-9]+' "$1" |
+# gw_ports CONFIG: the ports gatewayd's listeners use: $GW_PORTS if set,
+# else every "<word>_port = N" of CONFIG outside comments.
+gw_ports() {
+	if [ -n "${GW_PORTS:-}" ]; then
+		printf '%s\n' $GW_PORTS
+		return
+	fi
+	sed -e 's/#.*//' -e 's://.*::' "$1" |
+	    grep -oE '\b[a-z0-9]+_port[[:space:]]*[=:][[:space:]]*[0-9]+' |
 	    grep -oE '[0-9]+$' | sort -u
 }
 
 # gw_start CONFIG [ARGS...]: start `gatewayd -c CONFIG ARGS` in the gateway
-# namespace (stderr/stdout to $GW_LOG) and wait until each *_port of CONFIG
-# listens.  Fails with the log if gatewayd exits or does not get ready in
+# namespace (stderr/stdout to $GW_LOG) and wait until each port of
+# gw_ports listens.  Fails with the log if gatewayd exits or does not get ready in
 # ${GW_START_TIMEOUT:-10} s.
 gw_start() {
 	local conf=$1 p i t=${GW_START_TIMEOUT:-10} ready

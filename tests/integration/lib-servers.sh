@@ -10,8 +10,9 @@
 #                   (after git_start).  Access log $NGINX_LOG, one line per
 #                   request (see NGINX_LOG_FORMAT).
 #   upstream_start  upstream.py on $INET_ECHO_IP ports 80 and 443 (TLS, the
-#                   echo.* certificate): echoes requests as JSON, uploads,
-#                   WebSocket; request log $UPSTREAM_LOG (JSON lines).
+#                   echo.* certificate) and $INET_PRIV_IP:80: echoes
+#                   requests as JSON, uploads, WebSocket; request log
+#                   $UPSTREAM_LOG (JSON lines).
 #   dns_start       dnsmasq on $INET_DNS_IP:53 answering the test names;
 #                   query log $DNS_LOG.
 #   git_start       a bare repository served by fcgiwrap+git-http-backend:
@@ -135,14 +136,16 @@ EOF
 }
 
 # upstream_start [ARGS...]: upstream.py on $INET_ECHO_IP:80 and :443 (TLS)
-# (and [$INET_ECHO_IP6] with IPv6); extra ARGS go to upstream.py (e.g.
+# (and [$INET_ECHO_IP6] with IPv6), and $INET_PRIV_IP:80 (a host in a
+# private range, which the gateway must refuse unless a rule allows it); extra ARGS go to upstream.py (e.g.
 # --tcp ADDR:PORT, --udp ADDR:PORT).
 upstream_start() {
 	local d=$T_DIR/upstream l=()
 	pki_ensure
 	mkdir -p "$d"
 	UPSTREAM_LOG=$d/requests.log
-	l=(--listen "$INET_ECHO_IP:80" --listen "$INET_ECHO_IP:443:tls")
+	l=(--listen "$INET_ECHO_IP:80" --listen "$INET_ECHO_IP:443:tls"
+	    --listen "$INET_PRIV_IP:80")
 	[ "$T_IPV6" = 1 ] && l+=(--listen "[$INET_ECHO_IP6]:80" --listen "[$INET_ECHO_IP6]:443:tls")
 	start_bg upstream "$NS_INET" "$PY" "$T_LIB_DIR/upstream.py" "${l[@]}" \
 	    --cert "$PKI/echo.chain.pem" --key "$PKI/echo.key" \

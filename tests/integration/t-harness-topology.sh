@@ -59,6 +59,10 @@ check_variant() {
 	assert_eq 200 "$(guest_code https://bad.test/1k)" "$v: bad.test with its own root"
 	T_GUEST_CA=$PKI/public-root.crt
 
+	# the "private range" host beyond the gateway answers (upstream.py)
+	assert_eq 200 "$(guest_code http://internal.test/priv)" "$v: internal.test"
+	assert_match "$UPSTREAM_LOG" "\"listen\": \"$INET_PRIV_IP:80\".*\"target\": \"/priv\""
+
 	# upstream.py: chunked upload, keep-alive, WebSocket, TCP, UDP
 	head -c 300000 "$WWW/10m" >"$T_DIR/up.bin"
 	out=$(guest_curl -H 'Transfer-Encoding: chunked' --data-binary "@$T_DIR/up.bin" \
