@@ -91,28 +91,11 @@ parse_groups(struct cfg_ctx *x, const config_setting_t *s, const char *path,
     void *base)
 {
 	struct gw_config *c = base;
-	char epath[64];
-	size_t i, n;
 
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		cfg_err(x, s, "%s: must be a list ( { ... }, ... )", path);
-		return;
-	}
-	n = (size_t)config_setting_length(s);
-	if (n == 0) {
+	c->groups = cfg_list(x, s, path, cfg_group_keys, sizeof(*c->groups),
+	    &c->ngroups, cfg_group_finish, NULL);
+	if (c->groups != NULL && c->ngroups == 0)
 		cfg_err(x, s, "%s: at least one group is needed", path);
-		return;
-	}
-	c->groups = xcalloc(n, sizeof(*c->groups));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (int)i);
-
-		c->ngroups++;
-		cfg_elem_path(epath, sizeof(epath), path, (int)i);
-		cfg_section(x, e, epath, cfg_group_keys, &c->groups[i]);
-		if (config_setting_is_group(e))
-			cfg_group_finish(x, e, epath, &c->groups[i]);
-	}
 }
 
 /* Problems that span groups, and global cross-checks. */
@@ -370,7 +353,11 @@ config_match_group(const struct gw_config *c, const struct addr *src,
 			if (j == g->nguests)
 				continue;
 		}
-		if (g->ninterfaces > 0 && ifname != NULL && ifname[0] != '\0') {
+		if (g->ninterfaces > 0 && (ifname == NULL || ifname[0] == '\0')) {
+			/* an interface-only group never matches by default */
+			if (g->nguests == 0)
+				continue;
+		} else if (g->ninterfaces > 0) {
 			for (j = 0; j < g->ninterfaces; j++)
 				if (config_ifname_match(g->interfaces[j],
 				    ifname))

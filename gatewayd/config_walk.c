@@ -300,6 +300,37 @@ cfg_section(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	}
 }
 
+void *
+cfg_list(struct cfg_ctx *x, const config_setting_t *s, const char *path,
+    const struct cfg_key *keys, size_t size, size_t *n, cfg_elem_fn *fn,
+    void *arg)
+{
+	char epath[192];
+	char *v;
+	size_t i;
+
+	*n = 0;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		cfg_err(x, s, "%s: must be a list ( { ... }, ... ), not %s",
+		    path, type_name(config_setting_type(s)));
+		return NULL;
+	}
+	*n = (size_t)config_setting_length(s);
+	v = xcalloc(*n + 1, size);
+	for (i = 0; i < *n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s,
+		    (unsigned)i);
+		unsigned before = x->nerrs;
+
+		cfg_elem_path(epath, sizeof(epath), path, (int)i);
+		cfg_section(x, e, epath, keys, v + i * size);
+		if (fn != NULL && config_setting_is_group(e))
+			fn(x, e, epath, i, v + i * size, x->nerrs == before,
+			    arg);
+	}
+	return v;
+}
+
 int
 cfg_each_string(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, cfg_each_fn *fn, void *arg)
