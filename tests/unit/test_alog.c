@@ -1,0 +1,377 @@
+/*
+ * test_alog.c - audit log formats (Squid native layout, JSON escaping),
+ * the writer thread, reopen and overflow accounting.
+ */
+#include "alog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+static struct alog_record
+sample(void)
+{
+	struct alog_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = ALOG_HTTP;
+	r.action = ALOG_ALLOW;
+	r.time_ms = 1700000000123ull;
+	r.duration_ms = 45;
+	r.group = "agents";
+	AZ(addr_parse("10.0.0.2", &r.client));
+	r.client.port = 50123;
+	AZ(addr_parse("198.18.0.10", &r.dst));
+	r.dst.port = 443;
+	r.upstream = r.dst;
+	r.sni = "example.com";
+	r.host = "example.com";
+	r.method = "GET";
+	r.url = "https://example.com/a/b?token=x&y=1";
+	r.status = 200;
+	r.bytes_in = 321;
+	r.bytes_out = 1234;
+	r.content_type = "text/html";
+	r.rule = "rule 2 (line 14)";
+	return r;
+}
+
+/* Split a Squid line on single spaces after the padded elapsed field. */
+static int
+squid_fields(const char *line)
+{
+	int n = 0, in = 0;
+
+	for (; *line != '\0' && *line != '\n'; line++) {
+		if (*line == ' ')
+			in = 0;
+		else if (!in)
+			in = 1, n++;
+	}
+	return n;
+}
+
+static void
+test_squid(void)
+{
+	struct alog_record r = sample();
+	char buf[4096];
+	size_t n;
+
+	n = alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	is_str(buf, "1700000000.123     45 10.0.0.2 TCP_MISS/200 1234 GET "
+	    "https://example.com/a/b?token=x&y=1 - HIER_DIRECT/198.18.0.10 "
+	    "text/html\n", "squid: native layout, field for field");
+	is(n, strlen(buf), "squid: length returned");
+	is(squid_fields(buf), 10, "squid: ten fields");
+
+	r.action = ALOG_DENY;
+	r.status = 403;
+	r.upstream.family = 0;
+	r.content_type = NULL;
+	r.bytes_out = 180;
+	r.duration_ms = 1234567;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	is_str(buf, "1700000000.123 1234567 10.0.0.2 TCP_DENIED/403 180 GET "
+	    "https://example.com/a/b?token=x&y=1 - HIER_NONE/- -\n",
+	    "squid: deny, no peer, no type");
+
+	r = sample();
+	r.kind = ALOG_TUNNEL;
+	r.action = ALOG_SPLICE;
+	r.method = NULL;
+	r.url = NULL;
+	r.content_type = NULL;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	is_str(buf, "1700000000.123     45 10.0.0.2 TCP_TUNNEL/200 1234 "
+	    "CONNECT example.com:443 - HIER_DIRECT/198.18.0.10 -\n",
+	    "squid: spliced tunnel as CONNECT host:port");
+
+	r = sample();
+	r.kind = ALOG_FLOW;
+	r.action = ALOG_DENY;
+	r.status = 0;
+	r.method = NULL;
+	r.url = NULL;
+	r.sni = NULL;
+	r.host = NULL;
+	r.proto = "tcp";
+	r.upstream.family = 0;
+	r.content_type = NULL;
+	AZ(addr_parse("2001:2::5", &r.dst));
+	r.dst.port = 22;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	is_str(buf, "1700000000.123     45 10.0.0.2 TCP_DENIED/000 1234 "
+	    "TCP [2001:2::5]:22 - HIER_NONE/- -\n", "squid: L4 flow");
+
+	r.kind = ALOG_DNS;
+	r.action = ALOG_ALLOW;
+	r.host = "example.com";
+	r.proto = "AAAA";
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	is_str(buf, "1700000000.123     45 10.0.0.2 UDP_MISS/000 1234 "
+	    "DNS example.com - HIER_NONE/- -\n", "squid: DNS query");
+
+	r = sample();
+	r.url = "http://x/a b\r\n1 2 3\x01\xff";
+	r.method = "G T";
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strchr(buf, '\n') == buf + strlen(buf) - 1, "squid: hostile URL "
+	    "stays one line");
+	is(squid_fields(buf), 10, "squid: hostile URL stays one field");
+	ok(strstr(buf, "G%20T http://x/a%20b%0D%0A1%202%203%01%FF ") != NULL,
+	    "squid: unsafe bytes %%-encoded (%s)", buf);
+
+	r = sample();
+	r.action = ALOG_ERROR;
+	r.status = 400;
+	r.upstream.family = 0;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " NONE_NONE/400 ") != NULL, "squid: error w/o upstream");
+	r.upstream = r.dst;
+	r.status = 502;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " TCP_MISS/502 ") != NULL, "squid: upstream error");
+
+	r = sample();
+	alog_format(LOGFMT_SQUID, true, &r, buf, sizeof(buf));
+	ok(strstr(buf, " https://example.com/a/b? - ") != NULL,
+	    "squid: redact_query strips the query");
+	ok(strstr(buf, "token") == NULL, "squid: redacted query not logged");
+}
+
+static void
+test_json(void)
+{
+	struct alog_record r = sample();
+	char buf[8192];
+	size_t n;
+
+	r.secret = "github";
+	r.reason = "ok";
+	n = alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	is_str(buf, "{\"time\":\"2023-11-14T22:13:20.123Z\",\"kind\":\"http\","
+	    "\"group\":\"agents\",\"client\":\"10.0.0.2\",\"client_port\":50123,"
+	    "\"dst\":\"198.18.0.10:443\",\"upstream\":\"198.18.0.10\","
+	    "\"sni\":\"example.com\",\"host\":\"example.com\",\"method\":\"GET\","
+	    "\"url\":\"https://example.com/a/b?token=x&y=1\",\"status\":200,"
+	    "\"bytes_in\":321,\"bytes_out\":1234,\"duration_ms\":45,"
+	    "\"action\":\"allow\",\"rule\":\"rule 2 (line 14)\","
+	    "\"reason\":\"ok\",\"secret\":\"github\","
+	    "\"content_type\":\"text/html\"}\n", "json: all keys in order");
+	is(n, strlen(buf), "json: length");
+
+	r = sample();
+	r.url = "https://h/\"q\\\n\r\t\x01\x1f\x7f|\xc3\xa9|\xff|\xe2\x80\xa8|"
+	    "\xc0\xaf|\xed\xa0\x80|\xf0\x9f\x98\x80";
+	r.sni = NULL;
+	r.host = NULL;
+	r.rule = NULL;
+	r.content_type = NULL;
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"url\":\"https://h/\\\"q\\\\\\n\\r\\t\\u0001\\u001f"
+	    "\\u007f|\xc3\xa9|\\ufffd|\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd|"
+	    "\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80\"") != NULL,
+	    "json: hostile bytes escaped, valid UTF-8 kept (%s)", buf);
+	ok(strstr(buf, "\"sni\"") == NULL && strstr(buf, "\"rule\"") == NULL,
+	    "json: absent values omitted");
+
+	{
+		char big[20000];
+
+		memset(big, 'A', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		r.url = big;
+		r.reason = big;
+		n = alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+		ok(n < sizeof(buf) - 1 &&
+		    strcmp(buf + n - 2, "}\n") == 0,
+		    "json: long fields cut, object still closed");
+		ok(strstr(buf, "AAA...\"") != NULL, "json: cut marked");
+	}
+
+	r = sample();
+	alog_format(LOGFMT_JSON, true, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"url\":\"https://example.com/a/b?\"") != NULL,
+	    "json: redact_query");
+}
+
+/* The record has no place for header values or bodies: every key output
+ * with every field set is one of the documented keys. */
+static void
+test_no_secret_fields(void)
+{
+	static const char *allowed[] = {
+		"time", "kind", "group", "client", "client_port", "dst",
+		"upstream", "sni", "host", "method", "url", "proto", "status",
+		"bytes_in", "bytes_out", "duration_ms", "action", "rule",
+		"reason", "secret", "verify_error", "content_type", "answers",
+	};
+	struct alog_record r = sample();
+	char buf[8192], key[64];
+	const char *p;
+	int bad = 0, nkeys = 0;
+	size_t i;
+
+	r.proto = "tcp";
+	r.reason = "r";
+	r.secret = "github";
+	r.verify_error = "certificate has expired";
+	r.answers = "198.18.0.1";
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	for (p = buf; (p = strstr(p, ",\"")) != NULL;) {
+		const char *e = strchr(p + 2, '"');
+		int found = 0;
+
+		if (e == NULL || e[1] != ':')
+			break;
+		snprintf(key, sizeof(key), "%.*s", (int)(e - p - 2), p + 2);
+		for (i = 0; i < ARRAY_SIZE(allowed); i++)
+			found |= strcmp(key, allowed[i]) == 0;
+		bad += !found;
+		nkeys++;
+		p = e;
+	}
+	is(nkeys, (int)ARRAY_SIZE(allowed) - 1, "json: every field present");
+	is(bad, 0, "json: no undocumented key");
+	is(sizeof(struct alog_record) <= 256, 1,
+	    "record stays small (no body or header storage)");
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd == -1)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s != NULL && *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void
+test_file_and_reopen(const char *dir)
+{
+	char path[512], rotated[512], err[256];
+	struct alog_record r = sample();
+	struct alog_stats st;
+	struct alog *a;
+	struct stat sb;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/access.log", dir);
+	snprintf(rotated, sizeof(rotated), "%s/access.log.1", dir);
+	a = alog_open("/nonexistent-dir/x.log", LOGFMT_SQUID, err, sizeof(err));
+	ok(a == NULL && strstr(err, "/nonexistent-dir/x.log") != NULL,
+	    "open failure reported: %s", err);
+
+	a = alog_open(path, LOGFMT_SQUID, err, sizeof(err));
+	ok(a != NULL, "open %s", path);
+	if (a == NULL)
+		return;
+	for (i = 0; i < 3; i++)
+		alog_write(a, &r);
+	is(alog_flush(a, 2000), 0, "flush");
+	is(count_lines(slurp(path)), 3, "three lines written");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0640,
+	    "file mode 0640");
+
+	ok(rename(path, rotated) == 0, "logrotate moves the file");
+	alog_write(a, &r);		/* may land in either file */
+	is(alog_reopen(a), 0, "reopen");
+	alog_write(a, &r);
+	alog_write(a, &r);
+	is(alog_flush(a, 2000), 0, "flush after reopen");
+	is(count_lines(slurp(rotated)) + count_lines(slurp(path)), 6,
+	    "no line lost across reopen");
+	ok(count_lines(slurp(path)) >= 2, "new file gets the new lines");
+	alog_stats(a, &st);
+	is(st.lines, 6, "stats: lines");
+	is(st.reopens, 1, "stats: reopens");
+	is(st.dropped, 0, "stats: nothing dropped");
+	alog_close(a);
+	unlink(path);
+	unlink(rotated);
+}
+
+/* A FIFO nobody reads: the writer blocks, producers must not. */
+static void
+test_overflow(const char *dir)
+{
+	char path[512], err[256], sink[65536];
+	struct alog_record r = sample();
+	struct alog_stats st;
+	struct alog *a;
+	uint64_t t0;
+	int rfd, i, total = 40000;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	if (mkfifo(path, 0600) == -1) {
+		ok(0, "mkfifo: %s", strerror(errno));
+		return;
+	}
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	a = alog_open(path, LOGFMT_SQUID, err, sizeof(err));
+	ok(a != NULL && rfd != -1, "open fifo");
+	if (a == NULL)
+		return;
+	t0 = util_now_ms();
+	for (i = 0; i < total; i++)
+		alog_write(a, &r);
+	ok(util_now_ms() - t0 < 5000, "producers never wait for the disk");
+	alog_stats(a, &st);
+	ok(st.dropped > 0, "overflow counted: %llu dropped",
+	    (unsigned long long)st.dropped);
+	is(st.lines + st.dropped, total, "every line accepted or counted");
+	is(alog_flush(a, 100), -1, "flush times out while the disk is stuck");
+
+	/* Drain so that the writer can finish. */
+	t0 = util_now_ms();
+	while (alog_flush(a, 0) != 0 && util_now_ms() - t0 < 10000)
+		if ((n = read(rfd, sink, sizeof(sink))) <= 0)
+			usleep(1000);
+	is(alog_flush(a, 2000), 0, "flush once drained");
+	alog_close(a);
+	close(rfd);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/test_alog.XXXXXX";
+	struct alog *a;
+	char err[128];
+
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	test_squid();
+	test_json();
+	test_no_secret_fields();
+	test_file_and_reopen(dir);
+	test_overflow(dir);
+	a = alog_open("-", LOGFMT_JSON, err, sizeof(err));
+	ok(a != NULL && alog_reopen(a) == 0, "stdout: open, reopen no-op");
+	alog_close(a);
+	rmdir(dir);
+	return tap_done();
+}
