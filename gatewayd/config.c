@@ -202,6 +202,82 @@ check_includes(struct cfg_ctx *x, const char *text)
 	}
 }
 
+/*
+ * libconfig 1.5 leaks the value of a string token that arrives where its
+ * grammar wants a setting name ("a = 1; \"x\"").  Such text is a syntax
+ * error anyway, so find it first with a small scanner that knows only
+ * strings, comments and brackets, and refuse it before libconfig runs.
+ */
+#define SCAN_DEPTH	64
+
+static void
+check_strings(struct cfg_ctx *x, const char *p)
+{
+	char stack[SCAN_DEPTH], prev = ';';
+	unsigned line = 1, depth = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\n')
+			line++;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (p[1] != '\0' && p[1] != '\n')
+				p++;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/');
+			    p++)
+				if (*p == '\n')
+					line++;
+			if (*p == '\0')
+				return;
+			p++;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+		    *p == '\f')
+			continue;
+		if (*p == '"') {
+			bool inlist = depth > 0 && stack[depth - 1] != '{';
+
+			if (!(prev == '=' || prev == ':' || prev == 'S' ||
+			    prev == '[' || prev == '(' ||
+			    (prev == ',' && inlist)))
+				goto bad;
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\n')
+					line++;
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+			}
+			if (*p == '\0')
+				return;
+			prev = 'S';
+			continue;
+		}
+		if (*p == '[' || *p == '(' || *p == '{') {
+			if (depth == SCAN_DEPTH)
+				goto deep;
+			stack[depth++] = *p;
+		} else if ((*p == ']' || *p == ')' || *p == '}') && depth > 0) {
+			depth--;
+		}
+		prev = strchr("=:[({,;])}", *p) != NULL ? *p : 'W';
+	}
+	return;
+bad:
+	x->nerrs++;
+	if (x->errs != NULL)
+		fprintf(x->errs, "%s:%u: syntax error (a string where a setting "
+		    "name should be)\n", x->name, line);
+	return;
+deep:
+	x->nerrs++;
+	if (x->errs != NULL)
+		fprintf(x->errs, "%s:%u: nested deeper than %d levels\n",
+		    x->name, line, SCAN_DEPTH);
+}
+
 static void
 config_free(struct gw_config *c)
 {
@@ -232,6 +308,8 @@ config_load_string(const char *text, const char *name, FILE *errs)
 
 	config_init(&cf);
 	check_includes(&x, text);
+	if (x.nerrs == 0)
+		check_strings(&x, text);
 	if (x.nerrs != 0)
 		goto out;
 	if (config_read_string(&cf, text) != CONFIG_TRUE) {

@@ -173,6 +173,10 @@ parse_key(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 			return;
 		}
 		v = config_setting_get_int64(s);
+		/* libconfig 1.5 reads 0x80000000..0xffffffff as negative */
+		if (v < 0 && t == CONFIG_TYPE_INT &&
+		    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+			v &= 0xffffffffLL;
 		if (v < k->min || v > k->max) {
 			cfg_err(x, s, "%s: %lld is out of range %lld..%lld",
 			    path, v, k->min, k->max);

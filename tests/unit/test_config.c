@@ -214,6 +214,12 @@ static const struct {
 	{ "groups = ( 5 );\n", 1, "groups[0]: must be a group" },
 	{ "workers = 1;\nuser = = 2;\n", 2, "syntax error" },
 	{ "workers = 1;\nworkers = 2;\n", 2, "duplicate setting name" },
+	{ "workers = 1;\n\"x\" = 2;\n", 2,
+	  "syntax error (a string where a setting name should be)" },
+	{ "a = ( \"x\", \"y\" );\nb = { c = 1, \"z\" };\n", 2,
+	  "syntax error (a string where" },
+	{ "a = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n",
+	  1, "nested deeper than 64 levels" },
 	{ "workers = 1;\n  @include \"/dev/zero\"\n", 2,
 	  "@include is not supported" },
 	{ "groups = ( { name = \"a\"; guests = [\"10.0.0.0/24\"];\n"
@@ -448,6 +454,18 @@ test_defaults(void)
 	ok(g->dns.names_default_allow, "dns names default allow");
 	is(g->dns.max_name_len, 200, "max_name default");
 	is(g->dns.max_label_len, 63, "max_label default");
+
+	/* hex above 0x7fffffff (libconfig 1.5 reads it as negative) */
+	config_unref(c);
+	c = load("upstream_mark = 0xffffffff;\n# \"comment\" = 1;\n"
+	    "/* \"x\" */ tproxy_mark = 0x80000000;\n" G1 GEND, &msgs);
+	if (!ok(c != NULL, "hex marks load"))
+		printf("#   got: %s", msgs);
+	free(msgs);
+	if (c == NULL)
+		return;
+	is(c->upstream_mark, 0xffffffffu, "upstream_mark 0xffffffff");
+	is(c->tproxy_mark, 0x80000000u, "tproxy_mark 0x80000000");
 
 	/* reference counting */
 	is(config_ref(c), c, "ref returns the config");
