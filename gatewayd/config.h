@@ -195,12 +195,19 @@ const struct group_config *config_group(const struct gw_config *c,
  * interface name (either may be NULL/empty when unknown).  A group
  * matches when the address is in one of its CIDRs (or it has none) and
  * the interface matches one of its patterns (or it has none, or ifname is
- * unknown).  First group in file order wins.  NULL if none.
+ * unknown and the group also has CIDRs: an interface-only group needs a
+ * known ifname, so that it never catches every source by default).
+ * IPv4-mapped src is folded to IPv4.  First group in file order wins.
+ * NULL if none.
  */
 const struct group_config *config_match_group(const struct gw_config *c,
     const struct addr *src, const char *ifname);
 
-/* fnmatch-style interface pattern ('*' and '?'); nft-compatible syntax. */
+/*
+ * Interface pattern match with nft iifname semantics: a trailing '*'
+ * matches any suffix (prefix match), otherwise the name must be equal.
+ * config_load() refuses '?' and inner '*', which nft does not have.
+ */
 bool config_ifname_match(const char *pattern, const char *ifname);
 
 #endif

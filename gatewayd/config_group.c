@@ -106,6 +106,44 @@ check_shadow(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	}
 }
 
+/* Shadowing state for one list of rules. */
+struct shadow {
+	struct cond	*c;
+	bool		*ok;
+	size_t		n;
+};
+
+static void
+shadow_init(struct shadow *sh, const config_setting_t *s)
+{
+	sh->n = (size_t)config_setting_length(s) + 1;
+	sh->c = xcalloc(sh->n, sizeof(*sh->c));
+	sh->ok = xcalloc(sh->n, sizeof(*sh->ok));
+}
+
+/* Record valid entry i (takes c->what) and report it if shadowed. */
+static void
+shadow_add(struct cfg_ctx *x, const config_setting_t *e, const char *path,
+    struct shadow *sh, size_t i, const struct cond *c)
+{
+	if (i >= sh->n)
+		return;
+	sh->c[i] = *c;
+	check_shadow(x, e, path, sh->c, sh->ok, i);
+	sh->ok[i] = true;
+}
+
+static void
+shadow_free(struct shadow *sh)
+{
+	size_t i;
+
+	for (i = 0; i < sh->n; i++)
+		free((char *)sh->c[i].what);
+	free(sh->c);
+	free(sh->ok);
+}
+
 static const struct cfg_enum allow_deny[] = {
 	{ "allow", 1 }, { "deny", 0 }, { NULL, 0 },
 };
@@ -307,23 +345,39 @@ cond_text(const char *action, const char *host, bool suffix,
 }
 
 static void
-free_conds(struct cond *c, size_t n)
+rule_elem(struct cfg_ctx *x, const config_setting_t *e, const char *path,
+    size_t i, void *elem, bool clean, void *arg)
 {
-	size_t i;
+	struct policy_rule *r = elem;
+	char label[64];
 
-	for (i = 0; i < n; i++)
-		free((char *)c[i].what);
-	free(c);
-}
-
-static const config_setting_t *
-list_check(struct cfg_ctx *x, const config_setting_t *s, const char *path)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		cfg_err(x, s, "%s: must be a list ( { ... }, ... )", path);
-		return NULL;
+	r->line = (int)config_setting_source_line(e);
+	if (!clean)
+		return;
+	if (r->host == NULL && r->cidrs == NULL && r->port_lo == 0 &&
+	    r->path_prefix == NULL && r->methods == 0) {
+		cfg_err(x, e, "%s: a rule needs a condition (host, cidr, port, "
+		    "path or methods); use policy.default for everything else",
+		    path);
+		return;
 	}
-	return s;
+	if (r->action == POLICY_SPLICE &&
+	    (r->path_prefix != NULL || r->methods != 0)) {
+		cfg_err(x, e, "%s: a splice rule cannot have path or methods: "
+		    "spliced TLS is never decrypted", path);
+		return;
+	}
+	if (r->label == NULL) {
+		snprintf(label, sizeof(label), "rule %zu (line %d)", i + 1,
+		    r->line);
+		r->label = xstrdup(label);
+	}
+	shadow_add(x, e, path, arg, i, &(struct cond){ .host = r->host,
+	    .suffix = r->host_suffix, .cidrs = r->cidrs, .ncidrs = r->ncidrs,
+	    .lo = r->port_lo, .hi = r->port_hi, .path = r->path_prefix,
+	    .methods = r->methods, .action = (int)r->action, .line = r->line,
+	    .what = cond_text(policy_action_str(r->action), r->host,
+	    r->host_suffix, r->cidrs, r->ncidrs) });
 }
 
 static void
@@ -331,58 +385,12 @@ p_rules(struct cfg_ctx *x, const config_setting_t *s, const char *path,
     void *base)
 {
 	struct policy *p = base;
-	char epath[192], label[64];
-	struct cond *c;
-	bool *ok;
-	size_t i, n;
+	struct shadow sh;
 
-	if (list_check(x, s, path) == NULL)
-		return;
-	n = (size_t)config_setting_length(s);
-	p->rules = xcalloc(n + 1, sizeof(*p->rules));
-	c = xcalloc(n + 1, sizeof(*c));
-	ok = xcalloc(n + 1, sizeof(*ok));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (int)i);
-		struct policy_rule *r = &p->rules[i];
-		unsigned before = x->nerrs;
-
-		p->nrules++;
-		cfg_elem_path(epath, sizeof(epath), path, (int)i);
-		r->line = (int)config_setting_source_line(e);
-		cfg_section(x, e, epath, rule_keys, r);
-		if (x->nerrs != before)
-			continue;
-		if (r->host == NULL && r->cidrs == NULL && r->port_lo == 0 &&
-		    r->path_prefix == NULL && r->methods == 0) {
-			cfg_err(x, e, "%s: a rule needs a condition (host, "
-			    "cidr, port, path or methods); use policy.default "
-			    "for everything else", epath);
-			continue;
-		}
-		if (r->action == POLICY_SPLICE &&
-		    (r->path_prefix != NULL || r->methods != 0)) {
-			cfg_err(x, e, "%s: a splice rule cannot have path or "
-			    "methods: spliced TLS is never decrypted", epath);
-			continue;
-		}
-		if (r->label == NULL) {
-			snprintf(label, sizeof(label), "rule %zu (line %d)",
-			    i + 1, r->line);
-			r->label = xstrdup(label);
-		}
-		c[i] = (struct cond){ .host = r->host, .suffix = r->host_suffix,
-		    .cidrs = r->cidrs, .ncidrs = r->ncidrs, .lo = r->port_lo,
-		    .hi = r->port_hi, .path = r->path_prefix,
-		    .methods = r->methods, .action = (int)r->action,
-		    .line = r->line };
-		c[i].what = cond_text(policy_action_str(r->action), r->host,
-		    r->host_suffix, r->cidrs, r->ncidrs);
-		check_shadow(x, e, epath, c, ok, i);
-		ok[i] = true;
-	}
-	free_conds(c, n);
-	free(ok);
+	shadow_init(&sh, s);
+	p->rules = cfg_list(x, s, path, rule_keys, sizeof(*p->rules),
+	    &p->nrules, rule_elem, &sh);
+	shadow_free(&sh);
 }
 
 static void
@@ -445,48 +453,36 @@ egress_action_str(int a)
 }
 
 static void
+egress_elem(struct cfg_ctx *x, const config_setting_t *e, const char *path,
+    size_t i, void *elem, bool clean, void *arg)
+{
+	struct egress_rule *r = elem;
+
+	r->line = (int)config_setting_source_line(e);
+	if (!clean)
+		return;
+	if (r->port_lo != 0 && r->proto != L4_TCP && r->proto != L4_UDP) {
+		cfg_err(x, e, "%s: ports need proto \"tcp\" or \"udp\"", path);
+		return;
+	}
+	shadow_add(x, e, path, arg, i, &(struct cond){ .cidrs = &r->cidr,
+	    .ncidrs = 1, .proto = (int)r->proto, .lo = r->port_lo,
+	    .hi = r->port_hi, .action = (int)r->action, .line = r->line,
+	    .what = cond_text(egress_action_str((int)r->action), NULL, false,
+	    &r->cidr, 1) });
+}
+
+static void
 g_egress(struct cfg_ctx *x, const config_setting_t *s, const char *path,
     void *base)
 {
 	struct group_config *g = base;
-	char epath[192];
-	struct cond *c;
-	bool *ok;
-	size_t i, n;
+	struct shadow sh;
 
-	if (list_check(x, s, path) == NULL)
-		return;
-	n = (size_t)config_setting_length(s);
-	g->egress = xcalloc(n + 1, sizeof(*g->egress));
-	c = xcalloc(n + 1, sizeof(*c));
-	ok = xcalloc(n + 1, sizeof(*ok));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (int)i);
-		struct egress_rule *r = &g->egress[i];
-		unsigned before = x->nerrs;
-
-		g->negress++;
-		cfg_elem_path(epath, sizeof(epath), path, (int)i);
-		r->line = (int)config_setting_source_line(e);
-		cfg_section(x, e, epath, egress_keys, r);
-		if (x->nerrs != before)
-			continue;
-		if (r->port_lo != 0 && r->proto != L4_TCP &&
-		    r->proto != L4_UDP) {
-			cfg_err(x, e, "%s: ports need proto \"tcp\" or \"udp\"",
-			    epath);
-			continue;
-		}
-		c[i] = (struct cond){ .cidrs = &r->cidr, .ncidrs = 1,
-		    .proto = (int)r->proto, .lo = r->port_lo, .hi = r->port_hi,
-		    .action = (int)r->action, .line = r->line };
-		c[i].what = cond_text(egress_action_str((int)r->action), NULL,
-		    false, &r->cidr, 1);
-		check_shadow(x, e, epath, c, ok, i);
-		ok[i] = true;
-	}
-	free_conds(c, n);
-	free(ok);
+	shadow_init(&sh, s);
+	g->egress = cfg_list(x, s, path, egress_keys, sizeof(*g->egress),
+	    &g->negress, egress_elem, &sh);
+	shadow_free(&sh);
 }
 
 /* ---- L4 (NFQUEUE) rules ---- */
@@ -534,67 +530,54 @@ static const struct cfg_key l4_rule_keys[] = {
 };
 
 static void
+l4_elem(struct cfg_ctx *x, const config_setting_t *e, const char *path,
+    size_t i, void *elem, bool clean, void *arg)
+{
+	struct l4_rule *r = elem;
+	char label[64];
+
+	r->line = (int)config_setting_source_line(e);
+	if (!clean)
+		return;
+	if (r->proto == L4_ANY && r->cidrs == NULL && r->host == NULL &&
+	    r->port_lo == 0) {
+		cfg_err(x, e, "%s: a rule needs a condition (proto, cidr, host "
+		    "or ports); use l4.default for everything else", path);
+		return;
+	}
+	if (r->port_lo != 0 && r->proto != L4_TCP && r->proto != L4_UDP) {
+		cfg_err(x, e, "%s: ports need proto \"tcp\" or \"udp\"", path);
+		return;
+	}
+	if (r->reset && (r->action != EGRESS_DROP || r->proto != L4_TCP)) {
+		cfg_err(x, e, "%s: reset = true needs action \"deny\" and "
+		    "proto \"tcp\"", path);
+		return;
+	}
+	if (r->label == NULL) {
+		snprintf(label, sizeof(label), "l4 rule %zu (line %d)", i + 1,
+		    r->line);
+		r->label = xstrdup(label);
+	}
+	shadow_add(x, e, path, arg, i, &(struct cond){ .host = r->host,
+	    .suffix = r->host_suffix, .cidrs = r->cidrs, .ncidrs = r->ncidrs,
+	    .proto = (int)r->proto, .lo = r->port_lo, .hi = r->port_hi,
+	    .action = (int)r->action, .line = r->line,
+	    .what = cond_text(egress_action_str((int)r->action), r->host,
+	    r->host_suffix, r->cidrs, r->ncidrs) });
+}
+
+static void
 l4_rules(struct cfg_ctx *x, const config_setting_t *s, const char *path,
     void *base)
 {
 	struct group_config *g = base;
-	char epath[192], label[64];
-	struct cond *c;
-	bool *ok;
-	size_t i, n;
+	struct shadow sh;
 
-	if (list_check(x, s, path) == NULL)
-		return;
-	n = (size_t)config_setting_length(s);
-	g->l4 = xcalloc(n + 1, sizeof(*g->l4));
-	c = xcalloc(n + 1, sizeof(*c));
-	ok = xcalloc(n + 1, sizeof(*ok));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (int)i);
-		struct l4_rule *r = &g->l4[i];
-		unsigned before = x->nerrs;
-
-		g->nl4++;
-		cfg_elem_path(epath, sizeof(epath), path, (int)i);
-		r->line = (int)config_setting_source_line(e);
-		cfg_section(x, e, epath, l4_rule_keys, r);
-		if (x->nerrs != before)
-			continue;
-		if (r->proto == L4_ANY && r->cidrs == NULL && r->host == NULL &&
-		    r->port_lo == 0) {
-			cfg_err(x, e, "%s: a rule needs a condition (proto, "
-			    "cidr, host or ports); use l4.default for "
-			    "everything else", epath);
-			continue;
-		}
-		if (r->port_lo != 0 && r->proto != L4_TCP &&
-		    r->proto != L4_UDP) {
-			cfg_err(x, e, "%s: ports need proto \"tcp\" or \"udp\"",
-			    epath);
-			continue;
-		}
-		if (r->reset && (r->action != EGRESS_DROP ||
-		    r->proto != L4_TCP)) {
-			cfg_err(x, e, "%s: reset = true needs action \"deny\" "
-			    "and proto \"tcp\"", epath);
-			continue;
-		}
-		if (r->label == NULL) {
-			snprintf(label, sizeof(label), "l4 rule %zu (line %d)",
-			    i + 1, r->line);
-			r->label = xstrdup(label);
-		}
-		c[i] = (struct cond){ .host = r->host, .suffix = r->host_suffix,
-		    .cidrs = r->cidrs, .ncidrs = r->ncidrs,
-		    .proto = (int)r->proto, .lo = r->port_lo, .hi = r->port_hi,
-		    .action = (int)r->action, .line = r->line };
-		c[i].what = cond_text(egress_action_str((int)r->action),
-		    r->host, r->host_suffix, r->cidrs, r->ncidrs);
-		check_shadow(x, e, epath, c, ok, i);
-		ok[i] = true;
-	}
-	free_conds(c, n);
-	free(ok);
+	shadow_init(&sh, s);
+	g->l4 = cfg_list(x, s, path, l4_rule_keys, sizeof(*g->l4), &g->nl4,
+	    l4_elem, &sh);
+	shadow_free(&sh);
 }
 
 static const struct cfg_key l4_keys[] = {
@@ -916,42 +899,36 @@ static const struct cfg_key secret_keys[] = {
 };
 
 static void
+secret_elem(struct cfg_ctx *x, const config_setting_t *e, const char *path,
+    size_t i, void *elem, bool clean, void *arg)
+{
+	struct secret_config *sc = elem, *all = sc - i;
+	size_t j;
+
+	sc->line = (int)config_setting_source_line(e);
+	if (!clean)
+		return;
+	if (sc->source_ref == NULL)
+		cfg_err(x, e, "%s: say where the value comes from: file = "
+		    "\"...\" or env = \"...\"", path);
+	if (sc->header == NULL)
+		sc->header = xstrdup("Authorization");
+	if (sc->format == NULL)
+		sc->format = xstrdup("Bearer %s");
+	for (j = 0; j < i; j++)
+		if (all[j].name != NULL && strcmp(all[j].name, sc->name) == 0)
+			cfg_err(x, e, "%s: duplicate secret name \"%s\" (first "
+			    "at line %d)", path, sc->name, all[j].line);
+}
+
+static void
 g_secrets(struct cfg_ctx *x, const config_setting_t *s, const char *path,
     void *base)
 {
 	struct group_config *g = base;
-	char epath[192];
-	size_t i, j, n;
 
-	if (list_check(x, s, path) == NULL)
-		return;
-	n = (size_t)config_setting_length(s);
-	g->secrets = xcalloc(n + 1, sizeof(*g->secrets));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (int)i);
-		struct secret_config *sc = &g->secrets[i];
-		unsigned before = x->nerrs;
-
-		g->nsecrets++;
-		cfg_elem_path(epath, sizeof(epath), path, (int)i);
-		sc->line = (int)config_setting_source_line(e);
-		cfg_section(x, e, epath, secret_keys, sc);
-		if (x->nerrs != before)
-			continue;
-		if (sc->source_ref == NULL)
-			cfg_err(x, e, "%s: say where the value comes from: "
-			    "file = \"...\" or env = \"...\"", epath);
-		if (sc->header == NULL)
-			sc->header = xstrdup("Authorization");
-		if (sc->format == NULL)
-			sc->format = xstrdup("Bearer %s");
-		for (j = 0; j < i; j++)
-			if (g->secrets[j].name != NULL &&
-			    strcmp(g->secrets[j].name, sc->name) == 0)
-				cfg_err(x, e, "%s: duplicate secret name \"%s\" "
-				    "(first at line %d)", epath, sc->name,
-				    g->secrets[j].line);
-	}
+	g->secrets = cfg_list(x, s, path, secret_keys, sizeof(*g->secrets),
+	    &g->nsecrets, secret_elem, NULL);
 }
 
 /* ---- the group ---- */
@@ -973,8 +950,9 @@ const struct cfg_key cfg_group_keys[] = {
 
 void
 cfg_group_finish(struct cfg_ctx *x, const config_setting_t *s,
-    const char *path, struct group_config *g)
+    const char *path, size_t i, void *elem, bool clean, void *arg)
 {
+	struct group_config *g = elem;
 	char buf[64];
 
 	g->line = (int)config_setting_source_line(s);
