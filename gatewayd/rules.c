@@ -247,10 +247,11 @@ rules_validate(const struct gw_config *c, FILE *errs)
 				    "upstream_mark must differ\n", cfgname(c));
 			n++;
 		}
-		if (c->tproxy_table == 0 || c->tproxy_table >= 253) {
+		if (c->tproxy_table == 0 ||
+		    (c->tproxy_table >= 253 && c->tproxy_table <= 255)) {
 			if (errs)
 				fprintf(errs, "%s: tproxy_table %u is reserved "
-				    "(use 1-252)\n", cfgname(c),
+				    "(0, 253-255)\n", cfgname(c),
 				    c->tproxy_table);
 			n++;
 		}
