@@ -27,6 +27,7 @@
 #include "leafcache.h"
 #include "log.h"
 #include "resolver.h"
+#include "rules.h"
 #include "runtime.h"
 #include "secrets.h"
 #include "sentinel.h"
@@ -44,6 +45,8 @@ static int daemon_main(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "run",	daemon_main,	"run the gateway (the default)" },
+	{ "rules",	rules_main,	"apply|show|remove -c FILE: the nftables "
+	    "ruleset" },
 };
 
 static void

@@ -11,9 +11,8 @@
 # and non-HTTP new flows taken by NFQUEUE (fail open / fail closed).
 . "$(dirname "$0")/lib.sh"
 
-if [ -x "$GW_BIN" ]; then RULES=("$GW_BIN" rules)
-elif [ -x "$BUILD_DIR/tests/gatewayd-rules" ]; then RULES=("$BUILD_DIR/tests/gatewayd-rules")
-else skip "neither gatewayd nor tests/gatewayd-rules is built"; fi
+[ -x "$GW_BIN" ] || skip "gatewayd is not built"
+RULES=("$GW_BIN" rules)
 command -v nft >/dev/null || skip "nft is not installed"
 PROBE=$SOURCE_DIR/tests/integration/nft_probe.py
 
