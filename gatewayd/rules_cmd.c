@@ -226,10 +226,21 @@ stale_tables(const struct rules_env *e, const struct gw_config *c,
 static const char *const route_any[2] = { "0.0.0.0/0", "::/0" };
 static const char *const family_opt[2] = { "-4", "-6" };
 
+/* IPv6 present and enabled on lo (the local routes' device). */
 static bool
 have_ipv6(void)
 {
-	return access("/proc/net/if_inet6", F_OK) == 0;
+	FILE *f;
+	int c;
+
+	if (access("/proc/net/if_inet6", F_OK) != 0)
+		return false;
+	f = fopen("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "r");
+	if (f == NULL)
+		return true;
+	c = fgetc(f);
+	fclose(f);
+	return c != '1';
 }
 
 /* ip -4|-6 rule VERB fwmark M lookup T; returns ip's exit status. */
