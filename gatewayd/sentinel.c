@@ -257,7 +257,7 @@ static struct entry *
 parse_line(char *line)
 {
 	char hex[2 * DIGEST_LEN + 1], group[SENTINEL_NAME_MAX + 1],
-	    secret[SENTINEL_NAME_MAX + 1], ip[ADDR_STRLEN];
+	    secret[SENTINEL_NAME_MAX + 1], ip[64];
 	uint64_t issued, expires;
 	struct entry *e;
 	int revoked, i;
