@@ -174,7 +174,27 @@ test_load(void)
 
 	sc[0].format = "Bearer %s %s";
 	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
-	ok(s == NULL && strstr(err, "format") != NULL, "bad format refused");
+	ok(s == NULL && strstr(err, "format") != NULL, "two %%s refused");
+	sc[0].format = "Bearer %%s";
+	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
+	ok(s == NULL && strstr(err, "format") != NULL, "escaped %%s only: "
+	    "refused");
+	sc[0].format = "Bearer %d";
+	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
+	ok(s == NULL && strstr(err, "format") != NULL, "%%d refused");
+	sc[0].format = "100%% %s%%";
+	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
+	ok(s != NULL, "%%%% allowed");
+	{
+		struct reqspec q = { .host = "api.github.com" };
+		char line[128];
+		int rc;
+
+		run(s, NULL, &q, line, sizeof(line), &rc);
+		is_str(line, "Authorization: 100% ghp_REALVALUE1%\r\n",
+		    "%%%% rendered as %%");
+	}
+	secrets_free(s);
 	sc[0].format = NULL;
 }
 

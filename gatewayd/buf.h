@@ -1,0 +1,67 @@
+/*
+ * buf.h - a linear byte buffer with a read and a write offset.
+ *
+ * Storage is allocated on first use and can be released when the buffer
+ * is empty, so an idle connection holds no buffer memory.  Not
+ * thread-safe (owned by one connection).
+ */
+#ifndef GW_BUF_H
+#define GW_BUF_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct buf {
+	char	*data;
+	size_t	cap;
+	size_t	start;		/* first unread byte */
+	size_t	end;		/* one past the last written byte */
+};
+
+static inline size_t
+buf_len(const struct buf *b)
+{
+	return b->end - b->start;
+}
+
+static inline char *
+buf_head(const struct buf *b)
+{
+	return b->data + b->start;
+}
+
+/* Make the storage at least cap bytes (allocating or growing it); move
+ * data to the front when the tail is full.  Returns the writable space
+ * after that.  Pointers into the buffer are invalid afterwards. */
+size_t buf_prepare(struct buf *b, size_t cap);
+
+static inline char *
+buf_tail(const struct buf *b)
+{
+	return b->data + b->end;
+}
+
+static inline void
+buf_produce(struct buf *b, size_t n)
+{
+	b->end += n;
+}
+
+static inline void
+buf_consume(struct buf *b, size_t n)
+{
+	b->start += n;
+	if (b->start == b->end)
+		b->start = b->end = 0;
+}
+
+/* Append n bytes, growing as needed (for small generated heads). */
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_appendf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
+
+/* Free the storage if the buffer is empty. */
+void buf_release_if_empty(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

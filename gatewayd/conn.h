@@ -1,0 +1,239 @@
+/*
+ * conn.h - one intercepted guest connection and its state machine.
+ *
+ * A conn owns both sockets, both SSL objects, its buffers, its reference
+ * to the runtime it started with, and the current HTTP exchange.  It
+ * lives on one worker's loop for its whole life; nothing else touches it.
+ * Every state change goes through conn_set_state() (traced at debug
+ * level), and every end goes through conn_close(c, reason): the single
+ * teardown, which writes the tunnel audit line and frees everything.
+ *
+ * The work is split by concern:
+ *   conn.c       life cycle, endpoints (plain or TLS I/O), timeouts,
+ *                the state dispatcher, raw tunnels (splice, WebSocket)
+ *   conn_tls.c   ClientHello peek, splice/bump decision, guest handshake
+ *   conn_http.c  HTTP/1.1 exchanges: request policy, forwarding, replies
+ *   upstream.c   resolve, dial the approved address, upstream TLS
+ */
+#ifndef GW_CONN_H
+#define GW_CONN_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "hostname.h"
+#include "http.h"
+#include "loop.h"
+#include "peek.h"
+#include "policy.h"
+
+struct worker;
+struct runtime;
+struct group_rt;
+struct leaf;
+
+#define CONN_MAGIC	0x636f6e6e	/* "conn" */
+
+enum conn_state {
+	CONN_PEEK = 0,		/* reading the ClientHello (MSG_PEEK) */
+	CONN_TLS_ACCEPT,	/* guest handshake with a minted leaf */
+	CONN_REQ_HEAD,		/* waiting for a request head */
+	CONN_RESOLVE,		/* upstream name lookup */
+	CONN_CONNECT,		/* upstream TCP connect */
+	CONN_TLS_CONNECT,	/* upstream handshake + verification */
+	CONN_EXCHANGE,		/* request body up, response down */
+	CONN_REPLY,		/* writing a reply the gateway made */
+	CONN_TUNNEL,		/* opaque bytes both ways */
+	CONN_LINGER,		/* reply sent, draining before close */
+	CONN_CLOSED,
+};
+
+/* One side of the connection: a socket, maybe under TLS. */
+struct endpoint {
+	struct loop_io	io;		/* io.fd == -1 when closed */
+	struct conn	*conn;
+	SSL		*ssl;
+	bool		eof;		/* peer finished sending */
+	bool		shut;		/* we finished sending */
+	bool		connected;	/* upstream: TCP connect done */
+};
+
+/* Why the upstream is needed: what to dial once it is resolved. */
+enum up_purpose {
+	UP_HTTP = 0,		/* plain HTTP request */
+	UP_HTTPS,		/* bumped: TLS to the real server */
+	UP_SPLICE,		/* raw TCP for a spliced TLS flow */
+};
+
+/* The request/response pair in progress. */
+struct exchange {
+	bool		active;
+	uint64_t	start_ms;	/* wall clock, for the audit log */
+	uint64_t	start_mono;
+	char		method[24];
+	unsigned	method_bit;
+	char		*url;		/* full URL for the log */
+	const char	*action;	/* "TCP_MISS", "TCP_DENIED"... */
+	const char	*rule;		/* deciding rule label */
+	char		reason[300];	/* refusal / failure reason */
+	char		verify_error[160]; /* upstream certificate problem */
+	char		content_type[64];  /* response Content-Type */
+	const char	*secret;	/* injected secret name, or NULL */
+	int		status;
+	uint64_t	bytes_up;	/* request bytes sent upstream */
+	uint64_t	bytes_down;	/* response bytes sent to the guest */
+	bool		head_request;
+	bool		upgrade;
+	bool		req_keep_alive;
+	/* request body streaming */
+	enum http_body	req_body;
+	uint64_t	req_left;
+	struct http_chunk_state req_chunk;
+	bool		req_done;
+	/* response */
+	bool		resp_head_done;
+	enum http_body	resp_body;
+	uint64_t	resp_left;
+	struct http_chunk_state resp_chunk;
+	bool		resp_done;
+	bool		resp_keep_alive;
+};
+
+struct conn {
+	unsigned	magic;
+	uint64_t	id;
+	struct worker	*worker;
+	struct runtime	*rt;		/* reference held */
+	const struct group_rt *grp;	/* inside rt */
+	struct conn	*prev, *next;	/* worker's list */
+	enum conn_state	state;
+	bool		tls_port;	/* accepted on the HTTPS port */
+	bool		bumped;		/* guest side is TLS we terminate */
+	bool		spliced;
+	bool		must_close;	/* close after the current exchange */
+	uint64_t	started_ms;	/* wall */
+	uint64_t	deadline;	/* loop_now() ms; 0 = none */
+
+	struct addr	src;		/* guest */
+	struct addr	dst;		/* original destination */
+	struct endpoint	client;
+	struct endpoint	up;
+
+	/* TLS facts */
+	bool		has_sni;
+	char		sni[HOST_MAX + 1];	/* normalised */
+	struct leaf	*leaf;		/* reference held while handshaking */
+	struct policy_verdict conn_verdict;
+
+	/* upstream target */
+	enum up_purpose	up_purpose;
+	char		up_host[HOST_MAX + 1];	/* "" = IP literal */
+	uint16_t	up_port;
+	struct addr	up_addr;
+	bool		up_reusable;	/* keep-alive to upstream possible */
+	uint64_t	resolve_seq;	/* matches posted resolver results */
+
+	/* buffers */
+	struct buf	c_in;		/* from guest */
+	struct buf	u_in;		/* from upstream */
+	struct buf	to_up;		/* generated head for upstream */
+	struct buf	to_client;	/* generated head or reply */
+
+	struct exchange	x;
+	size_t		req_pending, resp_pending;	/* framed, unsent */
+	bool		req_framed, resp_framed;	/* framing ended */
+	uint64_t	tunnel_up, tunnel_down;	/* tunnel byte counts */
+	unsigned	requests;	/* on this connection */
+	const char	*close_reason;
+	/* credential injection for the current request (conn_secrets.c) */
+	const char	*secret_header;	/* header whose copies are dropped */
+	char		*secret_line;	/* "Name: value\r\n", wiped on free */
+	size_t		secret_line_len;
+	unsigned	holds;		/* loop + pending resolver job */
+	bool		up_writable;	/* epoll said the connect finished */
+};
+
+/*
+ * Take an accepted socket: dst is the original destination, already
+ * recovered by the listener.  Takes a reference on rt.  On failure the
+ * fd is closed and NULL returned (reason logged).
+ */
+struct conn *conn_new(struct worker *w, struct runtime *rt,
+    const struct group_rt *grp, int fd, const struct addr *src,
+    const struct addr *dst, bool tls_port);
+
+/* Run the state machine until it blocks.  Safe to call at any time. */
+void conn_progress(struct conn *c);
+
+/* The single teardown.  reason is a static string for the log. */
+void conn_close(struct conn *c, const char *reason);
+
+void conn_set_state(struct conn *c, enum conn_state s);
+const char *conn_state_str(enum conn_state s);
+
+/* Called by the worker's tick: enforce deadlines. */
+void conn_check_timeout(struct conn *c, uint64_t now);
+
+/* Deadline helpers (ms from now on the worker's clock; 0 clears). */
+void conn_set_timeout(struct conn *c, uint64_t ms);
+
+/* Endpoint I/O.  > 0 bytes, 0 EOF, EP_AGAIN, EP_ERR. */
+#define EP_AGAIN	(-1)
+#define EP_ERR		(-2)
+ssize_t ep_read(struct endpoint *e, char *p, size_t n);
+ssize_t ep_write(struct endpoint *e, const char *p, size_t n);
+/* Write from a buffer until empty or blocked; 1 empty, 0 blocked, -1 err. */
+int ep_flush(struct endpoint *e, struct buf *b);
+void ep_close(struct conn *c, struct endpoint *e);
+/* Register fd as endpoint e of c.  0 or -1 (fd left open). */
+int conn_ep_open(struct conn *c, struct endpoint *e, int fd);
+/* Half-close towards the guest and drain it briefly, then close. */
+void conn_start_linger(struct conn *c, const char *reason);
+
+/* Step functions of the other modules; each returns 1 if it made
+ * progress, 0 if blocked, -1 after it closed the connection. */
+int conn_tls_peek(struct conn *c);
+int conn_tls_accept(struct conn *c);
+int conn_http_request(struct conn *c);
+int conn_http_exchange(struct conn *c);
+int conn_http_reply(struct conn *c);
+int conn_tunnel(struct conn *c);
+int conn_linger(struct conn *c);
+
+/* Gateway-made reply: queue status + body, then REPLY state. */
+void conn_reply(struct conn *c, int status, const char *reason,
+    const char *fmt, ...) PRINTF(4, 5);
+
+/* Log the current exchange and reset it for the next request. */
+void conn_exchange_end(struct conn *c);
+
+/* conn_audit.c: one audit record per exchange / per tunnel. */
+void conn_audit_exchange(struct conn *c);
+void conn_audit_tunnel(struct conn *c, const char *reason);
+
+/* Drop one hold; the last one frees c (only once it is CLOSED). */
+void conn_release(struct conn *c);
+
+/* upstream.c: start dialling for purpose; -1 after closing c. */
+int upstream_start(struct conn *c, enum up_purpose purpose,
+    const char *host, uint16_t port);
+int upstream_connect_step(struct conn *c);
+int upstream_tls_step(struct conn *c);
+void upstream_close(struct conn *c);
+
+/*
+ * conn_secrets.c: decide credential injection for a bumped request to
+ * host:port.  0 to go on (secret_header/secret_line set when a secret
+ * applies), or 1 after queueing a 403 reply (credential refused).
+ */
+int conn_secrets_apply(struct conn *c, const struct http_request *req,
+    const char *host, uint16_t port);
+/* Wipe and free secret_line once the head carrying it is built. */
+void conn_secrets_clear(struct conn *c);
+
+/* conn_tls.c: a denied TLS flow that could not be bumped. */
+void conn_tls_refuse(struct conn *c, const char *reason);
+
+#endif

@@ -1,0 +1,378 @@
+/*
+ * conn_exchange.c - stream one HTTP exchange: the request head and body
+ * up, the response head (rewritten) and body down, each framed by the
+ * parser's rules (Content-Length, chunked, or until close) and never
+ * buffered whole.  1xx responses pass through; a 101 to an allowed
+ * Upgrade turns the connection into an opaque tunnel.
+ */
+#include "conn.h"
+
+#include <stdio.h>
+
+#include "log.h"
+#include "runtime.h"
+#include "worker.h"
+
+#define IO_BUF		32768
+#define RESP_HEAD_MAX	65536
+
+enum { BODY_OPEN = 0, BODY_DONE = 1, BODY_ERR = -1 };
+
+/*
+ * How many bytes at the head of b belong to the body being streamed,
+ * given its framing state.  Sets *done when they complete the body.
+ * Returns -1 on bad chunked framing.
+ */
+static ssize_t
+body_bytes(struct buf *b, enum http_body kind, uint64_t *left,
+    struct http_chunk_state *cs, bool *done, const char **why)
+{
+	size_t len = buf_len(b), take;
+	struct http_error err;
+	int r;
+
+	*done = false;
+	switch (kind) {
+	case HTTP_BODY_NONE:
+		*done = true;
+		return 0;
+	case HTTP_BODY_LENGTH:
+		take = (size_t)MIN((uint64_t)len, *left);
+		*left -= take;
+		*done = *left == 0;
+		return (ssize_t)take;
+	case HTTP_BODY_CHUNKED:
+		r = http_chunk_scan(cs, buf_head(b), len, &take, &err);
+		if (r == HTTP_ERR) {
+			*why = err.reason;
+			return -1;
+		}
+		*done = r == HTTP_CHUNK_DONE;
+		return (ssize_t)take;
+	case HTTP_BODY_CLOSE:
+	default:
+		return (ssize_t)len;
+	}
+}
+
+/*
+ * Forward body bytes from `from` (through b) to `to`.  pending counts
+ * bytes at the head of b already framed as body but not yet written.
+ */
+static int
+stream_body(struct endpoint *from, struct endpoint *to, struct buf *b,
+    enum http_body kind, uint64_t *left, struct http_chunk_state *cs,
+    size_t *pending, bool *framed_done, uint64_t *count, const char **why)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (*pending == 0 && !*framed_done && buf_len(b) > 0) {
+			bool done;
+
+			n = body_bytes(b, kind, left, cs, &done, why);
+			if (n < 0)
+				return BODY_ERR;
+			*pending = (size_t)n;
+			*framed_done = done;
+		}
+		while (*pending > 0) {
+			ssize_t w = ep_write(to, buf_head(b), *pending);
+
+			if (w == EP_AGAIN)
+				return BODY_OPEN;
+			if (w < 0) {
+				*why = "write error";
+				return BODY_ERR;
+			}
+			buf_consume(b, (size_t)w);
+			*pending -= (size_t)w;
+			*count += (uint64_t)w;
+		}
+		if (*framed_done || kind == HTTP_BODY_NONE) {
+			*framed_done = true;
+			return BODY_DONE;
+		}
+		if (from->eof) {
+			if (kind == HTTP_BODY_CLOSE)
+				return BODY_DONE;
+			*why = "peer closed in the middle of the body";
+			return BODY_ERR;
+		}
+		if (buf_prepare(b, IO_BUF) == 0)
+			return BODY_OPEN;	/* full of the next message */
+		n = ep_read(from, buf_tail(b), buf_prepare(b, IO_BUF));
+		if (n == EP_AGAIN)
+			return BODY_OPEN;
+		if (n == EP_ERR) {
+			*why = "read error";
+			return BODY_ERR;
+		}
+		buf_produce(b, (size_t)n);
+	}
+}
+
+/* Rewrite a response head for the guest into c->to_client. */
+static void
+build_client_head(struct conn *c, const struct http_response *resp,
+    bool close_after)
+{
+	struct buf *b = &c->to_client;
+	size_t i;
+
+	buf_appendf(b, "HTTP/1.1 %d %.*s\r\n", resp->status,
+	    (int)resp->reason.len, resp->reason.p);
+	for (i = 0; i < resp->nheaders; i++) {
+		const struct http_header *h = &resp->headers[i];
+
+		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders))
+			continue;
+		buf_appendf(b, "%.*s: %.*s\r\n", (int)h->name.len, h->name.p,
+		    (int)h->value.len, h->value.p);
+	}
+	if (resp->body == HTTP_BODY_CHUNKED)
+		buf_appendf(b, "Transfer-Encoding: chunked\r\n");
+	if (resp->status == 101)
+		buf_appendf(b, "Connection: Upgrade\r\n");
+	else if (close_after)
+		buf_appendf(b, "Connection: close\r\n");
+	buf_append(b, "\r\n", 2);
+}
+
+/* 502 or 504 while nothing of the response has reached the guest. */
+static int
+upstream_failed(struct conn *c, int status, const char *what)
+{
+	if (c->x.resp_head_done || c->x.status == 101) {
+		conn_close(c, what);
+		return -1;
+	}
+	atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
+	upstream_close(c);
+	c->must_close = true;
+	conn_reply(c, status, what, "The gateway could not complete the "
+	    "request to %s: %s.\n", c->up_host[0] ? c->up_host :
+	    "the destination", what);
+	return 1;
+}
+
+static void
+content_type(struct exchange *x, const struct http_response *resp)
+{
+	size_t i, n;
+
+	for (i = 0; i < resp->nheaders; i++) {
+		if (!http_name_is(&resp->headers[i].name, "content-type"))
+			continue;
+		n = MIN(resp->headers[i].value.len, sizeof(x->content_type) - 1);
+		memcpy(x->content_type, resp->headers[i].value.p, n);
+		x->content_type[n] = '\0';
+		return;
+	}
+}
+
+static int
+response_head(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	struct http_response resp;
+	struct http_error herr;
+	ssize_t r;
+	bool close_after;
+
+	r = http_parse_response(buf_head(&c->u_in), buf_len(&c->u_in),
+	    x->head_request, &resp, &herr);
+	if (r == HTTP_NEED_MORE) {
+		if (buf_len(&c->u_in) >= RESP_HEAD_MAX)
+			return upstream_failed(c, 502,
+			    "response head too large");
+		if (c->up.eof)
+			return upstream_failed(c, 502, "upstream closed "
+			    "without a response");
+		return 0;
+	}
+	if (r == HTTP_ERR)
+		return upstream_failed(c, 502, "invalid response from "
+		    "upstream");
+	if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
+		/* Interim (100 Continue...): pass it on, wait for more. */
+		build_client_head(c, &resp, false);
+		buf_consume(&c->u_in, (size_t)r);
+		return 1;
+	}
+	x->status = resp.status;
+	content_type(x, &resp);
+	if (resp.status == 101) {
+		if (!x->upgrade)
+			return upstream_failed(c, 502, "unexpected 101");
+		build_client_head(c, &resp, false);
+		buf_consume(&c->u_in, (size_t)r);
+		x->action = "TCP_TUNNEL";
+		x->resp_head_done = true;
+		return 1;
+	}
+	x->resp_body = resp.body;
+	x->resp_left = resp.content_length;
+	http_chunk_init(&x->resp_chunk);
+	x->resp_keep_alive = resp.keep_alive && resp.body != HTTP_BODY_CLOSE;
+	if (!x->resp_keep_alive)
+		c->up_reusable = false;
+	close_after = !x->req_keep_alive || c->must_close ||
+	    resp.body == HTTP_BODY_CLOSE;
+	if (close_after)
+		c->must_close = true;
+	build_client_head(c, &resp, close_after);
+	buf_consume(&c->u_in, (size_t)r);
+	x->resp_head_done = true;
+	return 1;
+}
+
+/* Write generated head bytes to the guest, counting them. */
+static int
+flush_client(struct conn *c)
+{
+	size_t before = buf_len(&c->to_client);
+	int f = ep_flush(&c->client, &c->to_client);
+
+	c->x.bytes_down += before - buf_len(&c->to_client);
+	return f;
+}
+
+/* Request head and body upstream.  0 open/blocked, 1 done, -1/-2 error
+ * (-1: c closed; -2: upstream failed, reply queued). */
+static int
+request_up(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	const char *why = NULL;
+	int f, b;
+
+	if (buf_len(&c->to_up) > 0) {
+		size_t len = buf_len(&c->to_up);
+
+		f = ep_flush(&c->up, &c->to_up);
+		x->bytes_up += len - buf_len(&c->to_up);
+		if (f < 0)
+			return upstream_failed(c, 502, "upstream write error")
+			    < 0 ? -1 : -2;
+		if (f == 0)
+			return 0;
+		buf_free(&c->to_up);
+	}
+	if (x->upgrade)
+		return 1;	/* nothing more moves before the 101 */
+	b = stream_body(&c->client, &c->up, &c->c_in, x->req_body,
+	    &x->req_left, &x->req_chunk, &c->req_pending, &c->req_framed,
+	    &x->bytes_up, &why);
+	if (b == BODY_ERR) {
+		if (why != NULL && strcmp(why, "write error") == 0)
+			return upstream_failed(c, 502, "upstream write error")
+			    < 0 ? -1 : -2;
+		conn_close(c, "request body aborted or malformed");
+		return -1;
+	}
+	return b == BODY_DONE;
+}
+
+/* Read and handle the response head.  1 done, 0 blocked, -1/-2 as
+ * above. */
+static int
+response_head_step(struct conn *c)
+{
+	ssize_t n;
+	int h;
+
+	for (;;) {
+		int f = flush_client(c);
+
+		if (f < 0) {
+			conn_close(c, "guest write error");
+			return -1;
+		}
+		if (f == 0)
+			return 0;
+		if (c->x.resp_head_done)
+			return 1;
+		if (buf_len(&c->u_in) > 0) {
+			h = response_head(c);
+			if (h < 0)
+				return -1;
+			if (c->state != CONN_EXCHANGE)
+				return -2;
+			if (h > 0)
+				continue;
+		}
+		if (buf_prepare(&c->u_in, IO_BUF) == 0)
+			return upstream_failed(c, 502,
+			    "response head too large") < 0 ? -1 : -2;
+		n = ep_read(&c->up, buf_tail(&c->u_in),
+		    buf_prepare(&c->u_in, IO_BUF));
+		if (n == EP_AGAIN)
+			return 0;
+		if (n == EP_ERR)
+			return upstream_failed(c, 502, "upstream read error")
+			    < 0 ? -1 : -2;
+		buf_produce(&c->u_in, (size_t)n);
+		if (n == 0 && buf_len(&c->u_in) == 0)
+			return upstream_failed(c, 502, "upstream closed "
+			    "without a response") < 0 ? -1 : -2;
+		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+	}
+}
+
+int
+conn_http_exchange(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	const char *why = NULL;
+	int r, b;
+
+	if (!x->req_done) {
+		r = request_up(c);
+		if (r == -1)
+			return -1;
+		if (r == -2)
+			return 1;
+		if (r == 1)
+			x->req_done = true;
+	}
+	r = response_head_step(c);
+	if (r == -1)
+		return -1;
+	if (r == -2)
+		return 1;
+	if (r == 0)
+		return 0;
+	if (x->status == 101) {
+		/* Upgrade allowed by policy and accepted upstream. */
+		conn_audit_exchange(c);
+		free(x->url);
+		memset(x, 0, sizeof(*x));
+		conn_set_state(c, CONN_TUNNEL);
+		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+		return 1;
+	}
+	b = stream_body(&c->up, &c->client, &c->u_in, x->resp_body,
+	    &x->resp_left, &x->resp_chunk, &c->resp_pending,
+	    &c->resp_framed, &x->bytes_down, &why);
+	if (b == BODY_ERR) {
+		conn_close(c, "response body aborted or malformed");
+		return -1;
+	}
+	conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+	if (b == BODY_OPEN)
+		return 0;
+	x->resp_done = true;
+	if (x->resp_body == HTTP_BODY_CLOSE || buf_len(&c->u_in) > 0)
+		c->up_reusable = false;	/* extra bytes: do not trust it */
+	if (!x->req_done) {
+		/* The server answered before the whole request: finish
+		 * this one and do not reuse either side. */
+		c->must_close = true;
+		c->up_reusable = false;
+	}
+	if (!c->up_reusable)
+		upstream_close(c);
+	conn_exchange_end(c);
+	return c->state == CONN_CLOSED ? -1 : 1;
+}

@@ -1,0 +1,431 @@
+/*
+ * conn_http.c - HTTP/1.1 exchanges on plain and bumped connections.
+ *
+ * One request at a time per connection: a request head is parsed, judged
+ * by policy with its full URL, rewritten (hop-by-hop headers removed) and
+ * sent to the approved upstream; then the request body streams up while
+ * the response streams down, each framed by the parser's rules and never
+ * buffered whole.  Bytes of a pipelined next request wait in the buffer
+ * until the current response is complete, so every request is judged and
+ * logged, and nothing after an Upgrade request moves before its 101.
+ */
+#include "conn.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "runtime.h"
+#include "worker.h"
+
+#define IO_BUF		32768
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 421: return "Misdirected Request";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default:  return "Error";
+	}
+}
+
+static void
+exchange_begin(struct conn *c)
+{
+	struct exchange *x = &c->x;
+
+	free(x->url);
+	memset(x, 0, sizeof(*x));
+	x->active = true;
+	x->start_ms = util_wall_ms();
+	x->start_mono = loop_now(c->worker->loop);
+	x->action = "TCP_MISS";
+	util_strlcpy(x->method, "-", sizeof(x->method));
+	c->requests++;
+	atomic_fetch_add(&c->worker->gw->stats.requests, 1);
+}
+
+void
+conn_reply(struct conn *c, int status, const char *reason,
+    const char *fmt, ...)
+{
+	struct exchange *x = &c->x;
+	char body[1024];
+	va_list ap;
+	int n;
+
+	if (!x->active)
+		exchange_begin(c);
+	va_start(ap, fmt);
+	n = vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(body))
+		n = sizeof(body) - 1;
+	x->status = status;
+	if (x->action == NULL || strcmp(x->action, "TCP_MISS") == 0)
+		x->action = status == 403 ? "TCP_DENIED" : "NONE";
+	if (reason != NULL && x->reason[0] == '\0')
+		util_strlcpy(x->reason, reason, sizeof(x->reason));
+	if (status == 403)
+		atomic_fetch_add(&c->worker->gw->stats.denied, 1);
+	buf_free(&c->to_client);
+	buf_appendf(&c->to_client, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %d\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Gateway-Reason: %s\r\n"
+	    "%s\r\n", status, status_text(status), n,
+	    reason ? reason : status_text(status),
+	    c->must_close ? "Connection: close\r\n" : "");
+	buf_append(&c->to_client, body, (size_t)n);
+	x->bytes_down += buf_len(&c->to_client);
+	x->req_done = x->resp_done = true;
+	conn_set_state(c, CONN_REPLY);
+}
+
+int
+conn_http_reply(struct conn *c)
+{
+	int f = ep_flush(&c->client, &c->to_client);
+
+	if (f < 0) {
+		conn_close(c, "guest write error");
+		return -1;
+	}
+	if (f == 0)
+		return 0;
+	conn_exchange_end(c);
+	return c->state == CONN_CLOSED ? -1 : 1;
+}
+
+void
+conn_exchange_end(struct conn *c)
+{
+	const struct limits_config *lim = &c->rt->cfg->limits;
+	bool keep = c->x.req_keep_alive && !c->must_close;
+
+	conn_audit_exchange(c);
+	free(c->x.url);
+	memset(&c->x, 0, sizeof(c->x));
+	c->req_pending = c->resp_pending = 0;
+	c->req_framed = c->resp_framed = false;
+	if (!keep) {
+		conn_start_linger(c, "request asked for close");
+		return;
+	}
+	buf_release_if_empty(&c->c_in);
+	buf_release_if_empty(&c->u_in);
+	buf_free(&c->to_up);
+	buf_free(&c->to_client);
+	conn_set_state(c, CONN_REQ_HEAD);
+	conn_set_timeout(c, buf_len(&c->c_in) ? lim->header_timeout_ms :
+	    lim->idle_timeout_ms);
+}
+
+/* Full URL for the log and policy messages. */
+static void
+set_url(struct conn *c, const char *host, uint16_t port,
+    const struct http_slice *path)
+{
+	bool tls = c->bumped;
+	uint16_t dflt = tls ? 443 : 80;
+	char portbuf[8] = "";
+	bool v6 = strchr(host, ':') != NULL;
+	size_t len;
+
+	if (port != dflt)
+		snprintf(portbuf, sizeof(portbuf), ":%u", port);
+	len = strlen(host) + path->len + 32;
+	free(c->x.url);
+	c->x.url = xmalloc(len);
+	snprintf(c->x.url, len, "%s://%s%s%s%s%.*s", tls ? "https" : "http",
+	    v6 ? "[" : "", host, v6 ? "]" : "", portbuf, (int)path->len,
+	    path->p);
+}
+
+/*
+ * Work out the target host and port of a request and check it against
+ * the connection (SNI binding on bumped flows).  Fills host (normalised
+ * name, or an IP literal's text) and *ip / *is_ip.  Returns 0, or an
+ * HTTP status to refuse with (reason set).
+ */
+static int
+request_target(struct conn *c, const struct http_request *req, char *host,
+    uint16_t *port, struct addr *ip, bool *is_ip, const char **reason)
+{
+	const struct http_slice *auth = req->absolute ? &req->authority :
+	    &req->host;
+	const char *h;
+	size_t hl;
+	uint16_t p;
+
+	if (auth->len == 0) {
+		/* HTTP/1.0 without Host: the connection says where. */
+		if (c->has_sni) {
+			util_strlcpy(host, c->sni, HOST_MAX + 1);
+			*is_ip = false;
+		} else {
+			addr_ntop(&c->dst, host, HOST_MAX + 1);
+			*ip = c->dst;
+			*is_ip = true;
+		}
+		*port = c->dst.port;
+		return 0;
+	}
+	if (host_split_authority(auth->p, auth->len, &h, &hl, &p) != 0) {
+		*reason = "malformed host";
+		return 400;
+	}
+	*port = p ? p : c->dst.port;
+	if (host_is_ip_literal(h, hl)) {
+		char tmp[INET6_ADDRSTRLEN + 1];
+
+		if (hl >= sizeof(tmp)) {
+			*reason = "malformed host";
+			return 400;
+		}
+		memcpy(tmp, h, hl);
+		tmp[hl] = '\0';
+		if (addr_parse(tmp, ip) != 0) {
+			*reason = "malformed IP literal";
+			return 400;
+		}
+		addr_unmap(ip);
+		addr_ntop(ip, host, HOST_MAX + 1);
+		*is_ip = true;
+	} else {
+		if (host_normalize(h, hl, host) != 0) {
+			*reason = "invalid host name";
+			return 400;
+		}
+		*is_ip = false;
+	}
+	/* A captured flow may only talk to the port it was sent to. */
+	if (*port != c->dst.port) {
+		*reason = "host port differs from the connection's port";
+		return 421;
+	}
+	if (c->bumped) {
+		/* Domain fronting: the name must be the one in the SNI (or
+		 * the connection's address when there was no SNI). */
+		if (c->has_sni ? *is_ip || strcmp(host, c->sni) != 0 :
+		    !*is_ip || !addr_equal(ip, &c->dst)) {
+			*reason = "host does not match the TLS server name";
+			return 421;
+		}
+	}
+	/* The Host header must agree with an absolute-form authority. */
+	if (req->absolute && req->host.len > 0 && !(req->host.len ==
+	    auth->len && util_ascii_caseeq(req->host.p, auth->p,
+	    auth->len))) {
+		*reason = "Host header differs from the request target";
+		return 400;
+	}
+	return 0;
+}
+
+/* Rewrite the request head for the upstream into c->to_up. */
+static void
+build_upstream_head(struct conn *c, const struct http_request *req,
+    const char *host, uint16_t port)
+{
+	struct buf *b = &c->to_up;
+	const struct http_slice *path = &req->path;
+	size_t i;
+	bool v6 = strchr(host, ':') != NULL;
+
+	buf_free(b);
+	buf_appendf(b, "%.*s %.*s HTTP/1.%d\r\n", (int)req->method.len,
+	    req->method.p, (int)path->len, path->p, req->minor);
+	if (port == (c->bumped ? 443 : 80))
+		buf_appendf(b, "Host: %s%s%s\r\n", v6 ? "[" : "", host,
+		    v6 ? "]" : "");
+	else
+		buf_appendf(b, "Host: %s%s%s:%u\r\n", v6 ? "[" : "", host,
+		    v6 ? "]" : "", port);
+	for (i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (http_name_is(&h->name, "host") ||
+		    http_is_hop_by_hop(h, req->headers, req->nheaders))
+			continue;
+		if (c->x.secret != NULL && c->secret_header != NULL &&
+		    http_name_is(&h->name, c->secret_header))
+			continue;
+		buf_appendf(b, "%.*s: %.*s\r\n", (int)h->name.len, h->name.p,
+		    (int)h->value.len, h->value.p);
+	}
+	if (req->body == HTTP_BODY_CHUNKED)
+		buf_appendf(b, "Transfer-Encoding: chunked\r\n");
+	if (c->x.upgrade)
+		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
+		    (int)req->upgrade_proto.len, req->upgrade_proto.p);
+	else if (req->minor == 0 && req->keep_alive)
+		buf_appendf(b, "Connection: keep-alive\r\n");
+	if (c->secret_line != NULL)
+		buf_append(b, c->secret_line, c->secret_line_len);
+	buf_append(b, "\r\n", 2);
+}
+
+static int
+handle_request(struct conn *c, const struct http_request *req,
+    size_t headlen)
+{
+	const struct group_config *g = c->grp->cfg;
+	struct exchange *x = &c->x;
+	struct policy_query q = { 0 };
+	struct policy_verdict v;
+	char host[HOST_MAX + 1];
+	const char *reason = NULL;
+	struct addr ip;
+	bool is_ip = false;
+	uint16_t port = 0;
+	int status;
+
+	exchange_begin(c);
+	util_strlcpy(x->method, "?", sizeof(x->method));
+	if (req->method.len < sizeof(x->method)) {
+		memcpy(x->method, req->method.p, req->method.len);
+		x->method[req->method.len] = '\0';
+	}
+	x->method_bit = policy_method_bit(req->method.p, req->method.len);
+	x->head_request = x->method_bit == METHOD_HEAD;
+	x->req_keep_alive = req->keep_alive;
+	x->req_body = req->body;
+	x->req_left = req->content_length;
+	http_chunk_init(&x->req_chunk);
+	status = request_target(c, req, host, &port, &ip, &is_ip, &reason);
+	set_url(c, status == 0 ? host : (c->has_sni ? c->sni : "-"),
+	    status == 0 ? port : c->dst.port, &req->path);
+	/* The head's bytes stay in place (req points into them) until the
+	 * next read, which is after this function. */
+	buf_consume(&c->c_in, headlen);
+	if (status != 0)
+		goto refuse;
+	if (x->method_bit == METHOD_CONNECT) {
+		status = 405;
+		reason = "CONNECT is not used with a transparent gateway";
+		goto refuse;
+	}
+	q.host = is_ip ? NULL : host;
+	q.dst = is_ip ? &ip : NULL;
+	q.port = port;
+	q.path = "";
+	q.request = true;
+	q.method = x->method_bit;
+	{
+		/* policy wants a C string path; bounded by the head size. */
+		char *path = xstrndup(req->path.p, req->path.len);
+
+		q.path = path;
+		policy_decide(&g->policy, &q, &v);
+		free(path);
+	}
+	x->rule = policy_verdict_label(&v);
+	if (v.action == POLICY_DENY) {
+		x->action = "TCP_DENIED";
+		status = 403;
+		reason = "denied by egress policy";
+		if (req->body != HTTP_BODY_NONE)
+			c->must_close = true;
+		conn_reply(c, 403, reason,
+		    "Blocked by egress policy: %s\n"
+		    "The gateway of host group \"%s\" does not allow this "
+		    "request (%s, %s).\nRetrying will not help; ask for the "
+		    "policy to be changed.\n", x->url, g->name, x->rule,
+		    x->method);
+		return 1;
+	}
+	if (c->bumped && conn_secrets_apply(c, req, host, port) != 0)
+		return 1;	/* refused: reply queued */
+	x->upgrade = req->upgrade;
+	build_upstream_head(c, req, host, port);
+	conn_secrets_clear(c);
+
+	/* Reuse the upstream connection when it goes to the same place. */
+	if (c->up.io.fd != -1 && c->up.connected && c->up_reusable &&
+	    strcmp(c->up_host, is_ip ? "" : host) == 0 &&
+	    c->up_port == port && (is_ip ? addr_equal(&c->up_addr, &ip) :
+	    true)) {
+		conn_set_state(c, CONN_EXCHANGE);
+		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+		return 1;
+	}
+	upstream_close(c);
+	if (is_ip)
+		c->up_addr = ip;
+	return upstream_start(c, c->bumped ? UP_HTTPS : UP_HTTP,
+	    is_ip ? NULL : host, port);
+refuse:
+	atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+	c->must_close = true;
+	conn_reply(c, status, reason, "%s: %s\n", status_text(status),
+	    reason);
+	return 1;
+}
+
+int
+conn_http_request(struct conn *c)
+{
+	const struct limits_config *lim = &c->rt->cfg->limits;
+	size_t max = lim->max_header_bytes;
+	struct http_request req;
+	struct http_error herr;
+	ssize_t r, n;
+
+	for (;;) {
+		size_t len = buf_len(&c->c_in);
+
+		if (len > 0) {
+			r = http_parse_request(buf_head(&c->c_in),
+			    MIN(len, max), &req, &herr);
+			if (r > 0)
+				return handle_request(c, &req, (size_t)r);
+			if (r == HTTP_ERR || len >= max) {
+				int st = r == HTTP_ERR ? herr.status : 431;
+
+				atomic_fetch_add(
+				    &c->worker->gw->stats.bad_requests, 1);
+				c->must_close = true;
+				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
+				    "request head too large", "%s\n",
+				    status_text(st));
+				return 1;
+			}
+		}
+		if (c->client.eof) {
+			conn_close(c, len ? "guest closed mid-request" :
+			    "guest closed");
+			return -1;
+		}
+		if (buf_prepare(&c->c_in, MAX((size_t)IO_BUF, max)) == 0)
+			WRONG("request buffer full below the head limit");
+		n = ep_read(&c->client, buf_tail(&c->c_in),
+		    buf_prepare(&c->c_in, MAX((size_t)IO_BUF, max)));
+		if (n == EP_AGAIN) {
+			buf_release_if_empty(&c->c_in);
+			return 0;
+		}
+		if (n == EP_ERR) {
+			conn_close(c, "guest read error");
+			return -1;
+		}
+		if (n > 0 && len == 0)
+			conn_set_timeout(c, lim->header_timeout_ms);
+		buf_produce(&c->c_in, (size_t)n);
+	}
+}

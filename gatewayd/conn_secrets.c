@@ -1,0 +1,83 @@
+/*
+ * conn_secrets.c - the connection's side of credential injection: ask
+ * secrets_apply() about a bumped request and keep the header line it
+ * produced only until the upstream head is built.  The line is never
+ * logged and is wiped when freed.
+ */
+#include "conn.h"
+
+#include "log.h"
+#include "runtime.h"
+#include "secrets.h"
+#include "worker.h"
+
+#define SECRET_LINE_MAX	8192
+
+int
+conn_secrets_apply(struct conn *c, const struct http_request *req,
+    const char *host, uint16_t port)
+{
+	struct secrets_req sr = {
+		.guest = &c->src,
+		.host = c->has_sni ? host : NULL,
+		.port = port,
+		.method = req->method.p,
+		.method_len = req->method.len,
+		.path = req->path.p,
+		.path_len = req->path.len,
+		.headers = req->headers,
+		.nheaders = req->nheaders,
+		.intercepted = c->bumped,
+	};
+	struct secrets_result res;
+	char *line;
+
+	c->secret_header = NULL;
+	if (c->grp->secrets == NULL)
+		return 0;
+	line = xmalloc(SECRET_LINE_MAX);
+	if (secrets_apply(c->grp->secrets, c->worker->gw->sentinels, &sr,
+	    line, SECRET_LINE_MAX, &res) != 0) {
+		util_wipe(line, SECRET_LINE_MAX);
+		free(line);
+		c->must_close = true;
+		conn_reply(c, 500, "credential too large", "The gateway could "
+		    "not build the credential for this request.\n");
+		return 1;
+	}
+	switch (res.verdict) {
+	case SECRETS_INJECT:
+		c->x.secret = res.secret;
+		c->secret_header = res.header;
+		c->secret_line = line;
+		c->secret_line_len = res.line_len;
+		return 0;
+	case SECRETS_REFUSE:
+		util_wipe(line, SECRET_LINE_MAX);
+		free(line);
+		c->x.secret = res.secret;
+		c->x.action = "TCP_DENIED";
+		if (req->body != HTTP_BODY_NONE)
+			c->must_close = true;
+		conn_reply(c, 403, "credential refused", "Credential refused "
+		    "by the gateway: %s.\nThe request to %s was not sent.\n",
+		    res.reason ? res.reason : "not valid here", c->x.url);
+		return 1;
+	case SECRETS_NONE:
+	default:
+		free(line);
+		return 0;
+	}
+}
+
+void
+conn_secrets_clear(struct conn *c)
+{
+	if (c->secret_line != NULL) {
+		util_wipe(c->secret_line, SECRET_LINE_MAX);
+		free(c->secret_line);
+	}
+	c->secret_line = NULL;
+	c->secret_line_len = 0;
+	c->secret_header = NULL;
+}

@@ -1,0 +1,197 @@
+/*
+ * conn_tls.c - HTTPS capture before any HTTP: read the ClientHello with
+ * MSG_PEEK (nothing is consumed, so a spliced flow gets the guest's
+ * bytes untouched), decide splice / bump / refuse on the SNI, and run the
+ * guest-side handshake with a leaf minted for that SNI.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "ca.h"
+#include "leafcache.h"
+#include "log.h"
+#include "runtime.h"
+#include "worker.h"
+
+/* A ClientHello of up to PEEK_MAX_HELLO bytes in a few records. */
+#define PEEK_BUF	(PEEK_MAX_HELLO + 5 * 8)
+
+/*
+ * A fatal handshake_failure alert, sent when a flow must be refused and
+ * cannot be bumped to say so in HTTP (no usable CA).
+ */
+static const char tls_alert_handshake_failure[] = {
+	0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28,
+};
+
+void
+conn_tls_refuse(struct conn *c, const char *reason)
+{
+	(void)!send(c->client.io.fd, tls_alert_handshake_failure,
+	    sizeof(tls_alert_handshake_failure), MSG_NOSIGNAL);
+	atomic_fetch_add(&c->worker->gw->stats.denied, 1);
+	conn_close(c, reason);
+}
+
+static int
+start_bump(struct conn *c)
+{
+	struct gw *gw = c->worker->gw;
+	char err[200];
+	SSL *ssl;
+
+	if (c->grp->ca == NULL) {
+		log_warnx("conn %llu: group %s cannot intercept: %s",
+		    (unsigned long long)c->id, c->grp->cfg->name,
+		    c->grp->ca_err);
+		conn_tls_refuse(c, "no usable CA to intercept with");
+		return -1;
+	}
+	c->leaf = leafcache_get(gw->leaves, c->grp->ca,
+	    c->has_sni ? c->sni : NULL, &c->dst, err, sizeof(err));
+	if (c->leaf == NULL) {
+		log_warnx("conn %llu: cannot mint a leaf for %s: %s",
+		    (unsigned long long)c->id, c->has_sni ? c->sni : "(ip)",
+		    err);
+		conn_tls_refuse(c, "leaf minting failed");
+		return -1;
+	}
+	ssl = SSL_new(c->grp->server_ctx);
+	if (ssl == NULL || SSL_use_cert_and_key(ssl, leaf_cert(c->leaf),
+	    leaf_key(c->leaf), NULL, 1) != 1 ||
+	    SSL_set_fd(ssl, c->client.io.fd) != 1) {
+		log_ssl_errors("guest TLS set-up");
+		SSL_free(ssl);
+		conn_close(c, "guest TLS set-up failed");
+		return -1;
+	}
+	SSL_set_accept_state(ssl);
+	c->client.ssl = ssl;
+	c->bumped = true;
+	atomic_fetch_add(&gw->stats.bumped, 1);
+	conn_set_state(c, CONN_TLS_ACCEPT);
+	return 1;
+}
+
+static int
+decide(struct conn *c, const struct client_hello *ch)
+{
+	struct policy_query q = { 0 };
+	const struct group_config *g = c->grp->cfg;
+
+	c->has_sni = false;
+	/* An IP literal in SNI (not allowed by RFC 6066) counts as none. */
+	if (ch->has_sni && !host_is_ip_literal(ch->sni, ch->sni_len)) {
+		if (ch->sni_invalid || host_normalize(ch->sni, ch->sni_len,
+		    c->sni) != 0) {
+			/* Nothing odd ever reaches a certificate. */
+			conn_tls_refuse(c, "invalid SNI");
+			return -1;
+		}
+		c->has_sni = true;
+	}
+	/* A name is judged by name rules, an address by CIDR rules. */
+	q.host = c->has_sni ? c->sni : NULL;
+	q.dst = c->has_sni ? NULL : &c->dst;
+	q.port = c->dst.port;
+	policy_decide(&g->policy, &q, &c->conn_verdict);
+	switch (c->conn_verdict.action) {
+	case POLICY_SPLICE:
+		c->spliced = true;
+		atomic_fetch_add(&c->worker->gw->stats.spliced, 1);
+		return upstream_start(c, UP_SPLICE,
+		    c->has_sni ? c->sni : NULL, c->dst.port);
+	case POLICY_DENY:
+		if (c->grp->ca == NULL) {
+			conn_tls_refuse(c, "denied by policy");
+			return -1;
+		}
+		/* Bump so the guest reads a 403 it can reason about. */
+		return start_bump(c);
+	default:
+		return start_bump(c);
+	}
+}
+
+int
+conn_tls_peek(struct conn *c)
+{
+	struct client_hello ch;
+	const char *why = NULL;
+	size_t needed = 0;
+	ssize_t n;
+
+	if (buf_prepare(&c->c_in, PEEK_BUF) == 0)
+		WRONG("peek buffer");
+	n = recv(c->client.io.fd, buf_tail(&c->c_in), PEEK_BUF, MSG_PEEK);
+	if (n == 0) {
+		conn_close(c, "guest closed before its ClientHello");
+		return -1;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		conn_close(c, "guest socket error before ClientHello");
+		return -1;
+	}
+	switch (peek_client_hello((const uint8_t *)buf_tail(&c->c_in),
+	    (size_t)n, &ch, &needed, &why)) {
+	case PEEK_NEED_MORE:
+		if ((size_t)n >= PEEK_BUF) {
+			conn_tls_refuse(c, "ClientHello too large");
+			return -1;
+		}
+		/* More segments will raise a new edge. */
+		return 0;
+	case PEEK_NOT_TLS:
+		conn_close(c, "not TLS on the HTTPS port");
+		return -1;
+	case PEEK_ERR:
+		log_debug("conn %llu: bad ClientHello: %s",
+		    (unsigned long long)c->id, why ? why : "?");
+		conn_tls_refuse(c, "malformed ClientHello");
+		return -1;
+	case PEEK_OK:
+		break;
+	}
+	buf_free(&c->c_in);
+	return decide(c, &ch);
+}
+
+int
+conn_tls_accept(struct conn *c)
+{
+	struct gw *gw = c->worker->gw;
+	int r, err;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->client.ssl);
+	if (r == 1) {
+		/* The leaf is referenced by the SSL now. */
+		leaf_unref(c->leaf);
+		c->leaf = NULL;
+		conn_set_state(c, CONN_REQ_HEAD);
+		conn_set_timeout(c, c->rt->cfg->limits.header_timeout_ms);
+		return 1;
+	}
+	err = SSL_get_error(c->client.ssl, r);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return 0;
+	atomic_fetch_add(&gw->stats.guest_tls_failed, 1);
+	{
+		char why[200], msg[300];
+
+		log_ssl_errstr(why, sizeof(why));
+		snprintf(msg, sizeof(msg), "guest TLS handshake failed "
+		    "(does the guest trust the group CA?): %s", why);
+		snprintf(c->x.reason, sizeof(c->x.reason), "%s", msg);
+		log_info("conn %llu: sni %s: %s", (unsigned long long)c->id,
+		    c->has_sni ? c->sni : "-", msg);
+	}
+	conn_close(c, "guest TLS handshake failed");
+	return -1;
+}

@@ -1,0 +1,199 @@
+/*
+ * loop.c - epoll loop with a coarse tick and a cross-thread post queue.
+ *
+ * Not a general timer facility: gateways need deadlines of seconds, so a
+ * sweep every tick over the owner's connections is both simpler and
+ * cheaper than a heap updated on every byte.
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct post {
+	struct post	*next;
+	loop_fn		fn;
+	void		*arg;
+};
+
+struct loop {
+	int		epfd;
+	struct loop_io	wake;		/* eventfd for posts and stop */
+	atomic_bool	stopping;
+	uint64_t	now;
+
+	uint64_t	tick_period;
+	uint64_t	tick_next;
+	loop_fn		tick_fn;
+	void		*tick_arg;
+
+	pthread_mutex_t	post_lock;
+	struct post	*post_head, **post_tail;
+};
+
+static void
+wake_cb(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	uint64_t v;
+
+	while (read(io->fd, &v, sizeof(v)) > 0)
+		;
+}
+
+struct loop *
+loop_new(void)
+{
+	struct loop *l = xcalloc(1, sizeof(*l));
+
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd == -1)
+		goto err;
+	l->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->wake.fd == -1)
+		goto err;
+	l->wake.cb = wake_cb;
+	pthread_mutex_init(&l->post_lock, NULL);
+	l->post_tail = &l->post_head;
+	if (loop_io_add(l, &l->wake, true) != 0)
+		goto err;
+	l->now = util_now_ms();
+	return l;
+err:
+	log_warn("loop_new");
+	if (l->epfd != -1)
+		close(l->epfd);
+	free(l);
+	return NULL;
+}
+
+static void run_posts(struct loop *l);
+
+void
+loop_free(struct loop *l)
+{
+	if (l == NULL)
+		return;
+	/* Closures own what they carry: run them so nothing leaks. */
+	run_posts(l);
+	pthread_mutex_destroy(&l->post_lock);
+	close(l->wake.fd);
+	close(l->epfd);
+	free(l);
+}
+
+int
+loop_io_add(struct loop *l, struct loop_io *io, bool level)
+{
+	struct epoll_event ev = {
+		.events = level ? EPOLLIN :
+		    EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.ptr = io,
+	};
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, io->fd, &ev);
+}
+
+void
+loop_io_del(struct loop *l, struct loop_io *io)
+{
+	if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL) == -1)
+		log_warn("epoll_ctl del fd %d", io->fd);
+}
+
+void
+loop_set_tick(struct loop *l, uint64_t period_ms, loop_fn fn, void *arg)
+{
+	l->tick_period = period_ms;
+	l->tick_fn = fn;
+	l->tick_arg = arg;
+	l->tick_next = util_now_ms() + period_ms;
+}
+
+void
+loop_post(struct loop *l, loop_fn fn, void *arg)
+{
+	struct post *p = xmalloc(sizeof(*p));
+	uint64_t one = 1;
+
+	p->next = NULL;
+	p->fn = fn;
+	p->arg = arg;
+	pthread_mutex_lock(&l->post_lock);
+	*l->post_tail = p;
+	l->post_tail = &p->next;
+	pthread_mutex_unlock(&l->post_lock);
+	(void)!write(l->wake.fd, &one, sizeof(one));
+}
+
+void
+loop_stop(struct loop *l)
+{
+	uint64_t one = 1;
+
+	atomic_store(&l->stopping, true);
+	(void)!write(l->wake.fd, &one, sizeof(one));
+}
+
+uint64_t
+loop_now(const struct loop *l)
+{
+	return l->now;
+}
+
+static void
+run_posts(struct loop *l)
+{
+	struct post *p, *next;
+
+	pthread_mutex_lock(&l->post_lock);
+	p = l->post_head;
+	l->post_head = NULL;
+	l->post_tail = &l->post_head;
+	pthread_mutex_unlock(&l->post_lock);
+	for (; p != NULL; p = next) {
+		next = p->next;
+		p->fn(l, p->arg);
+		free(p);
+	}
+}
+
+int
+loop_run(struct loop *l)
+{
+	struct epoll_event evs[256];
+	int n, i, timeout;
+
+	while (!atomic_load(&l->stopping)) {
+		timeout = -1;
+		if (l->tick_fn != NULL) {
+			l->now = util_now_ms();
+			timeout = l->tick_next > l->now ?
+			    (int)(l->tick_next - l->now) : 0;
+		}
+		n = epoll_wait(l->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("epoll_wait");
+			return -1;
+		}
+		l->now = util_now_ms();
+		for (i = 0; i < n; i++) {
+			struct loop_io *io = evs[i].data.ptr;
+
+			io->cb(l, io, evs[i].events);
+		}
+		run_posts(l);
+		if (l->tick_fn != NULL && l->now >= l->tick_next) {
+			l->tick_next = l->now + l->tick_period;
+			l->tick_fn(l, l->tick_arg);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * loop.h - one epoll event loop per worker thread.
+ *
+ * Handlers are edge-triggered: a handler is told "something happened on
+ * this fd" and must then do all the work it can until EAGAIN.  This keeps
+ * the connection code free of epoll_ctl() churn: an fd is registered once
+ * for both directions and never modified.
+ *
+ * Besides fds, a loop runs a periodic tick (coarse timers: connections
+ * keep a deadline and the worker sweeps them) and a queue of closures
+ * posted from other threads (resolver results, shutdown) and from the
+ * loop itself (deferred frees, run after the current batch of events).
+ *
+ * A loop is owned by the thread that runs it; only loop_post() and
+ * loop_stop() may be called from other threads.  loop_free() runs the
+ * closures still queued (on the caller's thread) before freeing, so that
+ * whatever they carry is released; nobody may post to a freed loop.
+ */
+#ifndef GW_LOOP_H
+#define GW_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct loop;
+struct loop_io;
+
+typedef void (*loop_io_cb)(struct loop *, struct loop_io *, uint32_t events);
+typedef void (*loop_fn)(struct loop *, void *arg);
+
+/* Embedded in the owner's struct; fd and cb set before loop_io_add(). */
+struct loop_io {
+	int		fd;
+	loop_io_cb	cb;
+};
+
+struct loop *loop_new(void) WUNRES;
+void loop_free(struct loop *l);
+
+/*
+ * Register io for EPOLLIN|EPOLLOUT|EPOLLRDHUP edge-triggered (or only
+ * EPOLLIN, level-triggered, when level is true: listeners).  0 or -1.
+ */
+int loop_io_add(struct loop *l, struct loop_io *io, bool level) WUNRES;
+/* Remove io (before closing its fd).  Never fails on a registered fd. */
+void loop_io_del(struct loop *l, struct loop_io *io);
+
+/* Call fn(arg) every period_ms on the loop's thread. */
+void loop_set_tick(struct loop *l, uint64_t period_ms, loop_fn fn, void *arg);
+
+/*
+ * Run fn(arg) on the loop's thread soon.  Thread-safe; never blocks for
+ * long (a mutex and an eventfd write).
+ */
+void loop_post(struct loop *l, loop_fn fn, void *arg);
+
+/* Run until loop_stop().  Returns 0, or -1 if epoll failed. */
+int loop_run(struct loop *l);
+/* Thread-safe. */
+void loop_stop(struct loop *l);
+
+/* The loop's cached clock, refreshed once per wake-up (ms, monotonic). */
+uint64_t loop_now(const struct loop *l);
+
+#endif

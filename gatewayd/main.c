@@ -1,0 +1,355 @@
+/*
+ * main.c - gatewayd: argument parsing, start-up, signals, reload and
+ * drain.  Wiring only: the work is done by the modules.
+ *
+ *   gatewayd [-d] [-v] -c FILE       run in the foreground
+ *   gatewayd -t -c FILE              check the config, report every error
+ *   gatewayd rules apply|show|remove -c FILE
+ *   gatewayd sentinel issue|revoke|list ...
+ *
+ * Signals (handled synchronously by the main thread, never in handlers):
+ * SIGHUP re-reads the config and keeps the old one if the new one is
+ * bad; SIGUSR1 reopens the audit log; SIGTERM/SIGINT stop accepting and
+ * drain for limits.drain_timeout before closing what is left.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alog.h"
+#include "config.h"
+#include "leafcache.h"
+#include "log.h"
+#include "resolver.h"
+#include "runtime.h"
+#include "secrets.h"
+#include "sentinel.h"
+#include "worker.h"
+
+#define HOUSEKEEPING_MS	1000
+
+struct subcommand {
+	const char	*name;
+	int		(*main)(int argc, char **argv);
+	const char	*help;
+};
+
+static int daemon_main(int argc, char **argv);
+
+static const struct subcommand subcommands[] = {
+	{ "run",	daemon_main,	"run the gateway (the default)" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: gatewayd [-d] [-v] [-t] -c FILE\n"
+	    "       gatewayd COMMAND ...\n\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name,
+		    subcommands[i].help);
+	fprintf(f, "\noptions:\n"
+	    "  -c FILE   configuration file (libconfig syntax)\n"
+	    "  -t        check the configuration and exit\n"
+	    "  -d        debug logging\n"
+	    "  -v        print the version and exit\n");
+}
+
+/* systemd readiness, without libsystemd: one datagram to NOTIFY_SOCKET. */
+static void
+notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, len);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return;
+	(void)!sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
+static unsigned
+worker_count(const struct gw_config *cfg)
+{
+	long n;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static bool
+same_listeners(const struct gw_config *a, const struct gw_config *b)
+{
+	size_t i;
+
+	if (a->ngroups != b->ngroups)
+		return false;
+	for (i = 0; i < a->ngroups; i++)
+		if (a->groups[i].http_port != b->groups[i].http_port ||
+		    a->groups[i].https_port != b->groups[i].https_port ||
+		    a->groups[i].mode != b->groups[i].mode)
+			return false;
+	return true;
+}
+
+/*
+ * Build a runtime from cfg (NULL: the current config again, for a CA
+ * change) and swap it in.  The old runtime stays for the connections
+ * that hold it.  Returns 0 or -1 (nothing changed).
+ */
+static int
+swap_runtime(struct gw *gw, struct gw_config *cfg, uint64_t *gen,
+    const char *why)
+{
+	struct runtime *cur = gw_runtime(gw), *rt;
+	char err[512];
+	int ret = -1;
+
+	if (cfg == NULL)
+		cfg = cur->cfg;
+	else if (!same_listeners(cur->cfg, cfg))
+		log_warnx("%s: capture ports or modes changed; they take "
+		    "effect at the next restart", why);
+	rt = runtime_new(cfg, ++*gen, err, sizeof(err));
+	if (rt == NULL) {
+		log_warnx("%s: keeping the running configuration: %s", why,
+		    err);
+		goto out;
+	}
+	gw_set_runtime(gw, rt);
+	leafcache_purge(gw->leaves, NULL);
+	log_info("%s: configuration generation %llu in effect", why,
+	    (unsigned long long)*gen);
+	ret = 0;
+out:
+	runtime_unref(cur);
+	return ret;
+}
+
+static void
+reload(struct gw *gw, const char *path, uint64_t *gen)
+{
+	struct gw_config *cfg;
+	char *errs = NULL;
+	size_t errlen = 0;
+	FILE *ef = open_memstream(&errs, &errlen);
+
+	cfg = config_load(path, ef);
+	if (ef != NULL)
+		fclose(ef);
+	if (cfg == NULL) {
+		log_warnx("reload: %s is invalid, keeping the running "
+		    "configuration:\n%s", path, errs ? errs : "");
+		free(errs);
+		return;
+	}
+	free(errs);
+	(void)swap_runtime(gw, cfg, gen, "reload");
+	config_unref(cfg);
+}
+
+static void
+housekeeping(struct gw *gw, uint64_t *gen)
+{
+	struct runtime *rt = gw_runtime(gw);
+	size_t i;
+
+	if (runtime_ca_changed(rt))
+		(void)swap_runtime(gw, NULL, gen, "CA files changed");
+	for (i = 0; i < rt->ngroups; i++)
+		if (rt->groups[i].secrets != NULL)
+			(void)secrets_refresh(rt->groups[i].secrets);
+	if (gw->sentinels != NULL)
+		(void)sentinel_prune(gw->sentinels);
+	runtime_unref(rt);
+}
+
+static void
+drain(struct gw *gw, uint64_t timeout_ms)
+{
+	uint64_t until = util_now_ms() + timeout_ms;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	workers_stop_accepting(gw);
+	log_info("draining %u connections for up to %llu ms",
+	    atomic_load(&gw->active), (unsigned long long)timeout_ms);
+	while (atomic_load(&gw->active) > 0 && util_now_ms() < until)
+		nanosleep(&ts, NULL);
+	if (atomic_load(&gw->active) > 0)
+		log_info("closing %u connections still open",
+		    atomic_load(&gw->active));
+}
+
+static int
+run(const char *path, struct gw_config *cfg)
+{
+	struct gw gw;
+	struct runtime *rt;
+	sigset_t set;
+	uint64_t gen = 1;
+	char err[512];
+	int sig, ret = 1;
+
+	gw_init(&gw);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	/* Blocked before any thread starts, so every thread inherits it. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	gw.alog = alog_open(cfg->audit_path, cfg->audit_format, err,
+	    sizeof(err));
+	if (gw.alog == NULL) {
+		log_warnx("audit log: %s", err);
+		goto out;
+	}
+	gw.resolver = resolver_new(4, 30000, 5000, 8192);
+	gw.leaves = leafcache_new(cfg->limits.leaf_cache_size, 30);
+	gw.sentinels = sentinel_store_new(cfg->state_file, err, sizeof(err));
+	if (gw.resolver == NULL || gw.sentinels == NULL) {
+		log_warnx("start-up: %s", gw.sentinels == NULL ? err :
+		    "resolver threads");
+		goto out;
+	}
+	rt = runtime_new(cfg, gen, err, sizeof(err));
+	if (rt == NULL) {
+		log_warnx("start-up: %s", err);
+		goto out;
+	}
+	gw_set_runtime(&gw, rt);
+	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
+		goto stop;
+	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
+	    cfg->ngroups, gw.nworkers, cfg->audit_path);
+	notify_ready();
+
+	for (;;) {
+		struct timespec ts = { HOUSEKEEPING_MS / 1000,
+		    (HOUSEKEEPING_MS % 1000) * 1000000L };
+
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == -1) {
+			if (errno == EAGAIN)
+				housekeeping(&gw, &gen);
+			continue;
+		}
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reloading %s", path);
+			reload(&gw, path, &gen);
+		} else if (sig == SIGUSR1) {
+			if (alog_reopen(gw.alog) != 0)
+				log_warn("reopening the audit log");
+		} else {
+			struct runtime *cur = gw_runtime(&gw);
+
+			log_info("%s: shutting down", strsignal(sig));
+			drain(&gw, cur->cfg->limits.drain_timeout_ms);
+			runtime_unref(cur);
+			break;
+		}
+	}
+	ret = 0;
+stop:
+	workers_stop(&gw);
+out:
+	resolver_free(gw.resolver);
+	workers_free(&gw);
+	if (gw.alog != NULL)
+		alog_close(gw.alog);
+	if (gw.leaves != NULL)
+		leafcache_free(gw.leaves);
+	sentinel_store_free(gw.sentinels);
+	gw_fini(&gw);
+	return ret;
+}
+
+static int
+daemon_main(int argc, char **argv)
+{
+	const char *path = NULL;
+	struct gw_config *cfg;
+	bool test = false;
+	int ch, ret;
+
+	while ((ch = getopt(argc, argv, "c:dtvh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			printf("gatewayd %s\n", GW_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	cfg = config_load(path, stderr);
+	if (cfg == NULL) {
+		fprintf(stderr, "gatewayd: %s: configuration is invalid\n",
+		    path);
+		return 1;
+	}
+	if (test) {
+		printf("%s: configuration OK (%zu groups)\n", path,
+		    cfg->ngroups);
+		config_unref(cfg);
+		return 0;
+	}
+	ret = run(path, cfg);
+	config_unref(cfg);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	log_init("gatewayd", LOG_LVL_INFO, 0);
+	if (argc >= 2 && argv[1][0] != '-') {
+		for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+			if (strcmp(argv[1], subcommands[i].name) == 0)
+				return subcommands[i].main(argc - 1, argv + 1);
+		fprintf(stderr, "gatewayd: unknown command \"%s\"\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	return daemon_main(argc, argv);
+}

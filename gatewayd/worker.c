@@ -1,0 +1,308 @@
+/*
+ * worker.c - worker threads, the shared daemon state, per-guest counts.
+ * See worker.h.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "runtime.h"
+
+#define TICK_MS		250
+
+void
+gw_init(struct gw *gw)
+{
+	size_t i;
+
+	memset(gw, 0, sizeof(*gw));
+	pthread_mutex_init(&gw->rt_lock, NULL);
+	for (i = 0; i < GUEST_STRIPES; i++)
+		pthread_mutex_init(&gw->guest_lock[i], NULL);
+}
+
+void
+gw_fini(struct gw *gw)
+{
+	struct guest_count *g, *next;
+	size_t i;
+
+	for (i = 0; i < GUEST_STRIPES; i++) {
+		for (g = gw->guests[i]; g != NULL; g = next) {
+			next = g->next;
+			free(g);
+		}
+		pthread_mutex_destroy(&gw->guest_lock[i]);
+	}
+	if (gw->rt != NULL)
+		runtime_unref(gw->rt);
+	pthread_mutex_destroy(&gw->rt_lock);
+}
+
+struct runtime *
+gw_runtime(struct gw *gw)
+{
+	struct runtime *rt;
+
+	pthread_mutex_lock(&gw->rt_lock);
+	rt = runtime_ref(gw->rt);
+	pthread_mutex_unlock(&gw->rt_lock);
+	return rt;
+}
+
+void
+gw_set_runtime(struct gw *gw, struct runtime *rt)
+{
+	struct runtime *old;
+
+	pthread_mutex_lock(&gw->rt_lock);
+	old = gw->rt;
+	gw->rt = rt;
+	pthread_mutex_unlock(&gw->rt_lock);
+	if (old != NULL)
+		runtime_unref(old);
+}
+
+static unsigned
+guest_stripe(const struct addr *a)
+{
+	uint32_t h = 2166136261u;
+	size_t i, n = a->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ a->u.bytes[i]) * 16777619u;
+	return h % GUEST_STRIPES;
+}
+
+bool
+gw_guest_acquire(struct gw *gw, const struct addr *a, unsigned limit)
+{
+	unsigned s = guest_stripe(a);
+	struct guest_count *g;
+	bool ok = true;
+
+	pthread_mutex_lock(&gw->guest_lock[s]);
+	for (g = gw->guests[s]; g != NULL; g = g->next)
+		if (addr_equal(&g->addr, a))
+			break;
+	if (g == NULL) {
+		g = xcalloc(1, sizeof(*g));
+		g->addr = *a;
+		g->next = gw->guests[s];
+		gw->guests[s] = g;
+	}
+	if (limit != 0 && g->n >= limit)
+		ok = false;
+	else
+		g->n++;
+	pthread_mutex_unlock(&gw->guest_lock[s]);
+	return ok;
+}
+
+void
+gw_guest_release(struct gw *gw, const struct addr *a)
+{
+	unsigned s = guest_stripe(a);
+	struct guest_count **pp, *g;
+
+	pthread_mutex_lock(&gw->guest_lock[s]);
+	for (pp = &gw->guests[s]; (g = *pp) != NULL; pp = &g->next) {
+		if (!addr_equal(&g->addr, a))
+			continue;
+		if (g->n > 0)
+			g->n--;
+		if (g->n == 0) {
+			*pp = g->next;
+			free(g);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&gw->guest_lock[s]);
+}
+
+void
+worker_add_conn(struct worker *w, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+}
+
+void
+worker_remove_conn(struct worker *w, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	w->nconns--;
+}
+
+static void
+worker_tick(struct loop *loop, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t now = loop_now(loop);
+	struct conn *c, *next;
+	size_t i;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_check_timeout(c, now);
+	}
+	for (i = 0; i < w->nlisteners; i++)
+		listener_tick(&w->listeners[i], loop, now);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	sigset_t all;
+
+	/* Signals are the main thread's business. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	loop_run(w->loop);
+	return NULL;
+}
+
+static int
+open_listeners(struct worker *w, const struct runtime *rt)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	char err[256];
+	size_t i, f, n = 0;
+	int p;
+
+	w->listeners = xcalloc(rt->ngroups * 4, sizeof(*w->listeners));
+	for (i = 0; i < rt->ngroups; i++) {
+		const struct group_config *g = rt->groups[i].cfg;
+
+		for (p = 0; p < 2; p++) {
+			uint16_t port = p ? g->https_port : g->http_port;
+
+			if (port == 0)
+				continue;
+			for (f = 0; f < ARRAY_SIZE(families); f++) {
+				struct listener *l = &w->listeners[n];
+
+				if (listener_open(l, g->mode, families[f],
+				    port, p == 1, err, sizeof(err)) != 0) {
+					if (families[f] == AF_INET6 &&
+					    errno == EAFNOSUPPORT)
+						continue;
+					log_warnx("group %s: %s", g->name, err);
+					return -1;
+				}
+				l->worker = w;
+				if (loop_io_add(w->loop, &l->io, true) != 0) {
+					log_warn("epoll add listener");
+					return -1;
+				}
+				n++;
+				w->nlisteners = n;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+workers_start(struct gw *gw, unsigned nworkers, struct runtime *rt)
+{
+	unsigned i;
+
+	gw->workers = xcalloc(nworkers, sizeof(*gw->workers));
+	gw->nworkers = nworkers;
+	for (i = 0; i < nworkers; i++) {
+		struct worker *w = &gw->workers[i];
+
+		w->idx = i;
+		w->gw = gw;
+		w->loop = loop_new();
+		if (w->loop == NULL || open_listeners(w, rt) != 0)
+			return -1;
+		loop_set_tick(w->loop, TICK_MS, worker_tick, w);
+	}
+	for (i = 0; i < nworkers; i++) {
+		if (pthread_create(&gw->workers[i].thread, NULL, worker_main,
+		    &gw->workers[i]) != 0) {
+			log_warnx("cannot start worker %u", i);
+			gw->nworkers = i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+close_listeners_cb(struct loop *loop, void *arg)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		listener_close(&w->listeners[i], loop);
+	atomic_store(&w->stopped_accepting, true);
+}
+
+void
+workers_stop_accepting(struct gw *gw)
+{
+	unsigned i;
+
+	atomic_store(&gw->draining, true);
+	for (i = 0; i < gw->nworkers; i++)
+		loop_post(gw->workers[i].loop, close_listeners_cb,
+		    &gw->workers[i]);
+}
+
+static void
+shutdown_cb(struct loop *loop, void *arg)
+{
+	struct worker *w = arg;
+
+	close_listeners_cb(loop, w);
+	while (w->conns != NULL)
+		conn_close(w->conns, "gateway shutting down");
+	loop_stop(loop);
+}
+
+void
+workers_stop(struct gw *gw)
+{
+	unsigned i;
+
+	for (i = 0; i < gw->nworkers; i++)
+		loop_post(gw->workers[i].loop, shutdown_cb, &gw->workers[i]);
+	for (i = 0; i < gw->nworkers; i++)
+		pthread_join(gw->workers[i].thread, NULL);
+}
+
+void
+workers_free(struct gw *gw)
+{
+	unsigned i;
+
+	for (i = 0; i < gw->nworkers; i++) {
+		/* Runs what was posted after the loop stopped (resolver
+		 * results), which releases the last holds on closed conns. */
+		loop_free(gw->workers[i].loop);
+		free(gw->workers[i].listeners);
+	}
+	free(gw->workers);
+	gw->workers = NULL;
+	gw->nworkers = 0;
+}
