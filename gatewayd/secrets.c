@@ -581,6 +581,9 @@ secrets_apply(struct secrets *s, struct sentinel_store *sentinels,
 			util_wipe(basic, n);
 		}
 	}
+	if (why == NULL && r->path != NULL &&
+	    sentinel_find(r->path, r->path_len, &n) != NULL)
+		why = "sentinel in the URL; send it in the credential header";
 	res->secret = match != NULL ? match->name : NULL;
 	if (why != NULL) {
 		res->verdict = SECRETS_REFUSE;

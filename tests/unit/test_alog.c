@@ -139,6 +139,16 @@ test_squid(void)
 	ok(strstr(buf, " TCP_MISS/502 ") != NULL, "squid: upstream error");
 
 	r = sample();
+	r.url = "https://h/p?t=gwsnt_abcdefghijklmnopqrstuvwxyz234567&x=1";
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " https://h/p?t=gwsnt_REDACTED&x=1 ") != NULL &&
+	    strstr(buf, "abcdefgh") == NULL, "squid: sentinel in a URL "
+	    "redacted (%s)", buf);
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"https://h/p?t=gwsnt_REDACTED&x=1\"") != NULL &&
+	    strstr(buf, "abcdefgh") == NULL, "json: sentinel redacted");
+
+	r = sample();
 	alog_format(LOGFMT_SQUID, true, &r, buf, sizeof(buf));
 	ok(strstr(buf, " https://example.com/a/b? - ") != NULL,
 	    "squid: redact_query strips the query");

@@ -318,6 +318,11 @@ test_apply(void)
 	{ "unknown sentinel", { .host = "api.github.com", .hdrs = {
 	    "Authorization: Bearer gwsnt_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" } },
 	    SECRETS_REFUSE, "unknown" },
+	{ "sentinel in the query", { .host = "api.github.com",
+	    .path = "/repos/a?access_token=gwsnt_abc" }, SECRETS_REFUSE,
+	    "in the URL" },
+	{ "sentinel in a query to another host", { .host = "evil.example",
+	    .path = "/?gwsnt_abcdef" }, SECRETS_REFUSE, "in the URL" },
 	{ "require_sentinel, none", { .host = "registry.npm.example",
 	    .port = 8443 }, SECRETS_NONE, NULL },
 	{ "require_sentinel, placeholder only", { .host = "npm.example",
