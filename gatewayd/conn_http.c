@@ -350,7 +350,7 @@ handle_request(struct conn *c, const struct http_request *req,
 		    x->method);
 		return 1;
 	}
-	if (c->bumped && conn_secrets_apply(c, req, host, port) != 0)
+	if (conn_secrets_apply(c, req, host, port) != 0)
 		return 1;	/* refused: reply queued */
 	x->upgrade = req->upgrade;
 	build_upstream_head(c, req, host, port);
