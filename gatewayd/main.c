@@ -329,7 +329,7 @@ run(const char *path, struct gw_config *cfg)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: reloading %s", path);
+			log_info("SIGHUP: reading %s", path);
 			reload(&gw, path, &gen);
 		} else if (sig == SIGUSR1) {
 			if (alog_reopen(gw.alog) != 0)
