@@ -59,48 +59,60 @@ demo_ca() {
 	[ -d "$dir/agents" ]
 }
 
-# The gateway walkthrough of the seed, in namespaces.  Written against the
-# interfaces of the gatewayd issues (config shape of docs/examples, rules
-# apply, audit log); the lead finishes it when gatewayd lands.
+# The seed's walkthrough, in namespaces: a guest with no proxy settings
+# that trusts only the group CA (as a Slicer VM does), the project's own
+# rules, gatewayd, and a local "internet" serving the sites by name.
 demo_gateway() {
 	step "2. The gateway in network namespaces"
 	if [ ! -x "$GW_BIN" ] || [ ! -x "$CA_TOOL" ]; then
-		echo "gatewayd is not built yet ($GW_BIN): the walkthrough will run here"
-		return 0
+		echo "gatewayd is not built ($GW_BIN)"
+		return 1
 	fi
 	topo_up isolated --guests 1
 	inet_up
 	ca_generate agents
 	local conf=$T_DIR/gatewayd.conf
 	cat >"$conf" <<EOF
-# demo configuration (scripts/demo.sh)
-trust_file = "$PKI/public-root.crt";
-audit_path = "$T_AUDIT";
+# demo configuration (scripts/demo.sh); every key: docs/configuration.md
+trust_file = "$PKI/public-root.crt";   # the demo internet's public root
+control_socket = "$T_DIR/control.sock";
+audit = { path = "$T_AUDIT"; format = "squid"; };
 groups = ( {
     name = "agents";
     guests = [ "$T_GUEST_NET" ];
     interfaces = [ "$T_GUEST_IFACE" ];
     ca_dir = "$T_CA_DIR";
     capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
+    dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
     policy = { default = "allow";
                rules = ( { action = "deny"; host = ".wikipedia.org"; } ); };
 } );
 EOF
 	show cat "$conf"
+	step "the project's nftables rules for the group, installed atomically"
 	show rules_apply "$conf"
 	gw_start "$conf"
 	step "the guest has no proxy settings and trusts only the group CA"
 	show in_guest env
 	local url
 	for url in https://example.com/ https://news.ycombinator.com/ \
-	    https://en.wikipedia.org/wiki/Main_Page; do
-		printf '%s$ curl %s%s -> ' "$B" "$url" "$N"
+	    https://en.wikipedia.org/wiki/Main_Page http://example.com/1k; do
+		printf '%s$ curl %s%s -> HTTP ' "$B" "$url" "$N"
 		guest_code "$url"
 		echo
 	done
-	step "the audit log"
-	wait_for 3 test -s "$T_AUDIT" || true
+	step "what the guest reads when policy says no (a normal HTTP answer)"
+	show guest_curl -i https://en.wikipedia.org/wiki/Main_Page || true
+	step "the certificate the guest sees: minted for the name by the group CA"
+	in_guest openssl s_client -connect example.com:443 \
+	    -servername example.com -CAfile "$T_CA_CRT" </dev/null 2>/dev/null |
+	    grep -E '^(subject|issuer)=|Verify return code'
+	step "an upstream whose certificate cannot be verified: nothing is forwarded"
+	show guest_curl -i https://expired.test/ || true
+	step "the audit log (Squid native format; format = \"json\" for JSON)"
+	wait_for 3 grep -q expired.test "$T_AUDIT" || true
 	show cat "$T_AUDIT"
+	gw_stop || fail "gatewayd exited with status $GW_RC"
 }
 
 demo_ca
