@@ -49,6 +49,7 @@ static const struct cfg_key audit_keys[] = {
 	K_STR("path", struct gw_config, audit_path, 1, "-", 0),
 	K_ENUM("format", struct gw_config, audit_format, log_formats,
 	    LOGFMT_SQUID, 0),
+	K_BOOL("redact_query", struct gw_config, audit_redact_query, 0, 0),
 	K_END
 };
 
@@ -395,6 +396,38 @@ config_unref(struct gw_config *c)
 		return;
 	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		config_free(c);
+}
+
+unsigned
+config_restart_needed(const struct gw_config *old,
+    const struct gw_config *new, FILE *errs)
+{
+	const struct group_config *o;
+	unsigned n;
+	size_t i;
+
+	n = cfg_diff_restart(global_keys, old, new, "", false, errs);
+	for (i = 0; i < new->ngroups; i++) {
+		o = config_group(old, new->groups[i].name);
+		if (o == NULL) {
+			n++;
+			if (errs != NULL)
+				fprintf(errs, "group \"%s\": added; takes "
+				    "effect after a restart\n",
+				    new->groups[i].name);
+			continue;
+		}
+		n += cfg_group_diff_restart(o, &new->groups[i], errs);
+	}
+	for (i = 0; i < old->ngroups; i++) {
+		if (config_group(new, old->groups[i].name) != NULL)
+			continue;
+		n++;
+		if (errs != NULL)
+			fprintf(errs, "group \"%s\": removed; takes effect "
+			    "after a restart\n", old->groups[i].name);
+	}
+	return n;
 }
 
 const struct group_config *

@@ -162,6 +162,7 @@ struct gw_config {
 	struct limits_config	limits;
 	char			*audit_path;	/* "-" = stdout */
 	enum log_format		audit_format;
+	bool			audit_redact_query; /* drop ?query from URLs */
 	char			*log_level;	/* "info", "debug"... */
 	struct group_config	*groups;
 	size_t			ngroups;
@@ -185,6 +186,18 @@ struct gw_config *config_load_string(const char *text, const char *name,
 /* Reference counting; atomic, thread-safe.  The last unref frees. */
 struct gw_config *config_ref(struct gw_config *c);
 void config_unref(struct gw_config *c);
+
+/*
+ * Reload helper: compare the keys that only take effect at start-up
+ * (listeners, marks, threads, queue, guests, interfaces, DNS mode...;
+ * "restart" in docs/configuration.md) between the running config and a
+ * freshly loaded one.  Writes one line per difference ("path: changed;
+ * takes effect after a restart") to errs (may be NULL) and returns their
+ * number; 0 means the whole new config can be applied by a swap.
+ * Pure; thread-safe while the caller holds references to both.
+ */
+unsigned config_restart_needed(const struct gw_config *old,
+    const struct gw_config *new, FILE *errs);
 
 /* Find a group by name; NULL if none. */
 const struct group_config *config_group(const struct gw_config *c,

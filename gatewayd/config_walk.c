@@ -335,6 +335,51 @@ cfg_list(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	return v;
 }
 
+unsigned
+cfg_diff_restart(const struct cfg_key *keys, const void *a, const void *b,
+    const char *path, bool inherited, FILE *errs)
+{
+	const struct cfg_key *k;
+	char kpath[192];
+	unsigned n = 0;
+
+	for (k = keys; k->name != NULL; k++) {
+		const char *fa = (const char *)a + k->off;
+		const char *fb = (const char *)b + k->off;
+		bool restart = inherited || (k->flags & CK_RESTART);
+		bool same;
+
+		snprintf(kpath, sizeof(kpath), "%s%s%s", path,
+		    path[0] != '\0' ? "." : "", k->name);
+		switch (k->type) {
+		case CT_SECTION:
+			n += cfg_diff_restart(k->sub, fa, fb, kpath, restart,
+			    errs);
+			continue;
+		case CT_FUNC:
+			continue;
+		case CT_STR: {
+			const char *sa = *(char *const *)(const void *)fa;
+			const char *sb = *(char *const *)(const void *)fb;
+
+			same = (sa == NULL && sb == NULL) || (sa != NULL &&
+			    sb != NULL && strcmp(sa, sb) == 0);
+			break;
+		}
+		default:
+			same = memcmp(fa, fb, k->size) == 0;
+			break;
+		}
+		if (!restart || same)
+			continue;
+		n++;
+		if (errs != NULL)
+			fprintf(errs, "%s: changed; takes effect after a "
+			    "restart\n", kpath);
+	}
+	return n;
+}
+
 int
 cfg_each_string(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, cfg_each_fn *fn, void *arg)

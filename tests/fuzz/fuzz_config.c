@@ -6,7 +6,8 @@
  * leak.  When it loads, the result is checked (abort on failure): every
  * rule host is normalised and stored without its dot, port ranges are
  * ordered, CIDR lists match their counts, labels exist, and the policy,
- * group matching and dial checks can be run on it.
+ * group matching and dial checks can be run on it, and it needs no
+ * restart compared with itself.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -111,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		AN(c->upstream_mark != c->tproxy_mark);
 		for (i = 0; i < c->ngroups; i++)
 			check_group(c, &c->groups[i]);
+		AZ(config_restart_needed(c, c, NULL));
 		config_unref(config_ref(c));
 		config_unref(c);
 	}

@@ -539,6 +539,54 @@ test_match_group(void)
 }
 
 static void
+test_restart_needed(void)
+{
+	static const char a[] =
+	    "workers = 1;\nlimits = { max_conns = 10; };\n"
+	    "groups = ( { name = \"a\"; guests = [\"10.0.0.0/24\"];\n"
+	    " capture = { http_port = 1; https_port = 2; };\n"
+	    " policy = { default = \"allow\"; }; dns = { mode = \"gateway\"; }; },\n"
+	    " { name = \"b\"; guests = [\"10.1.0.0/24\"];\n"
+	    " capture = { http_port = 3; https_port = 4; }; } );\n";
+	static const char b[] =
+	    "workers = 2;\nlimits = { max_conns = 20; };\n"
+	    "groups = ( { name = \"a\"; guests = [\"10.0.0.0/23\"];\n"
+	    " capture = { http_port = 5; https_port = 2; };\n"
+	    " policy = { default = \"deny\"; }; dns = { mode = \"drop\"; }; },\n"
+	    " { name = \"c\"; guests = [\"10.1.0.0/24\"];\n"
+	    " capture = { http_port = 3; https_port = 4; }; } );\n";
+	struct gw_config *ca, *cb;
+	char *msgs, *diff;
+	size_t len;
+	FILE *f;
+
+	ca = load(a, &msgs);
+	free(msgs);
+	cb = load(b, &msgs);
+	free(msgs);
+	if (!ok(ca != NULL && cb != NULL, "restart configs load"))
+		goto out;
+	is(config_restart_needed(ca, ca, NULL), 0, "same config: no restart");
+	f = open_memstream(&diff, &len);
+	is(config_restart_needed(ca, cb, f), 5, "five restart-only changes");
+	fclose(f);
+	ok(strstr(diff, "workers: changed") != NULL, "workers reported");
+	ok(strstr(diff, "group \"a\".capture.http_port: changed") != NULL,
+	    "capture port reported");
+	ok(strstr(diff, "group \"a\".dns.mode: changed") != NULL,
+	    "dns mode reported");
+	ok(strstr(diff, "guests") == NULL, "guests apply on reload");
+	ok(strstr(diff, "group \"c\": added") != NULL, "added group");
+	ok(strstr(diff, "group \"b\": removed") != NULL, "removed group");
+	ok(strstr(diff, "max_conns") == NULL && strstr(diff, "policy") == NULL,
+	    "reloadable keys not reported");
+	free(diff);
+out:
+	config_unref(ca);
+	config_unref(cb);
+}
+
+static void
 test_files(void)
 {
 	char path[] = "/tmp/test_config.XXXXXX";
@@ -584,6 +632,7 @@ main(void)
 	test_bad_configs();
 	test_all_errors();
 	test_match_group();
+	test_restart_needed();
 	test_files();
 	return tap_done();
 }
