@@ -408,6 +408,13 @@ topo_up() {
 		T_GUEST_NET=$BRIDGE_NET T_GUEST_NET6=$BRIDGE_NET6
 		T_GUEST_IFACE=br-agents
 		ip -n "$NS_GW" link add br-agents type bridge
+		# br_netfilter (on here, per namespace) would run the inet hooks
+		# in bridge context, where a TPROXY socket assignment is lost
+		# (the SYN gets a RST).  Bridged guest-to-guest frames are for
+		# the bridge family; routed traffic is seen on br-agents.
+		ip netns exec "$NS_GW" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+		    net.bridge.bridge-nf-call-ip6tables=0 \
+		    net.bridge.bridge-nf-call-arptables=0 >/dev/null 2>&1 || true
 		ip -n "$NS_GW" addr add 10.66.0.1/24 dev br-agents
 		[ "$T_IPV6" = 1 ] && ip -n "$NS_GW" addr add fd00:66::1/64 dev br-agents nodad
 		ip -n "$NS_GW" link set br-agents up
