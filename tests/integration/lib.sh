@@ -46,12 +46,14 @@ GW_UP_IP=198.18.0.1		# gw-up in the gateway namespace
 INET_MAIN_IP=198.18.0.10	# nginx: the real sites (example.com ...)
 INET_BAD_IP=198.18.0.11		# nginx: bad/expired/wrongname/selfsigned
 INET_ECHO_IP=198.18.0.12	# upstream.py: echo, uploads, WebSocket
+INET_DB_IP=198.18.0.20		# PostgreSQL (pg_start), db.test
 INET_DNS_IP=198.18.0.53		# dnsmasq
 INET_PRIV_IP=172.16.99.10	# a "private range" host beyond the gateway
 GW_UP_IP6=2001:2::1
 INET_MAIN_IP6=2001:2::10
 INET_BAD_IP6=2001:2::11
 INET_ECHO_IP6=2001:2::12
+INET_DB_IP6=2001:2::20
 INET_DNS_IP6=2001:2::53
 BRIDGE_NET=10.66.0.0/24
 BRIDGE_NET6=fd00:66::/64
@@ -333,12 +335,14 @@ write_hosts() { # FILE [with-sites]
 			hosts_lines "$INET_MAIN_IP" $NAMES_MAIN
 			hosts_lines "$INET_BAD_IP" $NAMES_BAD
 			hosts_lines "$INET_ECHO_IP" $NAMES_ECHO
+			hosts_lines "$INET_DB_IP" db.test
 			hosts_lines "$INET_DNS_IP" dns.test
 			hosts_lines "$INET_PRIV_IP" internal.test
 			if [ "$T_IPV6" = 1 ]; then
 				hosts_lines "$INET_MAIN_IP6" $NAMES_MAIN
 				hosts_lines "$INET_BAD_IP6" $NAMES_BAD
 				hosts_lines "$INET_ECHO_IP6" $NAMES_ECHO
+				hosts_lines "$INET_DB_IP6" db.test
 			fi
 		fi
 	} >"$1"
@@ -389,7 +393,8 @@ topo_up() {
 	ip -n "$NS_GW" link add gw-up type veth peer name inet0 netns "$NS_INET"
 	ip -n "$NS_GW" addr add "$GW_UP_IP/24" dev gw-up
 	ip -n "$NS_GW" link set gw-up up
-	for a in "$INET_MAIN_IP" "$INET_BAD_IP" "$INET_ECHO_IP" "$INET_DNS_IP"; do
+	for a in "$INET_MAIN_IP" "$INET_BAD_IP" "$INET_ECHO_IP" "$INET_DB_IP" \
+	    "$INET_DNS_IP"; do
 		ip -n "$NS_INET" addr add "$a/24" dev inet0
 	done
 	ip -n "$NS_INET" addr add "$INET_PRIV_IP/32" dev inet0
@@ -398,7 +403,8 @@ topo_up() {
 	ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
 	if [ "$T_IPV6" = 1 ]; then
 		ip -n "$NS_GW" addr add "$GW_UP_IP6/64" dev gw-up nodad
-		for a in "$INET_MAIN_IP6" "$INET_BAD_IP6" "$INET_ECHO_IP6" "$INET_DNS_IP6"; do
+		for a in "$INET_MAIN_IP6" "$INET_BAD_IP6" "$INET_ECHO_IP6" \
+		    "$INET_DB_IP6" "$INET_DNS_IP6"; do
 			ip -n "$NS_INET" addr add "$a/64" dev inet0 nodad
 		done
 		ip netns exec "$NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null
