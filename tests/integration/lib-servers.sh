@@ -29,7 +29,7 @@ GIT_ROOT=
 NGINX_LOG_FORMAT='$remote_addr $server_addr:$server_port sni="$ssl_server_name" host="$host" method="$request_method" uri="$request_uri" status=$status bytes=$body_bytes_sent auth="$http_authorization" ua="$http_user_agent" conn=$connection req=$connection_requests proto=$ssl_protocol'
 
 nginx_site() { # LISTEN_ADDRS(v4 v6...) DEFAULT(0|1) SERVER_NAMES CERT [EXTRA]
-	local a l= dflt= body
+	local a l='' dflt='' body
 	[ "$2" = 1 ] && dflt=" default_server"
 	body="    root $WWW;
     location / { try_files \$uri @site; }

@@ -102,6 +102,7 @@ ip netns list >/dev/null 2>&1 || skip "ip netns is not available"
 # files and processes from those of a dead one.
 T_DIR=$(mktemp -d "/tmp/gwtest.$T_NAME.$$.XXXXXX")
 chmod 755 "$T_DIR"
+mkdir "$T_DIR/home"
 # Shared, slow-to-make data (PKI, bodies): once per build directory.
 if [ -w "$BUILD_DIR" ] || mkdir -p "$BUILD_DIR" 2>/dev/null; then
 	T_CACHE=$BUILD_DIR/tests-cache
@@ -481,7 +482,7 @@ topo_down() {
 	for ((i = ${#T_NAMESPACES[@]} - 1; i >= 0; i--)); do
 		ns_delete "${T_NAMESPACES[$i]}"
 	done
-	T_PIDS=() T_PIDNAMES=() T_NAMESPACES=() T_VARIANT= T_GUESTS=0 T_IPV6=0
+	T_PIDS=() T_PIDNAMES=() T_NAMESPACES=() T_VARIANT='' T_GUESTS=0 T_IPV6=0
 }
 
 # ------------------------------------------------------------ running things
@@ -490,10 +491,11 @@ in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 in_gw() { ip netns exec "$NS_GW" "$@"; }
 in_inet() { ip netns exec "$NS_INET" "$@"; }
 # in_guest CMD...: run CMD in guest $T_GUEST (default 1) with a clean
-# environment, as a VM would: no proxy variables at all.
+# environment, as a VM would: no proxy variables at all, and an empty HOME
+# (no host ~/.curlrc, ~/.gitconfig... can change what a client does).
 in_guest() {
 	ip netns exec "${GUEST_NS[$T_GUEST]:?no topology}" env -i \
-	    PATH="$PATH" HOME=/root LANG=C.UTF-8 "$@"
+	    PATH="$PATH" HOME="$T_DIR/home" LANG=C.UTF-8 "$@"
 }
 # on_guest N CMD...: the same in guest N.
 on_guest() { local T_GUEST=$1; shift; in_guest "$@"; }
@@ -503,7 +505,7 @@ on_guest() { local T_GUEST=$1; shift; in_guest "$@"; }
 guest_curl() {
 	local ca=()
 	[ -n "$T_GUEST_CA" ] && ca=(--cacert "$T_GUEST_CA" --capath /nonexistent)
-	in_guest curl -sS --noproxy '*' --connect-timeout 5 \
+	in_guest curl -q -sS --noproxy '*' --connect-timeout 5 \
 	    --max-time "${T_CURL_TIMEOUT:-20}" "${ca[@]}" "$@"
 }
 
