@@ -29,7 +29,7 @@ T_NAME=demo T_KEEP=${DEMO_KEEP:-0}
 . tests/integration/lib.sh
 
 B=$'\e[1m' N=$'\e[0m'
-[ -t 1 ] || B= N=
+[ -t 1 ] || B='' N=''
 step() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 show() { printf '%s$ %s%s\n' "$B" "$*" "$N"; "$@"; }
 # show_rc CMD...: like show, and prints the exit status (monitoring uses it)

@@ -11,7 +11,7 @@
 #   SANITIZE=0   skip the sanitizer pass
 #   SUITES="unit fuzz"   only these suites (default: all)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 BUILD=${BUILD:-build}
 SAN_BUILD=${SAN_BUILD:-build-san}
@@ -62,7 +62,7 @@ pass() {
 	    "$name" "${ok:-?}" "${fail:-?}" "${skip:-?}" "${tmo:-?}" \
 	    "$(($(date +%s) - t))" "${bad:+ failed: $bad}")")
 	if [ "$rc" != 0 ]; then failed=1; fi
-	if [ -n "$(grep -E '^ *[0-9]+/[0-9]+ .*integration.* SKIP ' "$log")" ]; then
+	if grep -qE '^ *[0-9]+/[0-9]+ .*integration.* SKIP ' "$log"; then
 		summary+=("           (integration tests were skipped: run as root)")
 	fi
 }

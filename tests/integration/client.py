@@ -87,6 +87,7 @@ def recv_until(s, delim, limit=65536):
 
 
 def cmd_ws(args):
+    sys.dont_write_bytecode = True  # nothing written into the source tree
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from upstream import ws_accept, ws_frame  # same framing code, both ends
     u = urllib.parse.urlsplit(args.url)

@@ -95,7 +95,7 @@ pki_make() { # DIR
 	rm -rf "$d"
 	mkdir -p "$d"
 	(
-		cd "$d"
+		cd "$d" || exit 1
 		pki_root public-root "Test Public Root"
 		pki_root untrusted-root "Test Untrusted Root"
 		# the issuing CA, signed by the root

@@ -17,6 +17,8 @@
 #                   query log $DNS_LOG.
 #   git_start       a bare repository served by fcgiwrap+git-http-backend:
 #                   http(s)://git.test/repo.git
+#   pg_start        PostgreSQL on $INET_DB_IP:5432 (db.test), user "test",
+#                   trust authentication, database "postgres".
 #   inet_up         pki_ensure + www_ensure + nginx_start (the usual start).
 
 NGINX_LOG=
@@ -27,7 +29,7 @@ GIT_ROOT=
 NGINX_LOG_FORMAT='$remote_addr $server_addr:$server_port sni="$ssl_server_name" host="$host" method="$request_method" uri="$request_uri" status=$status bytes=$body_bytes_sent auth="$http_authorization" ua="$http_user_agent" conn=$connection req=$connection_requests proto=$ssl_protocol'
 
 nginx_site() { # LISTEN_ADDRS(v4 v6...) DEFAULT(0|1) SERVER_NAMES CERT [EXTRA]
-	local a l= dflt= body
+	local a l='' dflt='' body
 	[ "$2" = 1 ] && dflt=" default_server"
 	body="    root $WWW;
     location / { try_files \$uri @site; }
@@ -186,6 +188,46 @@ git_start() {
 	git -C "$GIT_ROOT/repo.git" config safe.directory '*'
 	start_bg fcgiwrap "$NS_INET" fcgiwrap -c 2 -s "unix:$GIT_ROOT/fcgi.sock"
 	wait_for 5 test -S "$GIT_ROOT/fcgi.sock" || fail "fcgiwrap did not start"
+}
+
+PG_BIN=
+pg_user() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+
+# An initdb'd cluster, made once per build dir and copied per test (initdb
+# takes seconds, a copy does not).
+pg_template() {
+	local tpl=$T_CACHE/pg-template
+	[ -f "$tpl/.ready" ] && return 0
+	(
+		flock -w 60 9 || exit 1
+		[ -f "$tpl/.ready" ] && exit 0
+		rm -rf "$tpl" "$tpl.new"
+		mkdir -p "$tpl.new"
+		chown postgres:postgres "$tpl.new"
+		pg_user "$PG_BIN/initdb" -D "$tpl.new" -U test --auth=trust \
+		    -E UTF8 --no-sync >"$T_CACHE/pg-initdb.log" 2>&1 || exit 1
+		printf 'host all all 0.0.0.0/0 trust\nhost all all ::/0 trust\n' \
+		    >>"$tpl.new/pg_hba.conf" || exit 1
+		touch "$tpl.new/.ready" && mv "$tpl.new" "$tpl"
+	) 9>"$T_CACHE/pg.lock" || error "initdb failed: see $T_CACHE/pg-initdb.log"
+}
+
+# pg_start: PostgreSQL in the internet namespace on $INET_DB_IP:5432 (and
+# [$INET_DB_IP6] with IPv6); connect as user test, no password.
+pg_start() {
+	local d=$T_DIR/pg addrs=$INET_DB_IP
+	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -x "$PG_BIN/postgres" ] || skip "PostgreSQL is not installed"
+	pg_template
+	[ "$T_IPV6" = 1 ] && addrs="$addrs,$INET_DB_IP6"
+	mkdir -p "$d/sock"
+	cp -a "$T_CACHE/pg-template" "$d/data"
+	chmod 700 "$d/data"
+	chown -R postgres:postgres "$d"
+	start_bg postgres "$NS_INET" setpriv --reuid=postgres --regid=postgres \
+	    --init-groups -- "$PG_BIN/postgres" -D "$d/data" -h "$addrs" -p 5432 \
+	    -k "$d/sock" -c fsync=off -c log_connections=on
+	wait_bg_port postgres "$NS_INET" 5432 "$INET_DB_IP" 20
 }
 
 # inet_up: the usual internet: PKI, bodies and nginx.

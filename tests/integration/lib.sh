@@ -46,12 +46,14 @@ GW_UP_IP=198.18.0.1		# gw-up in the gateway namespace
 INET_MAIN_IP=198.18.0.10	# nginx: the real sites (example.com ...)
 INET_BAD_IP=198.18.0.11		# nginx: bad/expired/wrongname/selfsigned
 INET_ECHO_IP=198.18.0.12	# upstream.py: echo, uploads, WebSocket
+INET_DB_IP=198.18.0.20		# PostgreSQL (pg_start), db.test
 INET_DNS_IP=198.18.0.53		# dnsmasq
 INET_PRIV_IP=172.16.99.10	# a "private range" host beyond the gateway
 GW_UP_IP6=2001:2::1
 INET_MAIN_IP6=2001:2::10
 INET_BAD_IP6=2001:2::11
 INET_ECHO_IP6=2001:2::12
+INET_DB_IP6=2001:2::20
 INET_DNS_IP6=2001:2::53
 BRIDGE_NET=10.66.0.0/24
 BRIDGE_NET6=fd00:66::/64
@@ -100,6 +102,7 @@ ip netns list >/dev/null 2>&1 || skip "ip netns is not available"
 # files and processes from those of a dead one.
 T_DIR=$(mktemp -d "/tmp/gwtest.$T_NAME.$$.XXXXXX")
 chmod 755 "$T_DIR"
+mkdir "$T_DIR/home"
 # Shared, slow-to-make data (PKI, bodies): once per build directory.
 if [ -w "$BUILD_DIR" ] || mkdir -p "$BUILD_DIR" 2>/dev/null; then
 	T_CACHE=$BUILD_DIR/tests-cache
@@ -333,12 +336,14 @@ write_hosts() { # FILE [with-sites]
 			hosts_lines "$INET_MAIN_IP" $NAMES_MAIN
 			hosts_lines "$INET_BAD_IP" $NAMES_BAD
 			hosts_lines "$INET_ECHO_IP" $NAMES_ECHO
+			hosts_lines "$INET_DB_IP" db.test
 			hosts_lines "$INET_DNS_IP" dns.test
 			hosts_lines "$INET_PRIV_IP" internal.test
 			if [ "$T_IPV6" = 1 ]; then
 				hosts_lines "$INET_MAIN_IP6" $NAMES_MAIN
 				hosts_lines "$INET_BAD_IP6" $NAMES_BAD
 				hosts_lines "$INET_ECHO_IP6" $NAMES_ECHO
+				hosts_lines "$INET_DB_IP6" db.test
 			fi
 		fi
 	} >"$1"
@@ -389,7 +394,8 @@ topo_up() {
 	ip -n "$NS_GW" link add gw-up type veth peer name inet0 netns "$NS_INET"
 	ip -n "$NS_GW" addr add "$GW_UP_IP/24" dev gw-up
 	ip -n "$NS_GW" link set gw-up up
-	for a in "$INET_MAIN_IP" "$INET_BAD_IP" "$INET_ECHO_IP" "$INET_DNS_IP"; do
+	for a in "$INET_MAIN_IP" "$INET_BAD_IP" "$INET_ECHO_IP" "$INET_DB_IP" \
+	    "$INET_DNS_IP"; do
 		ip -n "$NS_INET" addr add "$a/24" dev inet0
 	done
 	ip -n "$NS_INET" addr add "$INET_PRIV_IP/32" dev inet0
@@ -398,7 +404,8 @@ topo_up() {
 	ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
 	if [ "$T_IPV6" = 1 ]; then
 		ip -n "$NS_GW" addr add "$GW_UP_IP6/64" dev gw-up nodad
-		for a in "$INET_MAIN_IP6" "$INET_BAD_IP6" "$INET_ECHO_IP6" "$INET_DNS_IP6"; do
+		for a in "$INET_MAIN_IP6" "$INET_BAD_IP6" "$INET_ECHO_IP6" \
+		    "$INET_DB_IP6" "$INET_DNS_IP6"; do
 			ip -n "$NS_INET" addr add "$a/64" dev inet0 nodad
 		done
 		ip netns exec "$NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null
@@ -408,6 +415,13 @@ topo_up() {
 		T_GUEST_NET=$BRIDGE_NET T_GUEST_NET6=$BRIDGE_NET6
 		T_GUEST_IFACE=br-agents
 		ip -n "$NS_GW" link add br-agents type bridge
+		# br_netfilter (on here, per namespace) would run the inet hooks
+		# in bridge context, where a TPROXY socket assignment is lost
+		# (the SYN gets a RST).  Bridged guest-to-guest frames are for
+		# the bridge family; routed traffic is seen on br-agents.
+		ip netns exec "$NS_GW" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+		    net.bridge.bridge-nf-call-ip6tables=0 \
+		    net.bridge.bridge-nf-call-arptables=0 >/dev/null 2>&1 || true
 		ip -n "$NS_GW" addr add 10.66.0.1/24 dev br-agents
 		[ "$T_IPV6" = 1 ] && ip -n "$NS_GW" addr add fd00:66::1/64 dev br-agents nodad
 		ip -n "$NS_GW" link set br-agents up
@@ -468,7 +482,7 @@ topo_down() {
 	for ((i = ${#T_NAMESPACES[@]} - 1; i >= 0; i--)); do
 		ns_delete "${T_NAMESPACES[$i]}"
 	done
-	T_PIDS=() T_PIDNAMES=() T_NAMESPACES=() T_VARIANT= T_GUESTS=0 T_IPV6=0
+	T_PIDS=() T_PIDNAMES=() T_NAMESPACES=() T_VARIANT='' T_GUESTS=0 T_IPV6=0
 }
 
 # ------------------------------------------------------------ running things
@@ -477,10 +491,11 @@ in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 in_gw() { ip netns exec "$NS_GW" "$@"; }
 in_inet() { ip netns exec "$NS_INET" "$@"; }
 # in_guest CMD...: run CMD in guest $T_GUEST (default 1) with a clean
-# environment, as a VM would: no proxy variables at all.
+# environment, as a VM would: no proxy variables at all, and an empty HOME
+# (no host ~/.curlrc, ~/.gitconfig... can change what a client does).
 in_guest() {
 	ip netns exec "${GUEST_NS[$T_GUEST]:?no topology}" env -i \
-	    PATH="$PATH" HOME=/root LANG=C.UTF-8 "$@"
+	    PATH="$PATH" HOME="$T_DIR/home" LANG=C.UTF-8 "$@"
 }
 # on_guest N CMD...: the same in guest N.
 on_guest() { local T_GUEST=$1; shift; in_guest "$@"; }
@@ -490,7 +505,7 @@ on_guest() { local T_GUEST=$1; shift; in_guest "$@"; }
 guest_curl() {
 	local ca=()
 	[ -n "$T_GUEST_CA" ] && ca=(--cacert "$T_GUEST_CA" --capath /nonexistent)
-	in_guest curl -sS --noproxy '*' --connect-timeout 5 \
+	in_guest curl -q -sS --noproxy '*' --connect-timeout 5 \
 	    --max-time "${T_CURL_TIMEOUT:-20}" "${ca[@]}" "$@"
 }
 

@@ -18,6 +18,9 @@ connection (bounded), for tests, not for speed.  What it is:
                          data frame back; ping -> pong; close -> close
   --tcp ADDR:PORT        plain TCP: send "SSH-2.0-gwtest\\r\\n", echo bytes
   --udp ADDR:PORT        echo datagrams
+  --transparent          IP_TRANSPARENT listeners that also report each
+                         connection's local address and SO_ORIGINAL_DST:
+                         a stand-in for a capturing proxy (harness tests)
 
 Every request, WebSocket message, TCP connection and datagram is written
 as one JSON line to --log, flushed at once, so tests can check what
@@ -223,13 +226,18 @@ class HTTPConn:
         self.sni = self.alpn = None
 
     def base(self):
-        return {"listen": self.srv.name, "tls": self.srv.tls, "sni": self.sni,
-                "alpn": self.alpn, "client": "%s:%d" % self.peer[:2],
-                "conn": self.id}
+        rec = {"listen": self.srv.name, "tls": self.srv.tls, "sni": self.sni,
+               "alpn": self.alpn, "client": "%s:%d" % self.peer[:2],
+               "conn": self.id}
+        if self.srv.transparent:
+            rec["local"], rec["orig_dst"] = self.dst
+        return rec
 
     def run(self):
         sock = self.sock
         sock.settimeout(IO_TIMEOUT)
+        if self.srv.transparent:
+            self.dst = original_dst(sock)
         if self.srv.tls:
             _tls_sni.name = None
             sock = self.srv.ctx.wrap_socket(sock, server_side=True,
@@ -335,10 +343,18 @@ class Listener:
     def __init__(self, spec, args, log, kind):
         addr, port, tls = parse_spec(spec)
         self.name, self.tls, self.log, self.kind = spec, tls, log, kind
+        self.transparent = args.transparent
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         stype = socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM
         self.sock = socket.socket(fam, stype)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if self.transparent:
+            if fam == socket.AF_INET:
+                self.sock.setsockopt(socket.SOL_IP, 19, 1)       # IP_TRANSPARENT
+            else:
+                self.sock.setsockopt(socket.IPPROTO_IPV6, 75, 1)  # IPV6_TRANSPARENT
         self.sock.bind((addr, port))
         if kind != "udp":
             self.sock.listen(512)
@@ -395,6 +411,27 @@ class Listener:
                        bytes=total)
 
 
+def original_dst(sock):
+    """(local address, SO_ORIGINAL_DST) of an accepted socket, as
+    "addr:port" strings (None when the lookup fails): under TPROXY the
+    local address is the original destination, under nat redirect
+    SO_ORIGINAL_DST is."""
+    la = sock.getsockname()
+    local = "%s:%d" % la[:2]
+    try:
+        if sock.family == socket.AF_INET:
+            raw = sock.getsockopt(socket.SOL_IP, 80, 16)      # SO_ORIGINAL_DST
+            port, addr = struct.unpack("!H", raw[2:4])[0], socket.inet_ntop(
+                socket.AF_INET, raw[4:8])
+        else:
+            raw = sock.getsockopt(socket.IPPROTO_IPV6, 80, 28)  # IP6T_SO_ORIGINAL_DST
+            port, addr = struct.unpack("!H", raw[2:4])[0], socket.inet_ntop(
+                socket.AF_INET6, raw[8:24])
+        return local, "%s:%d" % (addr, port)
+    except OSError:
+        return local, None
+
+
 def sni_seen(sslobj, name, ctx):
     _tls_sni.name = name
 
@@ -421,6 +458,9 @@ def main():
     ap.add_argument("--key", help="PEM key for :tls listeners")
     ap.add_argument("--alpn", default="http/1.1", help="ALPN protocols offered ('' = none)")
     ap.add_argument("--log", help="JSON-lines log of everything received")
+    ap.add_argument("--transparent", action="store_true",
+                    help="IP_TRANSPARENT listeners; log each connection's local "
+                    "address and SO_ORIGINAL_DST (a stand-in for a capturing proxy)")
     args = ap.parse_args()
     log = Log(args.log)
     ls = [Listener(s, args, log, "http") for s in args.listen]
