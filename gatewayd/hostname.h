@@ -37,9 +37,12 @@ int host_split_authority(const char *in, size_t len, const char **host,
     size_t *hostlen, uint16_t *port) WUNRES;
 
 /*
- * Does normalised name match the rule host pattern?  A pattern starting
- * with '.' matches the name itself without the dot and every subdomain;
- * otherwise only an exact match.
+ * Does normalised name match the rule host pattern?  The pattern is
+ * stored normalised and WITHOUT the leading dot the config writes for a
+ * domain rule; suffix says it was written ".example.com" and then matches
+ * "example.com" and every subdomain ("a.example.com"), never
+ * "badexample.com".  Without suffix only an exact match.  A pattern that
+ * still starts with '.' is taken as a suffix pattern too.
  */
 bool host_match(const char *pattern, bool suffix, const char *name);
 

@@ -87,7 +87,17 @@ struct policy_verdict {
 	const struct policy_rule *rule;	/* NULL when the default decided */
 };
 
-/* Decide.  See the stage rules above.  Never fails. */
+/*
+ * Decide.  See the stage rules above.  Never fails.  Besides the rules,
+ * two fixed refusals exist (verdict rule labels): "internal-destination"
+ * for an IP-only query (host NULL) to an internal address not covered by
+ * internal_allow (named queries: the caller checks each resolved address
+ * with policy_dial_allowed()), and "ambiguous-path" when a rule with a
+ * path condition meets a path with dot segments, "//", '\\', %00 or a
+ * broken escape.  Path prefixes compare against the percent-decoded path
+ * (the query after '?' is compared as sent); case-sensitive.  Rule CIDRs
+ * match q->dst (IPv4-mapped IPv6 folded to IPv4).
+ */
 void policy_decide(const struct policy *p, const struct policy_query *q,
     struct policy_verdict *out) NONNULL(1, 2, 3);
 

@@ -1,0 +1,394 @@
+/*
+ * config.c - load, validate, reference-count and query the gateway's
+ * configuration (see config.h and docs/configuration.md).
+ *
+ * Loading reads the whole file into memory (bounded), refuses @include
+ * (a config names every file it depends on itself, and a fuzzer or a
+ * typo must not make the loader read /dev/zero), lets libconfig parse
+ * it, then walks the settings against the key tables of this file
+ * (global sections) and config_group.c (host groups).  Every problem is
+ * reported as "file:line: message"; nothing is applied anywhere.  This
+ * module does not open sockets, read CA or secret files, or talk to
+ * nftables: those modules read the struct this one builds.
+ */
+#include "config_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A config file is small; anything bigger is a mistake or an attack. */
+#define CONFIG_MAX_BYTES	(1024 * 1024)
+
+static const struct cfg_key limits_keys[] = {
+	K_UINT("max_conns", struct limits_config, max_conns, 1, 1000000,
+	    16384, 0),
+	K_UINT("max_conns_per_guest", struct limits_config,
+	    max_conns_per_guest, 1, 1000000, 512, 0),
+	K_UINT("max_header_bytes", struct limits_config, max_header_bytes,
+	    1024, 1048576, 32768, 0),
+	K_DUR("header_timeout", struct limits_config, header_timeout_ms, 100,
+	    3600000, 10000, 0),
+	K_DUR("idle_timeout", struct limits_config, idle_timeout_ms, 1000,
+	    86400000, 120000, 0),
+	K_DUR("connect_timeout", struct limits_config, connect_timeout_ms,
+	    100, 600000, 10000, 0),
+	K_DUR("drain_timeout", struct limits_config, drain_timeout_ms, 0,
+	    3600000, 10000, 0),
+	K_UINT("leaf_cache_size", struct limits_config, leaf_cache_size, 16,
+	    1000000, 1024, CK_RESTART),
+	K_END
+};
+
+static const struct cfg_enum log_formats[] = {
+	{ "squid", LOGFMT_SQUID }, { "json", LOGFMT_JSON }, { NULL, 0 },
+};
+
+static const struct cfg_key audit_keys[] = {
+	K_STR("path", struct gw_config, audit_path, 1, "-", 0),
+	K_ENUM("format", struct gw_config, audit_format, log_formats,
+	    LOGFMT_SQUID, 0),
+	K_END
+};
+
+static const struct cfg_key nfqueue_keys[] = {
+	K_UINT("num", struct gw_config, nfqueue_num, 0, 65535, 4758,
+	    CK_RESTART),
+	K_BOOL("fail_open", struct gw_config, nfqueue_fail_open, 0,
+	    CK_RESTART),
+	K_END
+};
+
+static void parse_groups(struct cfg_ctx *, const config_setting_t *,
+    const char *, void *);
+
+static const struct cfg_key global_keys[] = {
+	K_UINT("workers", struct gw_config, workers, 0, 256, 0, CK_RESTART),
+	K_STR("user", struct gw_config, user, 1, NULL, CK_RESTART),
+	K_STR("control_socket", struct gw_config, control_socket, 1,
+	    "/run/gatewayd/control.sock", CK_RESTART),
+	K_STR("state_file", struct gw_config, state_file, 1, NULL,
+	    CK_RESTART),
+	K_UINT("upstream_mark", struct gw_config, upstream_mark, 1,
+	    0xffffffffLL, 0x4757, CK_RESTART),
+	K_UINT("tproxy_mark", struct gw_config, tproxy_mark, 1, 0xffffffffLL,
+	    0x4758, CK_RESTART),
+	K_UINT("tproxy_table", struct gw_config, tproxy_table, 1, 0x7fffffffLL,
+	    4758, CK_RESTART),
+	K_STR("trust_file", struct gw_config, trust_file, 1, NULL, 0),
+	K_STR("trust_dir", struct gw_config, trust_dir, 1, NULL, 0),
+	K_STR("log_level", struct gw_config, log_level, 1, "info", 0),
+	K_SECT("nfqueue", 0, nfqueue_keys, CK_RESTART),
+	K_SECT("limits", offsetof(struct gw_config, limits), limits_keys, 0),
+	K_SECT("audit", 0, audit_keys, 0),
+	K_FUNC("groups", parse_groups, CK_REQUIRED),
+	K_END
+};
+
+static void
+parse_groups(struct cfg_ctx *x, const config_setting_t *s, const char *path,
+    void *base)
+{
+	struct gw_config *c = base;
+	char epath[64];
+	size_t i, n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		cfg_err(x, s, "%s: must be a list ( { ... }, ... )", path);
+		return;
+	}
+	n = (size_t)config_setting_length(s);
+	if (n == 0) {
+		cfg_err(x, s, "%s: at least one group is needed", path);
+		return;
+	}
+	c->groups = xcalloc(n, sizeof(*c->groups));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (int)i);
+
+		c->ngroups++;
+		cfg_elem_path(epath, sizeof(epath), path, (int)i);
+		cfg_section(x, e, epath, cfg_group_keys, &c->groups[i]);
+		if (config_setting_is_group(e))
+			cfg_group_finish(x, e, epath, &c->groups[i]);
+	}
+}
+
+/* Problems that span groups, and global cross-checks. */
+static void
+check_global(struct cfg_ctx *x, const config_setting_t *root,
+    struct gw_config *c)
+{
+	static const char *const levels[] = { "err", "warn", "info",
+	    "debug" };
+	const config_setting_t *gs = config_setting_get_member(root, "groups");
+	char a[ADDR_STRLEN + 4], b[ADDR_STRLEN + 4];
+	size_t i, j, k, l;
+
+	for (i = 0; i < ARRAY_SIZE(levels); i++)
+		if (c->log_level != NULL && strcmp(c->log_level, levels[i]) == 0)
+			break;
+	if (i == ARRAY_SIZE(levels))
+		cfg_err(x, config_setting_get_member(root, "log_level"),
+		    "log_level: expected one of err, warn, info, debug");
+	if (c->upstream_mark == c->tproxy_mark)
+		cfg_err(x, config_setting_get_member(root, "tproxy_mark"),
+		    "upstream_mark and tproxy_mark must differ");
+	if (c->tproxy_table >= 253 && c->tproxy_table <= 255)
+		cfg_err(x, config_setting_get_member(root, "tproxy_table"),
+		    "tproxy_table: %u is a reserved table (default, main, "
+		    "local)", c->tproxy_table);
+	if (c->control_socket != NULL && c->control_socket[0] != '/')
+		cfg_err(x, config_setting_get_member(root, "control_socket"),
+		    "control_socket: must be an absolute path");
+	for (i = 0; i < c->ngroups; i++) {
+		struct group_config *g = &c->groups[i];
+		const config_setting_t *gi = config_setting_get_elem(gs,
+		    (unsigned)i);
+
+		for (j = 0; j < i; j++) {
+			struct group_config *h = &c->groups[j];
+
+			if (g->name != NULL && h->name != NULL &&
+			    strcmp(g->name, h->name) == 0)
+				cfg_err(x, gi, "group \"%s\": name already used "
+				    "at line %d", g->name, h->line);
+			if (g->http_port != 0 &&
+			    (g->http_port == h->http_port ||
+			    g->http_port == h->https_port))
+				cfg_err(x, gi, "group \"%s\": http_port %u is "
+				    "already used by the group at line %d",
+				    g->name, g->http_port, h->line);
+			if (g->https_port != 0 &&
+			    (g->https_port == h->http_port ||
+			    g->https_port == h->https_port))
+				cfg_err(x, gi, "group \"%s\": https_port %u is "
+				    "already used by the group at line %d",
+				    g->name, g->https_port, h->line);
+			for (k = 0; k < g->nguests; k++)
+				for (l = 0; l < h->nguests; l++)
+					if (cfg_cidr_overlap(&g->guests[k],
+					    &h->guests[l]))
+						cfg_err(x, gi, "group \"%s\": "
+						    "guests %s overlaps %s of "
+						    "the group at line %d",
+						    g->name, cidr_ntop(
+						    &g->guests[k], a, sizeof(a)),
+						    cidr_ntop(&h->guests[l], b,
+						    sizeof(b)), h->line);
+		}
+		for (j = 0; j < c->ngroups; j++) {
+			struct group_config *h = &c->groups[j];
+
+			if (g->dns.mode == DNS_GATEWAY &&
+			    (g->dns.listen_port == h->http_port ||
+			    g->dns.listen_port == h->https_port))
+				cfg_err(x, gi, "group \"%s\": dns.listen_port "
+				    "%u is a capture port of the group at "
+				    "line %d", g->name, g->dns.listen_port,
+				    h->line);
+		}
+	}
+}
+
+/* Lines starting with @include, as libconfig's scanner sees them. */
+static void
+check_includes(struct cfg_ctx *x, const char *text)
+{
+	const char *p = text;
+	unsigned line = 1;
+
+	while (*p != '\0') {
+		const char *q = p;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, "@include", 8) == 0) {
+			x->nerrs++;
+			if (x->errs != NULL)
+				fprintf(x->errs, "%s:%u: @include is not "
+				    "supported; keep the configuration in one "
+				    "file\n", x->name, line);
+		}
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		p++;
+		line++;
+	}
+}
+
+static void
+config_free(struct gw_config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->user);
+	free(c->control_socket);
+	free(c->state_file);
+	free(c->trust_file);
+	free(c->trust_dir);
+	free(c->audit_path);
+	free(c->log_level);
+	for (i = 0; i < c->ngroups; i++)
+		cfg_group_free(&c->groups[i]);
+	free(c->groups);
+	free(c);
+}
+
+struct gw_config *
+config_load_string(const char *text, const char *name, FILE *errs)
+{
+	struct cfg_ctx x = { .name = name, .errs = errs };
+	struct gw_config *c = NULL;
+	config_t cf;
+
+	config_init(&cf);
+	check_includes(&x, text);
+	if (x.nerrs != 0)
+		goto out;
+	if (config_read_string(&cf, text) != CONFIG_TRUE) {
+		x.nerrs++;
+		if (errs != NULL)
+			fprintf(errs, "%s:%d: %s\n", name,
+			    config_error_line(&cf), config_error_text(&cf));
+		goto out;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(name);
+	c->refs = 1;
+	cfg_section(&x, config_root_setting(&cf), "", global_keys, c);
+	check_global(&x, config_root_setting(&cf), c);
+out:
+	config_destroy(&cf);
+	if (x.nerrs != 0) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct gw_config *
+config_load(const char *path, FILE *errs)
+{
+	struct gw_config *c = NULL;
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errs != NULL)
+			fprintf(errs, "%s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONFIG_MAX_BYTES) {
+		if (errs != NULL)
+			fprintf(errs, "%s: not a regular file of at most %d "
+			    "bytes\n", path, CONFIG_MAX_BYTES);
+		goto out;
+	}
+	text = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		r = read(fd, text + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (errs != NULL)
+				fprintf(errs, "%s: read: %s\n", path,
+				    r == 0 ? "short read" : strerror(errno));
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	text[got] = '\0';
+	if (strlen(text) != got) {
+		if (errs != NULL)
+			fprintf(errs, "%s: contains a NUL byte\n", path);
+		goto out;
+	}
+	c = config_load_string(text, path, errs);
+out:
+	free(text);
+	close(fd);
+	return c;
+}
+
+struct gw_config *
+config_ref(struct gw_config *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+void
+config_unref(struct gw_config *c)
+{
+	if (c == NULL)
+		return;
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		config_free(c);
+}
+
+const struct group_config *
+config_group(const struct gw_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	return NULL;
+}
+
+const struct group_config *
+config_match_group(const struct gw_config *c, const struct addr *src,
+    const char *ifname)
+{
+	struct addr a;
+	size_t i, j;
+
+	if (src != NULL) {
+		a = *src;
+		addr_unmap(&a);
+	}
+	for (i = 0; i < c->ngroups; i++) {
+		const struct group_config *g = &c->groups[i];
+
+		if (g->nguests > 0) {
+			if (src == NULL)
+				continue;
+			for (j = 0; j < g->nguests; j++)
+				if (cidr_contains(&g->guests[j], &a))
+					break;
+			if (j == g->nguests)
+				continue;
+		}
+		if (g->ninterfaces > 0 && ifname != NULL && ifname[0] != '\0') {
+			for (j = 0; j < g->ninterfaces; j++)
+				if (config_ifname_match(g->interfaces[j],
+				    ifname))
+					break;
+			if (j == g->ninterfaces)
+				continue;
+		}
+		return g;
+	}
+	return NULL;
+}
+
+bool
+config_ifname_match(const char *pattern, const char *ifname)
+{
+	size_t n = strlen(pattern);
+
+	if (n > 0 && pattern[n - 1] == '*')
+		return strncmp(pattern, ifname, n - 1) == 0;
+	return strcmp(pattern, ifname) == 0;
+}

@@ -1,0 +1,281 @@
+/*
+ * policy.c - the egress decision: ordered rules, first match wins, then
+ * the group default.  See policy.h for the two stages.
+ *
+ * This module is pure: it reads immutable rule tables and the caller's
+ * query, allocates nothing and does no I/O.  It does not resolve names,
+ * parse HTTP or know about connections; the caller normalises host names
+ * (host_normalize()) and hands in the request target as sent.
+ *
+ * Two refusals exist besides the rules, each reported with a fixed rule
+ * label so that the audit log says why:
+ *  - "internal-destination": an IP-only query (no name) whose address is
+ *    internal (addr_is_internal()) and not covered by internal_allow.
+ *    Named queries are checked on each resolved address by the caller
+ *    through policy_dial_allowed().
+ *  - "ambiguous-path": a rule with a path condition cannot be judged on a
+ *    path with dot segments, "//", a backslash, %00 or broken percent
+ *    escapes, because origin servers disagree on what such a path means
+ *    ("/public/../admin", "//admin", "/..;/admin").
+ */
+#include "policy.h"
+
+#include "hostname.h"
+
+static const struct policy_rule internal_rule = {
+	.action = POLICY_DENY,
+	.label = (char *)"internal-destination",
+};
+
+static const struct policy_rule ambiguous_rule = {
+	.action = POLICY_DENY,
+	.label = (char *)"ambiguous-path",
+};
+
+/* Iterator over a request target: the path percent-decoded, then ?query. */
+struct path_it {
+	const char	*p;
+	bool		in_query;
+	bool		bad;
+};
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Next byte of the target, decoded in the path part; -1 at the end. */
+static int
+path_next(struct path_it *it)
+{
+	int hi, lo;
+
+	if (*it->p == '\0')
+		return -1;
+	if (it->in_query)
+		return (unsigned char)*it->p++;
+	if (*it->p == '?') {
+		it->in_query = true;
+		return (unsigned char)*it->p++;
+	}
+	if (*it->p == '#') {
+		it->bad = true;		/* fragments are never sent */
+		return -1;
+	}
+	if (*it->p != '%')
+		return (unsigned char)*it->p++;
+	if ((hi = hexval(it->p[1])) < 0 || (lo = hexval(it->p[2])) < 0) {
+		it->bad = true;
+		return -1;
+	}
+	it->p += 3;
+	return hi * 16 + lo;
+}
+
+/*
+ * True if the decoded path part has a segment "." or ".." (also "..;x"),
+ * an empty segment ("//"), a backslash, a NUL or a broken escape.
+ */
+static bool
+path_ambiguous(const char *target)
+{
+	struct path_it it = { .p = target };
+	size_t seglen = 0, dots = 0;
+	bool first = true;
+	int c;
+
+	for (;;) {
+		c = path_next(&it);
+		if (c < 0 || (c == '?' && it.in_query) || c == '/') {
+			if (seglen > 0 && dots == seglen && seglen <= 2)
+				return true;
+			if (c == '/' && seglen == 0 && !first)
+				return true;
+			if (c != '/')
+				return it.bad;
+			first = false;
+			seglen = dots = 0;
+			continue;
+		}
+		if (c == '\\' || c == 0)
+			return true;
+		if (c == ';' && dots == seglen && dots >= 1 && dots <= 2)
+			return true;
+		if (c == '.' && dots == seglen)
+			dots++;
+		seglen++;
+	}
+}
+
+static bool
+path_prefix_match(const char *prefix, const char *target)
+{
+	struct path_it it = { .p = target };
+
+	for (; *prefix != '\0'; prefix++)
+		if (path_next(&it) != (unsigned char)*prefix)
+			return false;
+	return true;
+}
+
+static bool
+cidrs_contain(const struct cidr *c, size_t n, const struct addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_contains(&c[i], a))
+			return true;
+	return false;
+}
+
+/* The conditions known at connection stage: host, address, port. */
+static bool
+conn_match(const struct policy_rule *r, const struct policy_query *q,
+    const struct addr *dst)
+{
+	if (r->host != NULL &&
+	    (q->host == NULL || !host_match(r->host, r->host_suffix, q->host)))
+		return false;
+	if (r->cidrs != NULL &&
+	    (dst == NULL || !cidrs_contain(r->cidrs, r->ncidrs, dst)))
+		return false;
+	if (r->port_lo != 0 && (q->port < r->port_lo || q->port > r->port_hi))
+		return false;
+	return true;
+}
+
+void
+policy_decide(const struct policy *p, const struct policy_query *q,
+    struct policy_verdict *out)
+{
+	struct addr dst, *dstp = NULL;
+	int ambiguous = -1;
+	size_t i;
+
+	if (q->dst != NULL) {
+		dst = *q->dst;
+		addr_unmap(&dst);
+		dstp = &dst;
+	}
+	out->action = p->dflt;
+	out->rule = NULL;
+	for (i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+
+		if (!conn_match(r, q, dstp))
+			continue;
+		if (r->path_prefix == NULL && r->methods == 0) {
+			out->action = r->action;
+			out->rule = r;
+			break;
+		}
+		if (!q->request) {
+			/* might match some request and not others */
+			out->action = POLICY_INSPECT;
+			out->rule = r;
+			break;
+		}
+		if (r->methods != 0 && (r->methods & q->method) == 0)
+			continue;
+		if (r->path_prefix != NULL) {
+			if (q->path == NULL)
+				continue;
+			if (ambiguous < 0)
+				ambiguous = path_ambiguous(q->path);
+			if (ambiguous) {
+				out->action = POLICY_DENY;
+				out->rule = &ambiguous_rule;
+				return;
+			}
+			if (!path_prefix_match(r->path_prefix, q->path))
+				continue;
+		}
+		out->action = r->action;
+		out->rule = r;
+		break;
+	}
+	if (q->request && out->action == POLICY_SPLICE)
+		out->action = POLICY_ALLOW;
+	if (q->host == NULL && dstp != NULL && out->action != POLICY_DENY &&
+	    !policy_dial_allowed(p, dstp, NULL)) {
+		out->action = POLICY_DENY;
+		out->rule = &internal_rule;
+	}
+}
+
+bool
+policy_dial_allowed(const struct policy *p, const struct addr *a,
+    const char **range_out)
+{
+	struct addr u = *a;
+	const char *range = NULL;
+
+	addr_unmap(&u);
+	if (!addr_is_internal(&u, &range))
+		return true;
+	if (cidrs_contain(p->internal_allow, p->ninternal_allow, &u))
+		return true;
+	if (range_out != NULL)
+		*range_out = range;
+	return false;
+}
+
+static const struct {
+	const char	*name;
+	unsigned	bit;
+} methods[] = {
+	{ "GET",	METHOD_GET },
+	{ "HEAD",	METHOD_HEAD },
+	{ "POST",	METHOD_POST },
+	{ "PUT",	METHOD_PUT },
+	{ "DELETE",	METHOD_DELETE },
+	{ "PATCH",	METHOD_PATCH },
+	{ "OPTIONS",	METHOD_OPTIONS },
+	{ "CONNECT",	METHOD_CONNECT },
+	{ "TRACE",	METHOD_TRACE },
+};
+
+unsigned
+policy_method_bit(const char *m, size_t len)
+{
+	size_t i;
+
+	/* methods are case-sensitive (RFC 9110, 9.1) */
+	for (i = 0; i < ARRAY_SIZE(methods); i++)
+		if (strlen(methods[i].name) == len &&
+		    memcmp(methods[i].name, m, len) == 0)
+			return methods[i].bit;
+	return METHOD_OTHER;
+}
+
+const char *
+policy_action_str(enum policy_action a)
+{
+	switch (a) {
+	case POLICY_ALLOW:
+		return "allow";
+	case POLICY_DENY:
+		return "deny";
+	case POLICY_SPLICE:
+		return "splice";
+	case POLICY_INSPECT:
+		return "inspect";
+	}
+	return "?";
+}
+
+const char *
+policy_verdict_label(const struct policy_verdict *v)
+{
+	if (v->rule == NULL)
+		return "default";
+	return v->rule->label != NULL ? v->rule->label : "rule";
+}
