@@ -203,20 +203,6 @@ parse_question(const uint8_t *msg, size_t len, struct dns_question *q,
 	return 0;
 }
 
-int
-dns_parse_query(const uint8_t *msg, size_t len, struct dns_header *h,
-    struct dns_question *q)
-{
-	uint8_t qwire[NAME_WIRE_MAX];
-
-	memset(q, 0, sizeof(*q));
-	if (dns_parse_header(msg, len, h) != 0)
-		return -1;
-	if ((h->flags & DNS_F_QR) != 0 || h->qdcount != 1)
-		return -1;
-	return parse_question(msg, len, q, qwire);
-}
-
 /* One resource record's fixed parts. */
 struct rr {
 	size_t		owner;		/* offset of the owner name */
@@ -312,6 +298,28 @@ index_rrs(const uint8_t *msg, size_t len, const struct dns_header *h,
 		off = rrs[i].end;
 	}
 	return (int)total;
+}
+
+int
+dns_parse_query(const uint8_t *msg, size_t len, struct dns_header *h,
+    struct dns_question *q)
+{
+	uint8_t qwire[NAME_WIRE_MAX];
+	struct rr rrs[DNS_MAX_RRS];
+	int n, i;
+
+	memset(q, 0, sizeof(*q));
+	if (dns_parse_header(msg, len, h) != 0)
+		return -1;
+	if ((h->flags & DNS_F_QR) != 0 || h->qdcount != 1)
+		return -1;
+	if (parse_question(msg, len, q, qwire) != 0 ||
+	    (n = index_rrs(msg, len, h, q->end, rrs)) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (rrs[i].type == DNS_T_OPT)
+			q->edns_udp = MAX(rrs[i].class, DNS_UDP_MIN);
+	return 0;
 }
 
 static bool

@@ -79,6 +79,7 @@ struct dns_question {
 	bool		ldh;		/* only [A-Za-z0-9-_] bytes */
 	uint16_t	qtype, qclass;
 	size_t		end;		/* offset just past the question */
+	uint16_t	edns_udp;	/* query: OPT's UDP size, 0 if none */
 };
 
 struct dns_answer_addr {
@@ -106,8 +107,10 @@ int dns_parse_header(const uint8_t *msg, size_t len, struct dns_header *h)
 /*
  * Parse a query: header, then exactly the first question (QDCOUNT must be
  * 1, QR must be 0).  The name's compression pointers may only point
- * backwards and at most DNS_MAX_PTRS are followed.  Returns 0, or -1 when
- * malformed, truncated or not a single-question query.
+ * backwards and at most DNS_MAX_PTRS are followed.  The records after
+ * the question must be well formed too; an OPT record's UDP size goes
+ * to q->edns_udp (RFC 6891 6.2.3).  Returns 0, or -1 when malformed,
+ * truncated or not a single-question query.
  */
 int dns_parse_query(const uint8_t *msg, size_t len, struct dns_header *h,
     struct dns_question *q) WUNRES NONNULL(3, 4);

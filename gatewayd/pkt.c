@@ -60,7 +60,8 @@ parse_v4(const uint8_t *buf, size_t len, struct pkt_info *out)
 		return -1;
 	ihl = (size_t)(buf[0] & 0x0f) * 4;
 	out->ip_len = rd16(buf + 2);
-	if (ihl < 20 || ihl > len || out->ip_len < ihl)
+	/* tot_len 0: a GSO super-packet (BIG TCP) larger than 64 KiB. */
+	if (ihl < 20 || ihl > len || (out->ip_len != 0 && out->ip_len < ihl))
 		return -1;
 	frag = rd16(buf + 6);
 	out->fragment = (frag & 0x1fff) != 0;
