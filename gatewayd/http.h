@@ -50,14 +50,15 @@ struct http_header {
 };
 
 struct http_error {
-	int		status;		/* 400, 414, 431, 501, 505 */
+	int		status;		/* 400, 414, 431, 501, 505; 502 for
+					 * every error in a response */
 	const char	*reason;	/* static string, for logs */
 };
 
 /* Body framing derived from the head (RFC 9112 section 6.3). */
 enum http_body {
 	HTTP_BODY_NONE = 0,	/* no body */
-	HTTP_BODY_LENGTH,	/* content_length bytes */
+	HTTP_BODY_LENGTH,	/* content_length (> 0) bytes */
 	HTTP_BODY_CHUNKED,	/* chunked; use http_chunk_scan() */
 	HTTP_BODY_CLOSE,	/* response only: until the connection closes */
 };
@@ -68,7 +69,8 @@ struct http_request {
 	int			minor;		/* HTTP/1.<minor>: 0 or 1 */
 	bool			absolute;	/* absolute-form target */
 	struct http_slice	scheme;		/* absolute-form only */
-	struct http_slice	authority;	/* absolute-form only */
+	struct http_slice	authority;	/* absolute-form, and the whole
+						 * target of CONNECT */
 	struct http_slice	path;		/* origin-form path+query ("/" if
 						 * absolute-form had none) */
 	struct http_slice	host;		/* Host header value; len 0 if absent */
@@ -117,6 +119,12 @@ bool http_is_hop_by_hop(const struct http_header *h,
 
 /* Case-insensitive comparison of a header name with a C string. */
 bool http_name_is(const struct http_slice *name, const char *s);
+
+/* tchar of RFC 9110 section 5.6.2 (field names, methods, tokens). */
+bool http_is_tchar(unsigned char c);
+
+/* A byte allowed in a field value: HTAB, SP, VCHAR, obs-text. */
+bool http_is_field_byte(unsigned char c);
 
 /* Incremental chunked-body scanner (RFC 9112 section 7.1). */
 struct http_chunk_state {
