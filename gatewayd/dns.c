@@ -72,7 +72,9 @@ name_decode(const uint8_t *msg, size_t len, size_t off, size_t *next,
 			if (pos + 1 >= len || ++ptrs > DNS_MAX_PTRS)
 				return -1;
 			target = (size_t)(l & 0x3f) << 8 | msg[pos + 1];
-			if (target >= pos)
+			/* Backwards only, and never into the header: a name
+			 * there changes meaning when the header does. */
+			if (target >= pos || target < DNS_HDR_LEN)
 				return -1;
 			if (!jumped)
 				*next = pos + 2;
