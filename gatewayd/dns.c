@@ -437,14 +437,19 @@ dns_build_error(const uint8_t *query, size_t qlen,
 	memcpy(out, query, 2);
 	wr16(out + 2, flags);
 	if (q != NULL && q->end <= qlen && q->end > DNS_HDR_LEN) {
-		if (q->end > cap)
+		uint8_t wire[NAME_WIRE_MAX];
+		size_t next, wlen;
+
+		/* The question written out uncompressed: a pointer in the
+		 * client's may reach bytes after it, which are not copied. */
+		if (name_decode(query, qlen, DNS_HDR_LEN, &next, wire,
+		    &wlen) != 0 || next + 4 > qlen ||
+		    DNS_HDR_LEN + wlen + 4 > cap)
 			return 0;
-		/* The question as the client sent it (any pointer in it
-		 * points into the question itself, which stays in place). */
-		memcpy(out + DNS_HDR_LEN, query + DNS_HDR_LEN,
-		    q->end - DNS_HDR_LEN);
+		memcpy(out + DNS_HDR_LEN, wire, wlen);
+		memcpy(out + DNS_HDR_LEN + wlen, query + next, 4);
 		wr16(out + 4, 1);
-		n = q->end;
+		n = DNS_HDR_LEN + wlen + 4;
 	}
 	return n;
 }

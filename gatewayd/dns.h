@@ -130,7 +130,8 @@ int dns_parse_response(const uint8_t *msg, size_t len,
 /*
  * Build an error reply (rcode, e.g. DNS_R_REFUSED) to the query at
  * query/qlen whose question q was parsed by dns_parse_query(): same id,
- * opcode and RD, QR and RA set, the question copied, no records.
+ * opcode and RD, QR and RA set, the question copied (uncompressed), no
+ * records.
  * Returns the length written to out, or 0 if cap is too small.  When
  * the query could not be parsed, pass q = NULL: the reply then carries
  * the id and no question (FORMERR style).

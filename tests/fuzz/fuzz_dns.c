@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		AN(strlen(q.name) < DNS_NAME_TEXT);
 		n = dns_build_error(data, size, &q, DNS_R_REFUSED, out,
 		    sizeof(out));
-		AN(n == q.end);
+		AN(n == DNS_HDR_LEN + q.wire_len + 4 && n <= q.end + 253);
 		AN(dns_parse_response(out, n, &q, &a) == 0);
 		AN(a.rcode == DNS_R_REFUSED && a.naddrs == 0);
 	} else {
