@@ -107,19 +107,24 @@ worker_count(const struct gw_config *cfg)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-static bool
-same_listeners(const struct gw_config *a, const struct gw_config *b)
+/* Log the settings a reload cannot apply (listeners, marks, threads). */
+static void
+warn_restart_needed(const struct gw_config *old, const struct gw_config *new,
+    const char *why)
 {
-	size_t i;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (a->ngroups != b->ngroups)
-		return false;
-	for (i = 0; i < a->ngroups; i++)
-		if (a->groups[i].http_port != b->groups[i].http_port ||
-		    a->groups[i].https_port != b->groups[i].https_port ||
-		    a->groups[i].mode != b->groups[i].mode)
-			return false;
-	return true;
+	if (f == NULL)
+		return;
+	if (config_restart_needed(old, new, f)) {
+		fclose(f);
+		log_warnx("%s: these changes take effect at the next restart:"
+		    "\n%s", why, text);
+	} else
+		fclose(f);
+	free(text);
 }
 
 /*
@@ -137,9 +142,8 @@ swap_runtime(struct gw *gw, struct gw_config *cfg, uint64_t *gen,
 
 	if (cfg == NULL)
 		cfg = cur->cfg;
-	else if (!same_listeners(cur->cfg, cfg))
-		log_warnx("%s: capture ports or modes changed; they take "
-		    "effect at the next restart", why);
+	else
+		warn_restart_needed(cur->cfg, cfg, why);
 	rt = runtime_new(cfg, ++*gen, err, sizeof(err));
 	if (rt == NULL) {
 		log_warnx("%s: keeping the running configuration: %s", why,
@@ -182,6 +186,7 @@ reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 	}
 	free(errs);
 	if (swap_runtime(gw, cfg, gen, "reload") == 0) {
+		alog_set_redact_query(gw->alog, cfg->audit_redact_query);
 		nfq_reload(l4->nfq, cfg);
 		dnsproxy_reload(l4->dns, cfg);
 	}
@@ -307,6 +312,7 @@ run(const char *path, struct gw_config *cfg)
 		log_warnx("audit log: %s", err);
 		goto out;
 	}
+	alog_set_redact_query(gw.alog, cfg->audit_redact_query);
 	gw.resolver = resolver_new(4, 30000, 5000, 8192);
 	gw.leaves = leafcache_new(cfg->limits.leaf_cache_size, 30);
 	gw.sentinels = sentinel_store_new(cfg->state_file, err, sizeof(err));
