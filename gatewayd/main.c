@@ -31,6 +31,7 @@
 #include "leafcache.h"
 #include "log.h"
 #include "nfq.h"
+#include "privdrop.h"
 #include "resolver.h"
 #include "rules.h"
 #include "runtime.h"
@@ -297,6 +298,14 @@ run(const char *path, struct gw_config *cfg)
 	int sig, ret = 1;
 
 	gw_init(&gw);
+	/* Before any thread: capabilities are per thread. */
+	if (cfg->user != NULL) {
+		if (privdrop(cfg->user, err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			goto out;
+		}
+		log_info("running as user %s", cfg->user);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
