@@ -206,6 +206,9 @@ int conn_linger(struct conn *c);
 void conn_reply(struct conn *c, int status, const char *reason,
     const char *fmt, ...) PRINTF(4, 5);
 
+/* Append "Name: value\r\n" to b (head rewriting). */
+void conn_header_append(struct buf *b, const struct http_header *h);
+
 /* Log the current exchange and reset it for the next request. */
 void conn_exchange_end(struct conn *c);
 

@@ -127,8 +127,7 @@ build_client_head(struct conn *c, const struct http_response *resp,
 
 		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders))
 			continue;
-		buf_appendf(b, "%.*s: %.*s\r\n", (int)h->name.len, h->name.p,
-		    (int)h->value.len, h->value.p);
+		conn_header_append(b, h);
 	}
 	if (resp->body == HTTP_BODY_CHUNKED)
 		buf_appendf(b, "Transfer-Encoding: chunked\r\n");

@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -298,6 +299,9 @@ run(const char *path, struct gw_config *cfg)
 	int sig, ret = 1;
 
 	gw_init(&gw);
+	/* Credentials pass through this process: no core dumps of it
+	 * (secret values are also excluded with MADV_DONTDUMP). */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Before any thread: capabilities are per thread. */
 	if (cfg->user != NULL) {
 		if (privdrop(cfg->user, err, sizeof(err)) != 0) {
