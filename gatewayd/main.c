@@ -407,6 +407,29 @@ out:
 	return ret;
 }
 
+/* -t: load every group's secret values once, as start-up would. */
+static int
+check_secrets(const struct gw_config *cfg)
+{
+	char err[1024];
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < cfg->ngroups; i++) {
+		struct secrets *s;
+
+		if (cfg->groups[i].nsecrets == 0)
+			continue;
+		s = secrets_load(&cfg->groups[i], cfg->path, err, sizeof(err));
+		if (s == NULL) {
+			fprintf(stderr, "%s\n", err);
+			bad = 1;
+		}
+		secrets_free(s);
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 daemon_main(int argc, char **argv)
 {
@@ -448,6 +471,15 @@ daemon_main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
+		/* What `rules apply` or start-up would refuse is an error
+		 * here too: rule rendering, secret sources. */
+		if (rules_validate(cfg, stderr) != 0 ||
+		    check_secrets(cfg) != 0) {
+			fprintf(stderr, "gatewayd: %s: configuration is "
+			    "invalid\n", path);
+			config_unref(cfg);
+			return 1;
+		}
 		printf("%s: configuration OK (%zu groups)\n", path,
 		    cfg->ngroups);
 		config_unref(cfg);
