@@ -15,7 +15,8 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 log "burst of $n new flows: $out in ${ms} ms"
 assert_eq "connected=$n refused=0 timeout=0 error=0" "$out" "burst result"
 burst_lines() { audit_count dst="$INET_MAIN_IP:7000" verdict=accept; }
-wait_for 5 eval '[ "$(burst_lines)" -ge "$n" ]' ||
+burst_logged() { [ "$(burst_lines)" -ge "$n" ]; }
+wait_for 5 burst_logged ||
     fail "audit: $(burst_lines) accept lines for $n flows"
 pk=$(nfq_stats nfq_packets)
 ac=$(nfq_stats nfq_accepted)
