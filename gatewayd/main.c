@@ -169,6 +169,12 @@ struct l4side {
 	struct nfq	*nfq;
 };
 
+/* What the control thread's hooks see; set before control_open(). */
+struct ctl_ctx {
+	struct gw		*gw;
+	const struct l4side	*l4;
+};
+
 static void
 reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 {
@@ -232,7 +238,8 @@ static int
 ctl_check_issue(void *arg, const char *group, const char *secret, char *err,
     size_t errlen)
 {
-	struct runtime *rt = gw_runtime(arg);
+	const struct ctl_ctx *ctx = arg;
+	struct runtime *rt = gw_runtime(ctx->gw);
 	const struct group_config *g = config_group(rt->cfg, group);
 	size_t i;
 	int ret = -1;
@@ -252,15 +259,40 @@ out:
 	return ret;
 }
 
+/* The NFQUEUE and DNS proxy counters as STATS lines; snprintf's return. */
+static int
+l4_stats(const struct l4side *l4, char *buf, size_t len)
+{
+	struct nfq_stats q;
+	struct dnsproxy_stats d;
+
+	nfq_get_stats(l4->nfq, &q);
+	dnsproxy_get_stats(l4->dns, &d);
+	return snprintf(buf, len,
+	    "nfq_packets %llu\nnfq_accepted %llu\nnfq_dropped %llu\n"
+	    "nfq_reset %llu\nnfq_unparsed %llu\nnfq_nogroup %llu\n"
+	    "nfq_batches %llu\nnfq_overruns %llu\ndns_queries %llu\n"
+	    "dns_allowed %llu\ndns_refused %llu\ndns_malformed %llu\n"
+	    "dns_servfail %llu\ndns_stripped %llu\n",
+	    (unsigned long long)q.packets, (unsigned long long)q.accepted,
+	    (unsigned long long)q.dropped, (unsigned long long)q.reset,
+	    (unsigned long long)q.unparsed, (unsigned long long)q.nogroup,
+	    (unsigned long long)q.batches, (unsigned long long)q.overruns,
+	    (unsigned long long)d.queries, (unsigned long long)d.allowed,
+	    (unsigned long long)d.refused, (unsigned long long)d.malformed,
+	    (unsigned long long)d.servfail, (unsigned long long)d.stripped);
+}
+
 /* Control thread: counters for `gatewayd sentinel stats`. */
 static size_t
 ctl_stats(void *arg, char *buf, size_t len)
 {
-	struct gw *gw = arg;
+	const struct ctl_ctx *ctx = arg;
+	struct gw *gw = ctx->gw;
 	struct gw_stats *s = &gw->stats;
 	struct leafcache_stats ls;
 	struct alog_stats as;
-	int n;
+	int n, m;
 
 	leafcache_stats(gw->leaves, &ls);
 	alog_stats(gw->alog, &as);
@@ -281,6 +313,10 @@ ctl_stats(void *arg, char *buf, size_t len)
 	    (unsigned long long)ls.hits, (unsigned long long)ls.mints,
 	    (unsigned long long)ls.size, (unsigned long long)as.lines,
 	    (unsigned long long)as.dropped);
+	if (n >= 0 && (size_t)n < len) {
+		m = l4_stats(ctx->l4, buf + n, len - (size_t)n);
+		n = m < 0 ? n : n + m;
+	}
 	return n < 0 ? 0 : MIN((size_t)n, len - 1);
 }
 
@@ -290,6 +326,7 @@ run(const char *path, struct gw_config *cfg)
 	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
 	struct control *ctl = NULL;
 	struct l4side l4 = { NULL, NULL, NULL };
+	struct ctl_ctx ctx = { NULL, &l4 };
 	struct l4_audit_sink sink;
 	struct gw gw;
 	struct runtime *rt;
@@ -340,13 +377,6 @@ run(const char *path, struct gw_config *cfg)
 		goto out;
 	}
 	gw_set_runtime(&gw, rt);
-	ops.arg = &gw;
-	ctl = control_open(cfg->control_socket, gw.sentinels, &ops, err,
-	    sizeof(err));
-	if (ctl == NULL) {
-		log_warnx("control socket: %s", err);
-		goto out;
-	}
 	sink.fn = l4_alog_sink;
 	sink.arg = gw.alog;
 	l4.dc = dnscache_new(0, DNSCACHE_TTL_FLOOR, DNSCACHE_TTL_CEIL);
@@ -354,6 +384,14 @@ run(const char *path, struct gw_config *cfg)
 	l4.nfq = nfq_start(cfg, l4.dc, &sink);
 	if (l4.dns == NULL || l4.nfq == NULL)
 		goto out;	/* logged */
+	ctx.gw = &gw;
+	ops.arg = &ctx;
+	ctl = control_open(cfg->control_socket, gw.sentinels, &ops, err,
+	    sizeof(err));
+	if (ctl == NULL) {
+		log_warnx("control socket: %s", err);
+		goto out;
+	}
 	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
