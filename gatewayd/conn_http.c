@@ -321,6 +321,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	x->method_bit = policy_method_bit(req->method.p, req->method.len);
 	x->head_request = x->method_bit == METHOD_HEAD;
 	x->req_keep_alive = req->keep_alive;
+	x->http10 = req->minor == 0;
 	x->req_body = req->body;
 	x->req_left = req->content_length;
 	http_chunk_init(&x->req_chunk);
@@ -365,11 +366,19 @@ handle_request(struct conn *c, const struct http_request *req,
 	build_upstream_head(c, req, host, port);
 	conn_secrets_clear(c);
 
-	/* Reuse the upstream connection when it goes to the same place. */
+	/* Reuse the upstream connection when it goes to the same place
+	 * and the server has not closed it while it was idle. */
 	if (c->up.io.fd != -1 && c->up.connected && c->up_reusable &&
 	    strcmp(c->up_host, is_ip ? "" : host) == 0 &&
 	    c->up_port == port && (is_ip ? addr_equal(&c->up_addr, &ip) :
-	    true)) {
+	    true) && upstream_idle_alive(c)) {
+		/* The server may still close it as the request leaves: keep
+		 * what is needed to resend a body-less request once. */
+		x->reused = true;
+		buf_clear(&c->retry_head);
+		if (req->body == HTTP_BODY_NONE && !x->upgrade)
+			buf_append(&c->retry_head, buf_head(&c->to_up),
+			    buf_len(&c->to_up));
 		conn_set_state(c, CONN_EXCHANGE);
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
 		return 1;
