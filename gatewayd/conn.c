@@ -69,6 +69,10 @@ conn_io_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 	AN(c->magic == CONN_MAGIC);
 	if (c->state == CONN_CLOSED)
 		return;		/* stale event in the same batch */
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		e->rd_ready = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		e->wr_ready = true;
 	if (e == &c->up && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		c->up_writable = true;
 	conn_progress(c);
@@ -86,6 +90,8 @@ ep_open(struct conn *c, struct endpoint *e, int fd)
 	e->conn = c;
 	e->ssl = NULL;
 	e->eof = e->shut = false;
+	/* Optimistic: a new socket may already hold data. */
+	e->rd_ready = e->wr_ready = true;
 	if (loop_io_add(c->worker->loop, &e->io, false) != 0) {
 		log_warn("conn %llu: epoll add", (unsigned long long)c->id);
 		e->io.fd = -1;
@@ -298,6 +304,10 @@ ep_read(struct endpoint *e, char *p, size_t n)
 	if (e->ssl != NULL) {
 		int sr, err;
 
+		/* Skip the try when neither the socket nor OpenSSL's own
+		 * buffer can have anything. */
+		if (!e->rd_ready && !SSL_has_pending(e->ssl))
+			return EP_AGAIN;
 		ERR_clear_error();
 		sr = SSL_read(e->ssl, p, (int)MIN(n, (size_t)INT32_MAX));
 		if (sr > 0)
@@ -305,7 +315,10 @@ ep_read(struct endpoint *e, char *p, size_t n)
 		err = SSL_get_error(e->ssl, sr);
 		switch (err) {
 		case SSL_ERROR_WANT_READ:
+			e->rd_ready = false;
+			return EP_AGAIN;
 		case SSL_ERROR_WANT_WRITE:
+			e->wr_ready = false;
 			return EP_AGAIN;
 		case SSL_ERROR_ZERO_RETURN:
 			e->eof = true;
@@ -320,6 +333,8 @@ ep_read(struct endpoint *e, char *p, size_t n)
 			return EP_ERR;
 		}
 	}
+	if (!e->rd_ready)
+		return EP_AGAIN;
 	r = recv(e->io.fd, p, n, 0);
 	if (r > 0)
 		return r;
@@ -327,7 +342,11 @@ ep_read(struct endpoint *e, char *p, size_t n)
 		e->eof = true;
 		return 0;
 	}
-	return errno == EAGAIN || errno == EINTR ? EP_AGAIN : EP_ERR;
+	if (errno == EAGAIN || errno == EINTR) {
+		e->rd_ready = errno == EINTR;
+		return EP_AGAIN;
+	}
+	return EP_ERR;
 }
 
 ssize_t
@@ -335,6 +354,8 @@ ep_write(struct endpoint *e, const char *p, size_t n)
 {
 	ssize_t r;
 
+	if (!e->wr_ready)
+		return EP_AGAIN;
 	if (e->ssl != NULL) {
 		int sr, err;
 
@@ -343,14 +364,24 @@ ep_write(struct endpoint *e, const char *p, size_t n)
 		if (sr > 0)
 			return sr;
 		err = SSL_get_error(e->ssl, sr);
-		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		if (err == SSL_ERROR_WANT_WRITE) {
+			e->wr_ready = false;
 			return EP_AGAIN;
+		}
+		if (err == SSL_ERROR_WANT_READ) {
+			e->rd_ready = false;
+			return EP_AGAIN;
+		}
 		return EP_ERR;
 	}
 	r = send(e->io.fd, p, n, MSG_NOSIGNAL);
 	if (r >= 0)
 		return r;
-	return errno == EAGAIN || errno == EINTR ? EP_AGAIN : EP_ERR;
+	if (errno == EAGAIN || errno == EINTR) {
+		e->wr_ready = errno == EINTR;
+		return EP_AGAIN;
+	}
+	return EP_ERR;
 }
 
 int

@@ -58,6 +58,13 @@ struct endpoint {
 	bool		eof;		/* peer finished sending */
 	bool		shut;		/* we finished sending */
 	bool		connected;	/* upstream: TCP connect done */
+	/*
+	 * Edge-triggered readiness, as epoll last told it: set by an event,
+	 * cleared when the kernel says EAGAIN.  I/O is not attempted while
+	 * clear, which saves the syscalls of every futile try.
+	 */
+	bool		rd_ready;
+	bool		wr_ready;
 };
 
 /* Why the upstream is needed: what to dial once it is resolved. */
