@@ -62,6 +62,37 @@ gw_closewait() {
 	in_gw ss -Htan state close-wait 2>/dev/null | wc -l
 }
 
+# profile_start MODE RUN BASE / profile_stop BASE: with PROFILE=perf, the
+# first run of each gatewayd cell is sampled by perf (cpu-clock, DWARF call
+# graphs; flat and inclusive profiles in BASE.perf*.txt); with
+# PROFILE=strace its system calls are counted (BASE.strace.txt).
+PERF_PID=
+profile_start() {
+	local gw
+	PERF_PID=
+	[ -n "${PROFILE:-}" ] && [ "$1" = gatewayd ] && [ "$2" = 1 ] || return 0
+	gw=$(pid_of mode-gatewayd)
+	case $PROFILE in
+	perf) perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 \
+	    -p "$gw" -o "$3.perf.data" -- sleep "$DUR" >/dev/null 2>&1 & ;;
+	strace) timeout -s INT "$DUR" strace -c -f -p "$gw" -o "$3.strace.txt" \
+	    >/dev/null 2>&1 & ;;
+	*) return 0 ;;
+	esac
+	PERF_PID=$!
+}
+
+profile_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
+	[ -f "$1.perf.data" ] || return 0
+	perf report -i "$1.perf.data" --stdio --no-children --percent-limit 0.7 \
+	    --sort symbol,dso -g none 2>/dev/null | grep -v '^$' >"$1.perf.txt" || true
+	perf report -i "$1.perf.data" --stdio --children --percent-limit 3 \
+	    --sort symbol -g none 2>/dev/null | grep -v '^$' >"$1.perf-incl.txt" || true
+}
+
 # test_args TEST: sets T_URL T_CONNS T_HDR T_PORT W_KEEP (may wrk resume?)
 test_args() {
 	T_HDR=() W_KEEP=1 T_PORT=443
@@ -83,6 +114,7 @@ run_cell() {
 	rm -f "$base.rss" "$base.rss.stop"
 	rss_sampler "$base.rss" $((DUR + 40)) &
 	local spid=$!
+	profile_start "$mode" "$run" "$base"
 	c0=$(gw_cpu_ticks)
 	w0=$(date +%s.%N)
 	timeout $((DUR + 30)) ip netns exec "${GUEST_NS[1]}" env \
@@ -102,7 +134,8 @@ run_cell() {
 	c1=$(gw_cpu_ticks)
 	touch "$base.rss.stop"
 	wait "$spid" 2>/dev/null || true
-	sleep 1
+	profile_stop "$base"
+	sleep 1.5	# nginx flushes its connection log every second
 	{
 		echo "mode=$mode test=$test run=$run url=$T_URL conns=$T_CONNS"
 		echo "dur=$DUR wrk_rc=$rc wall_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')"
@@ -110,11 +143,17 @@ run_cell() {
 		echo "peak_rss_kb=$(cat "$base.rss" 2>/dev/null || echo 0)"
 		echo "${snap:-conns=na stalled=na}"
 		echo "closewait=$(gw_closewait)"
+		# upstream view: connections nginx accepted in the window, and
+		# how many of the TLS ones were resumed handshakes
+		awk -v a="$w0" -v b="$w1" '$1 >= a && $1 <= b {
+			n++; if ($2 == "r") r++ }
+		    END { printf "up_conns=%d up_resumed=%d\n", n, r }' \
+		    "$BENCH_NGINX_CONNLOG" 2>/dev/null || true
 		grep -h '^BENCH ' "$base.wrk" | sed 's/^BENCH //' || echo "requests=0"
 		sed 's/^/tls_/' "$base.tls" 2>/dev/null || true
 	} | tr ' ' '\n' | grep = >"$base.txt"
 	rm -f "$base.rss" "$base.rss.stop"
-	log "  $mode $test #$run: $(grep -E '^(requests|bytes|p99_us|proxy_cpu_s|stalled|closewait|tls_resumed)=' "$base.txt" | tr '\n' ' ')"
+	log "  $mode $test #$run: $(grep -E '^(requests|p99_us|proxy_cpu_s|stalled|closewait|tls_resumed|up_conns|up_resumed)=' "$base.txt" | tr '\n' ' ')"
 }
 
 # hold_test MODE N NAME: N idle verified TLS connections from the guest;
@@ -130,7 +169,8 @@ hold_test() {
 	    --conc 100 --hold "$HOLD_S" --deadline "$HOLD_DEADLINE"
 	pid=$BG_PID
 	for ((i = 0; i < HOLD_DEADLINE * 10; i++)); do
-		ready=$(grep -m1 -E '^(READY|TIMEOUT)' "$T_DIR/$name-$mode.out" || true)
+		ready=$(grep -m1 -E '^(READY|TIMEOUT)' "$T_DIR/$name-$mode.out" \
+		    2>/dev/null || true)
 		[ -n "$ready" ] && break
 		pid_alive "$pid" || break
 		sleep 0.1

@@ -65,6 +65,7 @@ def collect(out, mode):
         if not cs:
             continue
         rate, cpu_unit, p50, p99, mbs, resumed = [], [], [], [], [], 0
+        upc = upr = 0
         for c in cs:
             req, dur = num(c, "requests"), num(c, "duration_us")
             cpu, byt = num(c, "proxy_cpu_s"), num(c, "bytes")
@@ -85,6 +86,8 @@ def collect(out, mode):
                 stalled = max(stalled, int(num(c, "stalled") or 0))
             cw = max(cw, int(num(c, "closewait") or 0))
             resumed += int(num(c, "tls_resumed") or 0)
+            upc += int(num(c, "up_conns") or 0)
+            upr += int(num(c, "up_resumed") or 0)
             m["peak_rss_mb"] = max(m.get("peak_rss_mb", 0),
                                    (num(c, "peak_rss_kb") or 0) / 1024)
         m[f"{test}_rate"] = median(rate)
@@ -95,6 +98,7 @@ def collect(out, mode):
         m[f"{test}_runs"] = len(cs)
         if test == "full":
             m["full_resumed"] = resumed
+            m["full_up_conns"], m["full_up_resumed"] = upc, upr
         spreads[test] = spread(rate)
     m["errors"], m["stalled"], m["closewait"] = errs, stalled, cw
     m["closewait_end"] = int(num(kv(f"{out}/{mode}/end.txt"),
@@ -260,6 +264,11 @@ def extras(data, modes):
         if m.get("full_resumed"):
             bits.append(f"client resumed {m['full_resumed']} handshakes in "
                         "'full' (should be 0)")
+        if m.get("full_up_conns"):
+            bits.append(
+                f"full handshakes: upstream resumed {m['full_up_resumed']:,} "
+                f"of {m['full_up_conns']:,} connections "
+                f"({100.0 * m['full_up_resumed'] / m['full_up_conns']:.0f}%)")
         sp = ", ".join(f"{t} {v:.0f}%" for t, v in m["spread"].items()
                        if v is not None)
         if sp:

@@ -27,7 +27,9 @@
 # Knobs: DUR=8 RUNS=2 CONNS=50 BULK_CONNS=4 THREADS=1 SNI_N=300 IDLE=1000
 # HOLD=10000 HOLD_MODES=gatewayd MODES="direct gatewayd sslsplit squid
 # mitmproxy" TESTS="ka full bulk http" DOC=docs/performance.md (empty: do
-# not write) NO_DEPS=1 (do not apt-get) B_OUT=dir (results, kept).
+# not write) NO_DEPS=1 (do not apt-get) B_OUT=dir (results, kept)
+# PROFILE=perf|strace (samples gatewayd in the first run of each test)
+# GW_WRAP="valgrind --tool=callgrind ..." (runs gatewayd under it).
 # BUILD_DIR (default build-bench, made with meson if missing).
 
 B_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
