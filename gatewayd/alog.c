@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sentinel.h"
 
 #define ALOG_MAGIC		0x41104c06u
 #define ALOG_BUFFER_BYTES	(1024 * 1024)	/* per buffer; two of them */
@@ -109,6 +110,23 @@ ob_printf(struct obuf *o, const char *fmt, ...)
 }
 
 /*
+ * A sentinel in a logged string (a URL's query, a Host header) is cut to
+ * its prefix: the audit log never holds one.  Returns the bytes to skip
+ * at s, 0 when s does not start a sentinel.
+ */
+static size_t
+sentinel_at(const char *s)
+{
+	size_t n = SENTINEL_PREFIX_LEN;
+
+	if (strncmp(s, SENTINEL_PREFIX, SENTINEL_PREFIX_LEN) != 0)
+		return 0;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '2' && s[n] <= '7'))
+		n++;
+	return n;
+}
+
+/*
  * Squid field: one token, no spaces.  Bytes outside 0x21..0x7e are
  * %-encoded (as Squid's URL quoting does), so a hostile URL cannot add a
  * field or a line.  Empty or NULL is "-".
@@ -126,8 +144,12 @@ ob_squid_str(struct obuf *o, const char *s, size_t cap)
 	for (; *s != '\0' && o->len - start + 3 <= cap; s++) {
 		unsigned char c = (unsigned char)*s;
 		char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+		size_t skip = sentinel_at(s);
 
-		if (c > 0x20 && c < 0x7f)
+		if (skip > 0) {
+			ob_puts(o, SENTINEL_PREFIX "REDACTED");
+			s += skip - 1;
+		} else if (c > 0x20 && c < 0x7f)
 			ob_putn(o, (const char *)&c, 1);
 		else
 			ob_putn(o, e, 3);
@@ -181,7 +203,10 @@ ob_json_str(struct obuf *o, const char *s, size_t cap)
 			ob_puts(o, "...");
 			break;
 		}
-		if (*p == '"' || *p == '\\') {
+		if ((n = sentinel_at((const char *)p)) > 0) {
+			ob_puts(o, SENTINEL_PREFIX "REDACTED");
+			p += n;
+		} else if (*p == '"' || *p == '\\') {
 			e[0] = '\\';
 			e[1] = (char)*p++;
 			ob_putn(o, e, 2);

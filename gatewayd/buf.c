@@ -13,6 +13,9 @@ buf_prepare(struct buf *b, size_t cap)
 		b->data = xmalloc(cap);
 		b->cap = cap;
 		b->start = b->end = 0;
+	} else if (b->cap < cap) {
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
 	}
 	if (b->end == b->cap && b->start > 0) {
 		memmove(b->data, b->data + b->start, b->end - b->start);

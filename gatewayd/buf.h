@@ -31,8 +31,9 @@ buf_head(const struct buf *b)
 	return b->data + b->start;
 }
 
-/* Allocate cap bytes if not yet allocated; move data to the front when
- * the tail is full.  Returns the writable space after that. */
+/* Make the storage at least cap bytes (allocating or growing it); move
+ * data to the front when the tail is full.  Returns the writable space
+ * after that.  Pointers into the buffer are invalid afterwards. */
 size_t buf_prepare(struct buf *b, size_t cap);
 
 static inline char *

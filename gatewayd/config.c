@@ -49,6 +49,7 @@ static const struct cfg_key audit_keys[] = {
 	K_STR("path", struct gw_config, audit_path, 1, "-", 0),
 	K_ENUM("format", struct gw_config, audit_format, log_formats,
 	    LOGFMT_SQUID, 0),
+	K_BOOL("redact_query", struct gw_config, audit_redact_query, 0, 0),
 	K_END
 };
 
@@ -91,28 +92,11 @@ parse_groups(struct cfg_ctx *x, const config_setting_t *s, const char *path,
     void *base)
 {
 	struct gw_config *c = base;
-	char epath[64];
-	size_t i, n;
 
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		cfg_err(x, s, "%s: must be a list ( { ... }, ... )", path);
-		return;
-	}
-	n = (size_t)config_setting_length(s);
-	if (n == 0) {
+	c->groups = cfg_list(x, s, path, cfg_group_keys, sizeof(*c->groups),
+	    &c->ngroups, cfg_group_finish, NULL);
+	if (c->groups != NULL && c->ngroups == 0)
 		cfg_err(x, s, "%s: at least one group is needed", path);
-		return;
-	}
-	c->groups = xcalloc(n, sizeof(*c->groups));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (int)i);
-
-		c->ngroups++;
-		cfg_elem_path(epath, sizeof(epath), path, (int)i);
-		cfg_section(x, e, epath, cfg_group_keys, &c->groups[i]);
-		if (config_setting_is_group(e))
-			cfg_group_finish(x, e, epath, &c->groups[i]);
-	}
 }
 
 /* Problems that span groups, and global cross-checks. */
@@ -219,6 +203,82 @@ check_includes(struct cfg_ctx *x, const char *text)
 	}
 }
 
+/*
+ * libconfig 1.5 leaks the value of a string token that arrives where its
+ * grammar wants a setting name ("a = 1; \"x\"").  Such text is a syntax
+ * error anyway, so find it first with a small scanner that knows only
+ * strings, comments and brackets, and refuse it before libconfig runs.
+ */
+#define SCAN_DEPTH	64
+
+static void
+check_strings(struct cfg_ctx *x, const char *p)
+{
+	char stack[SCAN_DEPTH], prev = ';';
+	unsigned line = 1, depth = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\n')
+			line++;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (p[1] != '\0' && p[1] != '\n')
+				p++;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/');
+			    p++)
+				if (*p == '\n')
+					line++;
+			if (*p == '\0')
+				return;
+			p++;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+		    *p == '\f')
+			continue;
+		if (*p == '"') {
+			bool inlist = depth > 0 && stack[depth - 1] != '{';
+
+			if (!(prev == '=' || prev == ':' || prev == 'S' ||
+			    prev == '[' || prev == '(' ||
+			    (prev == ',' && inlist)))
+				goto bad;
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\n')
+					line++;
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+			}
+			if (*p == '\0')
+				return;
+			prev = 'S';
+			continue;
+		}
+		if (*p == '[' || *p == '(' || *p == '{') {
+			if (depth == SCAN_DEPTH)
+				goto deep;
+			stack[depth++] = *p;
+		} else if ((*p == ']' || *p == ')' || *p == '}') && depth > 0) {
+			depth--;
+		}
+		prev = strchr("=:[({,;])}", *p) != NULL ? *p : 'W';
+	}
+	return;
+bad:
+	x->nerrs++;
+	if (x->errs != NULL)
+		fprintf(x->errs, "%s:%u: syntax error (a string where a setting "
+		    "name should be)\n", x->name, line);
+	return;
+deep:
+	x->nerrs++;
+	if (x->errs != NULL)
+		fprintf(x->errs, "%s:%u: nested deeper than %d levels\n",
+		    x->name, line, SCAN_DEPTH);
+}
+
 static void
 config_free(struct gw_config *c)
 {
@@ -249,6 +309,8 @@ config_load_string(const char *text, const char *name, FILE *errs)
 
 	config_init(&cf);
 	check_includes(&x, text);
+	if (x.nerrs == 0)
+		check_strings(&x, text);
 	if (x.nerrs != 0)
 		goto out;
 	if (config_read_string(&cf, text) != CONFIG_TRUE) {
@@ -336,6 +398,38 @@ config_unref(struct gw_config *c)
 		config_free(c);
 }
 
+unsigned
+config_restart_needed(const struct gw_config *old,
+    const struct gw_config *new, FILE *errs)
+{
+	const struct group_config *o;
+	unsigned n;
+	size_t i;
+
+	n = cfg_diff_restart(global_keys, old, new, "", false, errs);
+	for (i = 0; i < new->ngroups; i++) {
+		o = config_group(old, new->groups[i].name);
+		if (o == NULL) {
+			n++;
+			if (errs != NULL)
+				fprintf(errs, "group \"%s\": added; takes "
+				    "effect after a restart\n",
+				    new->groups[i].name);
+			continue;
+		}
+		n += cfg_group_diff_restart(o, &new->groups[i], errs);
+	}
+	for (i = 0; i < old->ngroups; i++) {
+		if (config_group(new, old->groups[i].name) != NULL)
+			continue;
+		n++;
+		if (errs != NULL)
+			fprintf(errs, "group \"%s\": removed; takes effect "
+			    "after a restart\n", old->groups[i].name);
+	}
+	return n;
+}
+
 const struct group_config *
 config_group(const struct gw_config *c, const char *name)
 {
@@ -370,7 +464,11 @@ config_match_group(const struct gw_config *c, const struct addr *src,
 			if (j == g->nguests)
 				continue;
 		}
-		if (g->ninterfaces > 0 && ifname != NULL && ifname[0] != '\0') {
+		if (g->ninterfaces > 0 && (ifname == NULL || ifname[0] == '\0')) {
+			/* an interface-only group never matches by default */
+			if (g->nguests == 0)
+				continue;
+		} else if (g->ninterfaces > 0) {
 			for (j = 0; j < g->ninterfaces; j++)
 				if (config_ifname_match(g->interfaces[j],
 				    ifname))

@@ -162,6 +162,7 @@ struct gw_config {
 	struct limits_config	limits;
 	char			*audit_path;	/* "-" = stdout */
 	enum log_format		audit_format;
+	bool			audit_redact_query; /* drop ?query from URLs */
 	char			*log_level;	/* "info", "debug"... */
 	struct group_config	*groups;
 	size_t			ngroups;
@@ -186,6 +187,18 @@ struct gw_config *config_load_string(const char *text, const char *name,
 struct gw_config *config_ref(struct gw_config *c);
 void config_unref(struct gw_config *c);
 
+/*
+ * Reload helper: compare the keys that only take effect at start-up
+ * (listeners, marks, threads, queue, guests, interfaces, DNS mode...;
+ * "restart" in docs/configuration.md) between the running config and a
+ * freshly loaded one.  Writes one line per difference ("path: changed;
+ * takes effect after a restart") to errs (may be NULL) and returns their
+ * number; 0 means the whole new config can be applied by a swap.
+ * Pure; thread-safe while the caller holds references to both.
+ */
+unsigned config_restart_needed(const struct gw_config *old,
+    const struct gw_config *new, FILE *errs);
+
 /* Find a group by name; NULL if none. */
 const struct group_config *config_group(const struct gw_config *c,
     const char *name);
@@ -195,12 +208,19 @@ const struct group_config *config_group(const struct gw_config *c,
  * interface name (either may be NULL/empty when unknown).  A group
  * matches when the address is in one of its CIDRs (or it has none) and
  * the interface matches one of its patterns (or it has none, or ifname is
- * unknown).  First group in file order wins.  NULL if none.
+ * unknown and the group also has CIDRs: an interface-only group needs a
+ * known ifname, so that it never catches every source by default).
+ * IPv4-mapped src is folded to IPv4.  First group in file order wins.
+ * NULL if none.
  */
 const struct group_config *config_match_group(const struct gw_config *c,
     const struct addr *src, const char *ifname);
 
-/* fnmatch-style interface pattern ('*' and '?'); nft-compatible syntax. */
+/*
+ * Interface pattern match with nft iifname semantics: a trailing '*'
+ * matches any suffix (prefix match), otherwise the name must be equal.
+ * config_load() refuses '?' and inner '*', which nft does not have.
+ */
 bool config_ifname_match(const char *pattern, const char *ifname);
 
 #endif

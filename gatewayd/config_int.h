@@ -129,11 +129,42 @@ typedef void cfg_each_fn(struct cfg_ctx *x, const config_setting_t *elem,
 int cfg_each_string(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, cfg_each_fn *fn, void *arg);
 
+/*
+ * Walk a list of groups "( { ... }, { ... } )" against keys into a new
+ * zeroed array of list-length elements of size bytes, returned with *n
+ * set to that length (so every element can be freed, parsed or not).
+ * After each element, fn (if not NULL) runs the checks that span keys;
+ * clean says the element parsed without error.  Returns NULL (and *n 0)
+ * when s is not a list.
+ */
+typedef void cfg_elem_fn(struct cfg_ctx *x, const config_setting_t *e,
+    const char *path, size_t i, void *elem, bool clean, void *arg);
+void *cfg_list(struct cfg_ctx *x, const config_setting_t *s,
+    const char *path, const struct cfg_key *keys, size_t size, size_t *n,
+    cfg_elem_fn *fn, void *arg);
+
+/*
+ * Compare the restart-only keys (CK_RESTART, or inside a CK_RESTART
+ * section) of two structs described by keys; print "path: changed..."
+ * to errs (may be NULL) for each difference.  CT_FUNC keys are skipped.
+ * Returns the number of differences.
+ */
+unsigned cfg_diff_restart(const struct cfg_key *keys, const void *a,
+    const void *b, const char *path, bool inherited, FILE *errs);
+
+/* The dns and secrets sections (config_dns_secret.c). */
+extern const struct cfg_enum cfg_allow_deny[];	/* "allow" 1, "deny" 0 */
+extern const struct cfg_key cfg_dns_keys[];
+void cfg_dns_finish(struct cfg_ctx *x, const config_setting_t *s,
+    const char *path, struct dns_config *d);
+cfg_fn cfg_secrets;
+
 /* Groups (config_group.c). */
 extern const struct cfg_key cfg_group_keys[];
-void cfg_group_finish(struct cfg_ctx *x, const config_setting_t *s,
-    const char *path, struct group_config *g);
+cfg_elem_fn cfg_group_finish;
 void cfg_group_free(struct group_config *g);
+unsigned cfg_group_diff_restart(const struct group_config *a,
+    const struct group_config *b, FILE *errs);
 
 /* True if the two prefixes share at least one address. */
 bool cfg_cidr_overlap(const struct cidr *a, const struct cidr *b);

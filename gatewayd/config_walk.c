@@ -173,6 +173,10 @@ parse_key(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 			return;
 		}
 		v = config_setting_get_int64(s);
+		/* libconfig 1.5 reads 0x80000000..0xffffffff as negative */
+		if (v < 0 && t == CONFIG_TYPE_INT &&
+		    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+			v &= 0xffffffffLL;
 		if (v < k->min || v > k->max) {
 			cfg_err(x, s, "%s: %lld is out of range %lld..%lld",
 			    path, v, k->min, k->max);
@@ -298,6 +302,82 @@ cfg_section(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 			cfg_err(x, s, "%s%s%s: required key is missing", path,
 			    path[0] != '\0' ? "." : "", k->name);
 	}
+}
+
+void *
+cfg_list(struct cfg_ctx *x, const config_setting_t *s, const char *path,
+    const struct cfg_key *keys, size_t size, size_t *n, cfg_elem_fn *fn,
+    void *arg)
+{
+	char epath[192];
+	char *v;
+	size_t i;
+
+	*n = 0;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		cfg_err(x, s, "%s: must be a list ( { ... }, ... ), not %s",
+		    path, type_name(config_setting_type(s)));
+		return NULL;
+	}
+	*n = (size_t)config_setting_length(s);
+	v = xcalloc(*n + 1, size);
+	for (i = 0; i < *n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s,
+		    (unsigned)i);
+		unsigned before = x->nerrs;
+
+		cfg_elem_path(epath, sizeof(epath), path, (int)i);
+		cfg_section(x, e, epath, keys, v + i * size);
+		if (fn != NULL && config_setting_is_group(e))
+			fn(x, e, epath, i, v + i * size, x->nerrs == before,
+			    arg);
+	}
+	return v;
+}
+
+unsigned
+cfg_diff_restart(const struct cfg_key *keys, const void *a, const void *b,
+    const char *path, bool inherited, FILE *errs)
+{
+	const struct cfg_key *k;
+	char kpath[192];
+	unsigned n = 0;
+
+	for (k = keys; k->name != NULL; k++) {
+		const char *fa = (const char *)a + k->off;
+		const char *fb = (const char *)b + k->off;
+		bool restart = inherited || (k->flags & CK_RESTART);
+		bool same;
+
+		snprintf(kpath, sizeof(kpath), "%s%s%s", path,
+		    path[0] != '\0' ? "." : "", k->name);
+		switch (k->type) {
+		case CT_SECTION:
+			n += cfg_diff_restart(k->sub, fa, fb, kpath, restart,
+			    errs);
+			continue;
+		case CT_FUNC:
+			continue;
+		case CT_STR: {
+			const char *sa = *(char *const *)(const void *)fa;
+			const char *sb = *(char *const *)(const void *)fb;
+
+			same = (sa == NULL && sb == NULL) || (sa != NULL &&
+			    sb != NULL && strcmp(sa, sb) == 0);
+			break;
+		}
+		default:
+			same = memcmp(fa, fb, k->size) == 0;
+			break;
+		}
+		if (!restart || same)
+			continue;
+		n++;
+		if (errs != NULL)
+			fprintf(errs, "%s: changed; takes effect after a "
+			    "restart\n", kpath);
+	}
+	return n;
 }
 
 int

@@ -268,8 +268,18 @@ request_up(struct conn *c)
 		if (why != NULL && strcmp(why, "write error") == 0)
 			return upstream_failed(c, 502, "upstream write error")
 			    < 0 ? -1 : -2;
-		conn_close(c, "request body aborted or malformed");
-		return -1;
+		if (c->client.eof || c->x.resp_head_done) {
+			conn_close(c, "request body aborted or malformed");
+			return -1;
+		}
+		/* Bad chunk framing: the upstream connection is dropped (it
+		 * saw a truncated request) and the guest is told why. */
+		atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+		upstream_close(c);
+		c->must_close = true;
+		conn_reply(c, 400, why ? why : "invalid request body",
+		    "Bad Request: %s\n", why ? why : "invalid request body");
+		return -2;
 	}
 	return b == BODY_DONE;
 }

@@ -311,6 +311,8 @@ handle_request(struct conn *c, const struct http_request *req,
 	status = request_target(c, req, host, &port, &ip, &is_ip, &reason);
 	set_url(c, status == 0 ? host : (c->has_sni ? c->sni : "-"),
 	    status == 0 ? port : c->dst.port, &req->path);
+	/* The head's bytes stay in place (req points into them) until the
+	 * next read, which is after this function. */
 	buf_consume(&c->c_in, headlen);
 	if (status != 0)
 		goto refuse;
@@ -348,7 +350,7 @@ handle_request(struct conn *c, const struct http_request *req,
 		    x->method);
 		return 1;
 	}
-	if (c->bumped && conn_secrets_apply(c, req, host, port) != 0)
+	if (conn_secrets_apply(c, req, host, port) != 0)
 		return 1;	/* refused: reply queued */
 	x->upgrade = req->upgrade;
 	build_upstream_head(c, req, host, port);

@@ -19,7 +19,8 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 {
 	struct secrets_req sr = {
 		.guest = &c->src,
-		.host = c->has_sni ? host : NULL,
+		.host = c->bumped ? (c->has_sni ? host : NULL) :
+		    (host_is_ip_literal(host, strlen(host)) ? NULL : host),
 		.port = port,
 		.method = req->method.p,
 		.method_len = req->method.len,
@@ -32,9 +33,10 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 	struct secrets_result res;
 	char *line;
 
+	/* Asked for every request, plain HTTP and groups without secrets
+	 * included: a sentinel sent where it cannot be valid is refused,
+	 * never forwarded. */
 	c->secret_header = NULL;
-	if (c->grp->secrets == NULL)
-		return 0;
 	line = xmalloc(SECRET_LINE_MAX);
 	if (secrets_apply(c->grp->secrets, c->worker->gw->sentinels, &sr,
 	    line, SECRET_LINE_MAX, &res) != 0) {
@@ -59,9 +61,10 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 		c->x.action = "TCP_DENIED";
 		if (req->body != HTTP_BODY_NONE)
 			c->must_close = true;
+		/* No URL in the page: it could carry the sentinel. */
 		conn_reply(c, 403, "credential refused", "Credential refused "
 		    "by the gateway: %s.\nThe request to %s was not sent.\n",
-		    res.reason ? res.reason : "not valid here", c->x.url);
+		    res.reason ? res.reason : "not valid here", host);
 		return 1;
 	case SECRETS_NONE:
 	default:

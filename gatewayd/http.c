@@ -476,7 +476,24 @@ keep_alive(const struct http_header *h, size_t n, int minor)
 	return minor == 1 || headers_list_has(h, n, "connection", "keep-alive");
 }
 
-/* Host: exactly one in 1.1, at most one in 1.0, authority syntax. */
+/* An authority without the scheme's default port (":80", ":443"). */
+static struct http_slice
+without_default_port(struct http_slice a, bool https)
+{
+	const char *port = https ? ":443" : ":80";
+	size_t n = strlen(port);
+
+	if (a.len > n && memcmp(a.p + a.len - n, port, n) == 0)
+		a.len -= n;
+	return a;
+}
+
+/*
+ * Host: exactly one in 1.1, at most one in 1.0, authority syntax.  With
+ * an absolute-form target, RFC 9112 3.2.2 has the recipient ignore Host;
+ * a gateway that judged one name while the origin used the other would be
+ * bypassed, so the two must name the same host and port.
+ */
 static int
 request_host(struct http_request *req, struct http_error *err)
 {
@@ -495,6 +512,16 @@ request_host(struct http_request *req, struct http_error *err)
 	    memchr(req->host.p, ',', req->host.len) != NULL ||
 	    memchr(req->host.p, '@', req->host.len) != NULL))
 		return fail(err, 400, "bad Host");
+	if (req->absolute && count == 1) {
+		bool https = slice_eq(&req->scheme, "https");
+		struct http_slice a, h;
+
+		a = without_default_port(req->authority, https);
+		h = without_default_port(req->host, https);
+		if (a.len != h.len || !util_ascii_caseeq(a.p, h.p, a.len))
+			return fail(err, 400,
+			    "Host differs from the request-target");
+	}
 	return 0;
 }
 

@@ -24,9 +24,11 @@
 
 #include "alog.h"
 #include "config.h"
+#include "control.h"
 #include "leafcache.h"
 #include "log.h"
 #include "resolver.h"
+#include "rules.h"
 #include "runtime.h"
 #include "secrets.h"
 #include "sentinel.h"
@@ -44,6 +46,10 @@ static int daemon_main(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "run",	daemon_main,	"run the gateway (the default)" },
+	{ "rules",	rules_main,	"apply|show|remove -c FILE: the nftables "
+	    "ruleset" },
+	{ "sentinel",	sentinel_main,	"issue|revoke|list: VM-bound sentinels "
+	    "(asks the running daemon)" },
 };
 
 static void
@@ -200,9 +206,68 @@ drain(struct gw *gw, uint64_t timeout_ms)
 		    atomic_load(&gw->active));
 }
 
+/* Control thread: may a sentinel name this group and secret? */
+static int
+ctl_check_issue(void *arg, const char *group, const char *secret, char *err,
+    size_t errlen)
+{
+	struct runtime *rt = gw_runtime(arg);
+	const struct group_config *g = config_group(rt->cfg, group);
+	size_t i;
+	int ret = -1;
+
+	if (g == NULL) {
+		snprintf(err, errlen, "no group \"%s\"", group);
+		goto out;
+	}
+	for (i = 0; i < g->nsecrets; i++)
+		if (strcmp(g->secrets[i].name, secret) == 0)
+			ret = 0;
+	if (ret != 0)
+		snprintf(err, errlen, "group %s has no secret \"%s\"", group,
+		    secret);
+out:
+	runtime_unref(rt);
+	return ret;
+}
+
+/* Control thread: counters for `gatewayd sentinel stats`. */
+static size_t
+ctl_stats(void *arg, char *buf, size_t len)
+{
+	struct gw *gw = arg;
+	struct gw_stats *s = &gw->stats;
+	struct leafcache_stats ls;
+	struct alog_stats as;
+	int n;
+
+	leafcache_stats(gw->leaves, &ls);
+	alog_stats(gw->alog, &as);
+	n = snprintf(buf, len,
+	    "connections_open %u\naccepted %lu\nrefused_limit %lu\n"
+	    "refused_loop %lu\nrequests %lu\ndenied %lu\nspliced %lu\n"
+	    "bumped %lu\nguest_tls_failed %lu\nupstream_verify_failed %lu\n"
+	    "upstream_failed %lu\nbad_requests %lu\nleaf_hits %llu\n"
+	    "leaf_mints %llu\nleaf_cached %llu\naudit_lines %llu\n"
+	    "audit_dropped %llu\n",
+	    atomic_load(&gw->active), atomic_load(&s->accepted),
+	    atomic_load(&s->refused_limit), atomic_load(&s->refused_loop),
+	    atomic_load(&s->requests), atomic_load(&s->denied),
+	    atomic_load(&s->spliced), atomic_load(&s->bumped),
+	    atomic_load(&s->guest_tls_failed),
+	    atomic_load(&s->upstream_verify_failed),
+	    atomic_load(&s->upstream_failed), atomic_load(&s->bad_requests),
+	    (unsigned long long)ls.hits, (unsigned long long)ls.mints,
+	    (unsigned long long)ls.size, (unsigned long long)as.lines,
+	    (unsigned long long)as.dropped);
+	return n < 0 ? 0 : MIN((size_t)n, len - 1);
+}
+
 static int
 run(const char *path, struct gw_config *cfg)
 {
+	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
+	struct control *ctl = NULL;
 	struct gw gw;
 	struct runtime *rt;
 	sigset_t set;
@@ -240,6 +305,13 @@ run(const char *path, struct gw_config *cfg)
 		goto out;
 	}
 	gw_set_runtime(&gw, rt);
+	ops.arg = &gw;
+	ctl = control_open(cfg->control_socket, gw.sentinels, &ops, err,
+	    sizeof(err));
+	if (ctl == NULL) {
+		log_warnx("control socket: %s", err);
+		goto out;
+	}
 	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
@@ -257,7 +329,7 @@ run(const char *path, struct gw_config *cfg)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: reloading %s", path);
+			log_info("SIGHUP: reading %s", path);
 			reload(&gw, path, &gen);
 		} else if (sig == SIGUSR1) {
 			if (alog_reopen(gw.alog) != 0)
@@ -275,6 +347,7 @@ run(const char *path, struct gw_config *cfg)
 stop:
 	workers_stop(&gw);
 out:
+	control_close(ctl);
 	resolver_free(gw.resolver);
 	workers_free(&gw);
 	if (gw.alog != NULL)

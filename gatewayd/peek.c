@@ -21,7 +21,7 @@
 #include <string.h>
 
 #define REC_HEADER		5
-#define REC_MAX			16384		/* 2^14, RFC 8446 5.1 */
+#define REC_MAX			16384	/* 2^14, RFC 8446 5.1 */
 #define HS_HEADER		4
 #define HS_CLIENT_HELLO		1
 #define CT_HANDSHAKE		22
@@ -306,7 +306,8 @@ take_fragment(uint8_t *hs, size_t *have, size_t *want, const uint8_t *frag,
 			return PEEK_ERR;
 		}
 		if (*want == HS_HEADER && *have == HS_HEADER) {
-			*want = (size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3];
+			*want = (size_t)hs[1] << 16 |
+			    (size_t)hs[2] << 8 | hs[3];
 			if (*want > PEEK_MAX_HELLO) {
 				*err = "ClientHello too large";
 				return PEEK_ERR;

@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hostname.h"
 #include "log.h"
+#include "policy.h"
 
 #define SECRETS_MAGIC	0x5ec2e75bu
 #define BASIC_MAX	768	/* decoded Basic credentials scanned */
@@ -225,14 +227,23 @@ read_env(const char *name, struct secbuf *b, char *why, size_t whylen)
 	return NULL;
 }
 
-/* The format must hold exactly one "%s" and no other '%'. */
+/* The format holds exactly one "%s", other '%' only as "%%", no CR/LF. */
 static bool
 format_ok(const char *f)
 {
-	const char *p = strstr(f, "%s");
+	int n = 0;
 
-	return p != NULL && strchr(p + 2, '%') == NULL &&
-	    strchr(f, '%') == p && strpbrk(f, "\r\n") == NULL;
+	for (; *f != '\0'; f++) {
+		if (*f == '\r' || *f == '\n')
+			return false;
+		if (*f != '%')
+			continue;
+		if (f[1] != '%' && f[1] != 's')
+			return false;
+		n += f[1] == 's';
+		f++;
+	}
+	return n == 1;
 }
 
 static void
@@ -279,7 +290,7 @@ secrets_load(const struct group_config *g, const char *cfgfile, char *err,
 		s->v[i].cfg = c;
 		e = NULL;
 		if (c->format != NULL && !format_ok(c->format))
-			e = "format must hold exactly one %s and no other %";
+			e = "format must hold exactly one %s (other % only as %%)";
 		else if (c->source_ref == NULL)
 			e = "no source";
 		else if (c->source == SECRET_FILE)
@@ -387,49 +398,6 @@ is_ip_literal(const char *h)
 	    strspn(h, "0123456789.") == strlen(h);
 }
 
-/* Exact, or ".x" / host_suffix for x and its subdomains.  Normalised. */
-static bool
-host_matches(const struct secret_config *c, const char *host)
-{
-	const char *pat = c->host;
-	size_t pl, hl = strlen(host);
-	bool suffix = c->host_suffix;
-
-	if (pat == NULL)
-		return false;
-	if (*pat == '.') {
-		pat++;
-		suffix = true;
-	}
-	pl = strlen(pat);
-	if (hl == pl)
-		return util_ascii_caseeq(host, pat, pl);
-	return suffix && hl > pl && host[hl - pl - 1] == '.' &&
-	    util_ascii_caseeq(host + hl - pl, pat, pl);
-}
-
-static unsigned
-method_bit(const char *m, size_t len)
-{
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} tbl[] = {
-		{ "GET", METHOD_GET }, { "HEAD", METHOD_HEAD },
-		{ "POST", METHOD_POST }, { "PUT", METHOD_PUT },
-		{ "DELETE", METHOD_DELETE }, { "PATCH", METHOD_PATCH },
-		{ "OPTIONS", METHOD_OPTIONS }, { "CONNECT", METHOD_CONNECT },
-		{ "TRACE", METHOD_TRACE },
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(tbl); i++)
-		if (strlen(tbl[i].name) == len &&
-		    memcmp(tbl[i].name, m, len) == 0)
-			return tbl[i].bit;
-	return METHOD_OTHER;
-}
-
 /*
  * Could the origin resolve this path outside the prefix?  Dot segments,
  * encoded dots or slashes and backslashes are refused for prefix rules.
@@ -462,12 +430,12 @@ secret_matches(const struct secret_config *c, const struct secrets_req *r)
 {
 	size_t pl;
 
-	if (!host_matches(c, r->host))
+	if (c->host == NULL || !host_match(c->host, c->host_suffix, r->host))
 		return false;
 	if ((c->port != 0 ? c->port : 443) != r->port)
 		return false;
 	if (c->methods != 0 &&
-	    (method_bit(r->method, r->method_len) & c->methods) == 0)
+	    (policy_method_bit(r->method, r->method_len) & c->methods) == 0)
 		return false;
 	if (c->path_prefix != NULL) {
 		pl = strlen(c->path_prefix);
@@ -534,27 +502,39 @@ scan_tokens(const char *s, size_t len, struct sentinel_store *st,
 	return NULL;
 }
 
-/* "Header: before<value>after\r\n" into buf; -1 if it does not fit. */
+/* "Header: <format with the value>\r\n" into buf; -1 if it does not fit. */
 static int
 write_line(const struct secret_config *c, const struct secbuf *v,
     char *buf, size_t buflen, size_t *out)
 {
 	const char *hdr = c->header != NULL ? c->header : "Authorization";
-	const char *fmt = c->format != NULL ? c->format : "Bearer %s";
-	const char *pct = strstr(fmt, "%s");
-	size_t hl = strlen(hdr), pre = (size_t)(pct - fmt);
-	size_t post = strlen(pct + 2);
-	size_t need = hl + 2 + pre + v->len + post + 2;
+	const char *f = c->format != NULL ? c->format : "Bearer %s";
+	size_t n = strlen(hdr) + 2, k;
 
-	if (need > buflen)
+	if (n > buflen)
 		return -1;
-	memcpy(buf, hdr, hl);
-	memcpy(buf + hl, ": ", 2);
-	memcpy(buf + hl + 2, fmt, pre);
-	memcpy(buf + hl + 2 + pre, v->p, v->len);
-	memcpy(buf + hl + 2 + pre + v->len, pct + 2, post);
-	memcpy(buf + need - 2, "\r\n", 2);
-	*out = need;
+	memcpy(buf, hdr, n - 2);
+	memcpy(buf + n - 2, ": ", 2);
+	for (; *f != '\0'; f++) {
+		const char *src = f;
+
+		k = 1;
+		if (f[0] == '%' && f[1] == 's') {
+			src = v->p;
+			k = v->len;
+			f++;
+		} else if (f[0] == '%' && f[1] == '%') {
+			f++;
+		}
+		if (n + k > buflen)
+			return -1;
+		memcpy(buf + n, src, k);
+		n += k;
+	}
+	if (n + 2 > buflen)
+		return -1;
+	memcpy(buf + n, "\r\n", 2);
+	*out = n + 2;
 	return 0;
 }
 
@@ -589,8 +569,7 @@ secrets_apply(struct secrets *s, struct sentinel_store *sentinels,
 	for (i = 0; i < r->nheaders && why == NULL; i++) {
 		const struct http_header *h = &r->headers[i];
 
-		right = hname != NULL && h->name.len == strlen(hname) &&
-		    util_ascii_caseeq(h->name.p, hname, h->name.len);
+		right = hname != NULL && http_name_is(&h->name, hname);
 		why = scan_tokens(h->value.p, h->value.len, sentinels, group, r,
 		    match, right, &valid);
 		if (why == NULL && h->value.len > 6 &&
@@ -602,6 +581,9 @@ secrets_apply(struct secrets *s, struct sentinel_store *sentinels,
 			util_wipe(basic, n);
 		}
 	}
+	if (why == NULL && r->path != NULL &&
+	    sentinel_find(r->path, r->path_len, &n) != NULL)
+		why = "sentinel in the URL; send it in the credential header";
 	res->secret = match != NULL ? match->name : NULL;
 	if (why != NULL) {
 		res->verdict = SECRETS_REFUSE;

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "fileio.h"
 #include "log.h"
 
 #define NBUCKETS	1024
@@ -166,59 +167,10 @@ prune_locked(struct sentinel_store *st, uint64_t now)
 	return n;
 }
 
-/* Write data to path via a 0600 temp file, fsync, rename, fsync dir. */
-static int
-write_atomic(const char *path, const char *data, size_t len)
-{
-	char tmp[4096], dir[4096], *slash;
-	int fd = -1, rc = -1;
-	ssize_t w;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -1;
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd == -1)
-		return -1;
-	while (len > 0) {
-		if ((w = write(fd, data, len)) == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto out;
-		data += w;
-		len -= (size_t)w;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto out;
-	util_strlcpy(dir, path, sizeof(dir));
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else
-		util_strlcpy(dir, ".", sizeof(dir));
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
-		(void)fsync(fd);
-	rc = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	if (rc == -1)
-		(void)unlink(tmp);
-	return rc;
-}
-
 static void
 save(struct sentinel_store *st)
 {
-	char ip[ADDR_STRLEN], hex[2 * DIGEST_LEN + 1];
+	char ip[ADDR_STRLEN], hex[2 * DIGEST_LEN + 1], err[512];
 	size_t cap, len = 0, b;
 	struct entry *e;
 	char *buf;
@@ -245,9 +197,10 @@ save(struct sentinel_store *st)
 		}
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (write_atomic(st->state_file, buf, len) == -1)
-		log_warn("sentinel state %s: cannot write; sentinels will "
-		    "not survive a restart", st->state_file);
+	if (fileio_write_atomic(st->state_file, buf, len, 0600, (gid_t)-1,
+	    err, sizeof(err)) == -1)
+		log_warnx("sentinel state: %s; sentinels will not survive a "
+		    "restart", err);
 	free(buf);
 	pthread_mutex_unlock(&st->save_mu);
 }
@@ -257,7 +210,7 @@ static struct entry *
 parse_line(char *line)
 {
 	char hex[2 * DIGEST_LEN + 1], group[SENTINEL_NAME_MAX + 1],
-	    secret[SENTINEL_NAME_MAX + 1], ip[ADDR_STRLEN];
+	    secret[SENTINEL_NAME_MAX + 1], ip[64];
 	uint64_t issued, expires;
 	struct entry *e;
 	int revoked, i;

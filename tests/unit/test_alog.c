@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -138,6 +139,16 @@ test_squid(void)
 	ok(strstr(buf, " TCP_MISS/502 ") != NULL, "squid: upstream error");
 
 	r = sample();
+	r.url = "https://h/p?t=gwsnt_abcdefghijklmnopqrstuvwxyz234567&x=1";
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " https://h/p?t=gwsnt_REDACTED&x=1 ") != NULL &&
+	    strstr(buf, "abcdefgh") == NULL, "squid: sentinel in a URL "
+	    "redacted (%s)", buf);
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"https://h/p?t=gwsnt_REDACTED&x=1\"") != NULL &&
+	    strstr(buf, "abcdefgh") == NULL, "json: sentinel redacted");
+
+	r = sample();
 	alog_format(LOGFMT_SQUID, true, &r, buf, sizeof(buf));
 	ok(strstr(buf, " https://example.com/a/b? - ") != NULL,
 	    "squid: redact_query strips the query");
@@ -245,7 +256,7 @@ test_no_secret_fields(void)
 static char *
 slurp(const char *path)
 {
-	static char buf[65536];
+	static char buf[4 << 20];
 	int fd = open(path, O_RDONLY);
 	ssize_t n;
 
@@ -355,6 +366,50 @@ test_overflow(const char *dir)
 	unlink(path);
 }
 
+static void *
+writer_thread(void *arg)
+{
+	struct alog_record r = sample();
+	int i;
+
+	for (i = 0; i < 2000; i++)
+		alog_write(arg, &r);
+	return NULL;
+}
+
+/* Four workers write while the main thread rotates the file. */
+static void
+test_concurrent(const char *dir)
+{
+	char path[512], rotated[512], err[256];
+	struct alog_stats st;
+	pthread_t t[4];
+	struct alog *a;
+	int i, lines = 0;
+
+	snprintf(path, sizeof(path), "%s/conc.log", dir);
+	snprintf(rotated, sizeof(rotated), "%s/conc.log.1", dir);
+	a = alog_open(path, LOGFMT_JSON, err, sizeof(err));
+	if (!ok(a != NULL, "open for concurrency"))
+		return;
+	for (i = 0; i < 4; i++)
+		AZ(pthread_create(&t[i], NULL, writer_thread, a));
+	usleep(2000);
+	AZ(rename(path, rotated));
+	AZ(alog_reopen(a));
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	is(alog_flush(a, 5000), 0, "flush after concurrent writes");
+	alog_stats(a, &st);
+	lines = count_lines(slurp(path));
+	lines += count_lines(slurp(rotated));
+	is(st.lines + st.dropped, 8000, "every write accounted for");
+	is((uint64_t)lines, st.lines, "every accepted line on disk, whole");
+	alog_close(a);
+	unlink(path);
+	unlink(rotated);
+}
+
 int
 main(void)
 {
@@ -369,6 +424,7 @@ main(void)
 	test_no_secret_fields();
 	test_file_and_reopen(dir);
 	test_overflow(dir);
+	test_concurrent(dir);
 	a = alog_open("-", LOGFMT_JSON, err, sizeof(err));
 	ok(a != NULL && alog_reopen(a) == 0, "stdout: open, reopen no-op");
 	alog_close(a);

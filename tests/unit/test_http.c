@@ -36,6 +36,8 @@ static const struct req_vec req_vecs[] = {
 	    "Host: a.example:8080\r\n\r\n"), OK_, HTTP_BODY_NONE, 0 },
 	{ "HTTPS scheme any case", R("GET HTTPS://a.example/ HTTP/1.1\r\n"
 	    "Host: a.example\r\n\r\n"), OK_, HTTP_BODY_NONE, 0 },
+	{ "absolute-form default port", R("GET http://a.example:80/ HTTP/1.1\r\n"
+	    "Host: A.example\r\n\r\n"), OK_, HTTP_BODY_NONE, 0 },
 	{ "CONNECT authority-form", R("CONNECT a.example:443 HTTP/1.1\r\n"
 	    "Host: a.example:443\r\n\r\n"), OK_, HTTP_BODY_NONE, 0 },
 	{ "CONNECT IPv6", R("CONNECT [2001:db8::1]:443 HTTP/1.1\r\n"
@@ -173,6 +175,12 @@ static const struct req_vec req_vecs[] = {
 	    400, 0, 0 },
 	{ "CONNECT absolute", R("CONNECT http://a:80/ HTTP/1.1\r\nHost: a\r\n\r\n"),
 	    400, 0, 0 },
+	{ "Host differs from target", R("GET http://a.example/ HTTP/1.1\r\n"
+	    "Host: b.example\r\n\r\n"), 400, 0, 0 },
+	{ "Host port differs", R("GET http://a.example:8080/ HTTP/1.1\r\n"
+	    "Host: a.example\r\n\r\n"), 400, 0, 0 },
+	{ "https port on http", R("GET http://a.example/ HTTP/1.1\r\n"
+	    "Host: a.example:443\r\n\r\n"), 400, 0, 0 },
 	{ "ftp scheme", R("GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n"), 400, 0, 0 },
 	{ "userinfo in target", R("GET http://u:p@a/ HTTP/1.1\r\nHost: a\r\n\r\n"),
 	    400, 0, 0 },
@@ -287,7 +295,7 @@ test_request_fields(void)
 	struct http_error err;
 	const char *s;
 
-	s = "GET http://a.example:8080 HTTP/1.1\r\nHost: x\r\n\r\n";
+	s = "GET http://a.example:8080 HTTP/1.1\r\nHost: a.example:8080\r\n\r\n";
 	ok(req_str(s, &req, &err) > 0, "absolute parses");
 	ok(req.absolute, "absolute flag");
 	ok(slice_is(&req.scheme, "http"), "scheme");
@@ -295,7 +303,7 @@ test_request_fields(void)
 	ok(slice_is(&req.path, "/"), "path defaults to /");
 	ok(slice_is(&req.method, "GET"), "method");
 	ok(slice_is(&req.target, "http://a.example:8080"), "target as sent");
-	ok(slice_is(&req.host, "x"), "host header");
+	ok(slice_is(&req.host, "a.example:8080"), "host header");
 	is(req.minor, 1, "minor 1");
 	ok(req.keep_alive, "1.1 keeps alive by default");
 

@@ -174,7 +174,27 @@ test_load(void)
 
 	sc[0].format = "Bearer %s %s";
 	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
-	ok(s == NULL && strstr(err, "format") != NULL, "bad format refused");
+	ok(s == NULL && strstr(err, "format") != NULL, "two %%s refused");
+	sc[0].format = "Bearer %%s";
+	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
+	ok(s == NULL && strstr(err, "format") != NULL, "escaped %%s only: "
+	    "refused");
+	sc[0].format = "Bearer %d";
+	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
+	ok(s == NULL && strstr(err, "format") != NULL, "%%d refused");
+	sc[0].format = "100%% %s%%";
+	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
+	ok(s != NULL, "%%%% allowed");
+	{
+		struct reqspec q = { .host = "api.github.com" };
+		char line[128];
+		int rc;
+
+		run(s, NULL, &q, line, sizeof(line), &rc);
+		is_str(line, "Authorization: 100% ghp_REALVALUE1%\r\n",
+		    "%%%% rendered as %%");
+	}
+	secrets_free(s);
 	sc[0].format = NULL;
 }
 
@@ -298,6 +318,11 @@ test_apply(void)
 	{ "unknown sentinel", { .host = "api.github.com", .hdrs = {
 	    "Authorization: Bearer gwsnt_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" } },
 	    SECRETS_REFUSE, "unknown" },
+	{ "sentinel in the query", { .host = "api.github.com",
+	    .path = "/repos/a?access_token=gwsnt_abc" }, SECRETS_REFUSE,
+	    "in the URL" },
+	{ "sentinel in a query to another host", { .host = "evil.example",
+	    .path = "/?gwsnt_abcdef" }, SECRETS_REFUSE, "in the URL" },
 	{ "require_sentinel, none", { .host = "registry.npm.example",
 	    .port = 8443 }, SECRETS_NONE, NULL },
 	{ "require_sentinel, placeholder only", { .host = "npm.example",

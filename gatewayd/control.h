@@ -1,0 +1,84 @@
+/*
+ * control.h - the root-only control socket of a running gatewayd, and
+ * `gatewayd sentinel ...`, its client.
+ *
+ * A unix stream socket (mode 0600, in a directory created 0700 if
+ * missing; an existing directory must not be writable by group or
+ * others); a peer is served only if SO_PEERCRED says uid 0 or the
+ * gateway's own uid.  One request line per connection, answered by zero
+ * or more data lines and a final "OK[ text]" or "ERR text" line:
+ *
+ *   ISSUE <group> <guest-address> <secret> <ttl>   -> OK <sentinel>
+ *   REVOKE <sentinel-or-id>                        -> OK
+ *   LIST      -> "<id> <group> <guest> <secret> <issued> <expires> <state>"
+ *                lines, then OK <count>
+ *   STATS     -> "<key> <value>" lines, then OK
+ *
+ * ttl uses util_parse_duration_ms() ("600", "10m", "2h").  Requests are
+ * at most CONTROL_LINE_MAX bytes; a client that stalls is dropped after
+ * a few seconds.
+ */
+#ifndef GW_CONTROL_H
+#define GW_CONTROL_H
+
+#include <stddef.h>
+
+#include "sentinel.h"
+#include "util.h"
+
+#define CONTROL_DEFAULT_SOCKET	"/run/gatewayd/control.sock"
+#define CONTROL_LINE_MAX	1024
+
+/* Hooks into the running daemon; every member may be NULL. */
+struct control_ops {
+	/*
+	 * May a sentinel be issued for this group and secret in the
+	 * running config?  Return 0, or -1 with a message in err.  Called
+	 * on the control thread; must take its own config reference.
+	 * NULL: any names accepted.
+	 */
+	int	(*check_issue)(void *arg, const char *group,
+		    const char *secret, char *err, size_t errlen);
+	/*
+	 * Write "key value\n" lines for STATS into buf (at most len bytes,
+	 * NUL-terminated); return the length.  Called on the control
+	 * thread.
+	 */
+	size_t	(*stats)(void *arg, char *buf, size_t len);
+	void	*arg;
+};
+
+struct control;
+
+/*
+ * Bind the socket at path and start the control thread, which serves
+ * requests against st (borrowed: keep it alive until control_close()).
+ * ops is copied.  A stale socket file is replaced; a live one (another
+ * gatewayd) is an error.  Returns NULL with a message in err on failure.
+ */
+struct control *control_open(const char *path, struct sentinel_store *st,
+    const struct control_ops *ops, char *err, size_t errlen)
+    WUNRES NONNULL(1, 2);
+
+/* Stop the thread, close and unlink the socket, free.  NULL: no-op. */
+void control_close(struct control *c);
+
+/*
+ * `gatewayd sentinel issue|revoke|list|stats ...`: argv[0] is
+ * "sentinel".  The socket is --socket PATH, else $GATEWAYD_CONTROL_SOCKET,
+ * else CONTROL_DEFAULT_SOCKET.  issue prints only the sentinel on stdout.
+ * Returns the process exit status: 0 done, 1 refused by the daemon, 2
+ * usage, 3 daemon unreachable.
+ */
+int sentinel_main(int argc, char **argv);
+
+/*
+ * Send one request line (no newline) to the socket at path and copy the
+ * whole answer into out (NUL-terminated, cut at outlen).  Returns 0 when
+ * the answer ends in an OK line, 1 for ERR, -1 when the daemon cannot be
+ * reached (message in out).  For sentinel_main() and tests.
+ */
+int control_request(const char *path, const char *line, char *out,
+    size_t outlen) NONNULL(1, 2, 3);
+
+#endif

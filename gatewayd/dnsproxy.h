@@ -1,0 +1,70 @@
+/*
+ * dnsproxy.h - the guests' resolver: DNS over UDP and TCP on each
+ * gateway-mode group's dns.listen_port (the ruleset redirects guests'
+ * port 53 there), judged by dnsguard, forwarded to the group's upstream
+ * resolver, answers fed to the dnscache and rewritten without HTTPS/SVCB
+ * records that advertise ECH or h3 (dns.h dns_strip_svcb()).
+ *
+ * One thread with its own epoll.  Bounded: DNSPROXY_MAX_PENDING upstream
+ * queries in flight (beyond that: SERVFAIL), DNSPROXY_MAX_TCP guest TCP
+ * connections (beyond that: refused at accept), one query at a time per
+ * TCP connection, fixed timeouts.  Upstream queries use a fresh socket
+ * (kernel-random source port) and a random id each, carry SO_MARK
+ * cfg->upstream_mark, and are rebuilt from the parsed question (only an
+ * OPT record of our own is added), so nothing else a guest puts in a
+ * query reaches the upstream.
+ *
+ * Sockets are bound to the wildcard address with IP_TRANSPARENT when
+ * permitted (so tproxy works too) and reply from the address the query
+ * was sent to (IP_PKTINFO), so nat redirect and conntrack see the reply
+ * they expect.
+ */
+#ifndef GW_DNSPROXY_H
+#define GW_DNSPROXY_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "dnscache.h"
+#include "l4policy.h"
+
+#define DNSPROXY_MAX_PENDING	1024
+#define DNSPROXY_MAX_TCP	128
+#define DNSPROXY_UDP_TIMEOUT_MS	3000
+#define DNSPROXY_TCP_TIMEOUT_MS	5000	/* upstream and idle guest */
+
+struct dnsproxy;
+
+struct dnsproxy_stats {
+	uint64_t	queries;
+	uint64_t	allowed;
+	uint64_t	refused;
+	uint64_t	malformed;
+	uint64_t	servfail;	/* timeouts, upstream errors, overload */
+	uint64_t	stripped;	/* responses rewritten (HTTPS/SVCB) */
+};
+
+/*
+ * Open the listeners of every group with dns.mode "gateway" and start the
+ * thread.  Takes a reference on cfg.  dc (must outlive the proxy) gets
+ * the answers; audit as for nfq_start().  Returns NULL on failure
+ * (logged: a port in use, ...).  A config with no gateway-mode group
+ * gives a proxy that only idles.
+ */
+struct dnsproxy *dnsproxy_start(struct gw_config *cfg, struct dnscache *dc,
+    const struct l4_audit_sink *audit) WUNRES NONNULL(1, 2);
+
+/*
+ * Use cfg for the next queries (policy, upstream, guards).  Listen ports
+ * are restart-only: a change is logged and ignored.  Thread-safe.
+ */
+void dnsproxy_reload(struct dnsproxy *p, struct gw_config *cfg)
+    NONNULL(1, 2);
+
+/* Stop the thread, close everything, free.  NULL is a no-op. */
+void dnsproxy_stop(struct dnsproxy *p);
+
+void dnsproxy_get_stats(struct dnsproxy *p, struct dnsproxy_stats *out)
+    NONNULL(1, 2);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * dnsproxy_int.h - what dnsproxy.c (queries, upstream, thread) and
+ * dnsproxy_net.c (guest sockets) share.  Not for other modules.
+ */
+#ifndef GW_DNSPROXY_INT_H
+#define GW_DNSPROXY_INT_H
+
+#include <pthread.h>
+
+#include "dns.h"
+#include "dnsguard.h"
+#include "dnsproxy.h"
+
+#define DNSPROXY_MAGIC	0x444e5350u
+#define MAX_LISTENERS	32
+#define UDP_DRAIN	32
+#define EDNS_SIZE	1232		/* DNS flag day 2020 */
+#define F_CD		0x0010
+
+enum ev_kind {
+	EV_STOP = 0,
+	EV_UDP,
+	EV_LISTEN,
+	EV_CLIENT,
+	EV_UPSTREAM,
+};
+
+struct ev {
+	enum ev_kind	kind;
+	int		fd;
+};
+
+struct listener {
+	struct ev	ev;
+	int		family;
+	uint16_t	port;
+};
+
+struct client {
+	struct ev	ev;
+	struct listener	*l;
+	struct addr	peer;
+	uint8_t		in[2 + DNS_MAX_MSG];
+	size_t		have;
+	uint8_t		*out;		/* reply being written, or NULL */
+	size_t		outlen, outoff;
+	bool		busy;		/* a query is upstream */
+	bool		dead;		/* write failed: close when safe */
+	uint64_t	deadline;
+	size_t		slot;
+};
+
+/* Where a query came from and what it asked. */
+struct origin {
+	struct listener	*l;
+	struct client	*c;		/* TCP and still connected, or NULL */
+	bool		tcp;
+	struct addr	guest;		/* with port */
+	struct addr	local;		/* UDP: the query's destination */
+	int		ifindex;
+};
+
+struct pending {
+	struct ev	ev;		/* fd -1: free */
+	struct origin	o;
+	bool		tcp;
+	struct gw_config *cfg;		/* reference held */
+	const struct group_config *g;
+	struct dns_question q;
+	char		name[HOST_MAX + 1];
+	char		rule[HOST_MAX + 32];
+	uint16_t	client_id, up_id;
+	size_t		client_max;
+	uint8_t		qmsg[2 + 300 + DNS_HDR_LEN + 11];
+	size_t		qlen, qsent;
+	uint8_t		*rbuf;		/* TCP response, or NULL */
+	size_t		rhave;
+	uint64_t	deadline;
+};
+
+struct dnsproxy {
+	unsigned		magic;
+	int			epfd;
+	struct ev		stop;
+	pthread_t		thread;
+	pthread_mutex_t		lock;		/* guards cfg, resolv */
+	struct gw_config	*cfg;
+	struct addr		resolv;		/* resolv.conf fallback */
+	struct dnscache		*dc;
+	struct dnsguard		*guard;
+	struct l4_audit_sink	audit;
+	struct listener		ls[MAX_LISTENERS];
+	size_t			nls;
+	struct pending		*pend;		/* DNSPROXY_MAX_PENDING */
+	unsigned		npend;
+	struct client		*clients[DNSPROXY_MAX_TCP];
+	struct dnsproxy_stats	stats;
+	uint8_t			buf[DNS_MAX_MSG + 2];
+	uint8_t			out[DNS_MAX_MSG + 2];
+};
+
+/* dnsproxy.c */
+void dnsproxy_ep_set(struct dnsproxy *p, struct ev *ev, uint32_t events,
+    int op);
+/* Judge and answer or forward one query from o (msg is not kept). */
+void dnsproxy_query(struct dnsproxy *p, const struct origin *o,
+    const uint8_t *msg, size_t len);
+
+/* dnsproxy_net.c */
+/* Send msg to the guest of o: UDP from the address it asked, or TCP. */
+void dnsproxy_reply(struct dnsproxy *p, const struct origin *o,
+    const uint8_t *msg, size_t len);
+/* After a change to c: close it if a write failed, else re-arm epoll. */
+void dnsproxy_client_after(struct dnsproxy *p, struct client *c);
+void dnsproxy_client_close(struct dnsproxy *p, struct client *c);
+void dnsproxy_udp_event(struct dnsproxy *p, struct listener *l);
+void dnsproxy_client_event(struct dnsproxy *p, struct client *c,
+    uint32_t events);
+void dnsproxy_accept_event(struct dnsproxy *p, struct listener *l);
+/* Listeners for every gateway-mode DNS port of cfg.  0, or -1 (logged). */
+int dnsproxy_open_listeners(struct dnsproxy *p, const struct gw_config *cfg);
+
+#endif

@@ -1,0 +1,66 @@
+#!/bin/bash
+# deps.sh - install what is missing to build gatewayd and run its tests on
+# Debian 12, as root.  Idempotent: when every package is present it only
+# checks (dpkg-query) and returns in well under a second.
+#
+# Services that some packages ship (nginx, postgresql, dnsmasq...) are NOT
+# started in the root namespace: while installing, a policy-rc.d that
+# forbids service starts is put in place (and removed again if this script
+# created it).  The tests run private instances of these servers inside
+# their own network namespaces.  Nothing is stopped here.
+#
+# Usage: scripts/deps.sh [--check]   (--check: list missing, exit 1 if any)
+set -eu
+
+PKGS=(
+	# build
+	build-essential gcc clang libclang-rt-14-dev llvm meson ninja-build
+	pkg-config libssl-dev libconfig-dev libmnl-dev libnetfilter-queue-dev
+	libc-ares-dev libnftables-dev
+	# network namespaces, rules, tools used by the tests
+	nftables iproute2 iputils-ping procps util-linux curl openssl git
+	python3 socat bind9-dnsutils wrk ca-certificates
+	# servers run inside the test "internet" namespace
+	nginx-light fcgiwrap dnsmasq-base postgresql postgresql-client
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$s" = installed ] || missing+=("$p")
+done
+
+if [ "${1:-}" = --check ]; then
+	[ ${#missing[@]} -eq 0 ] && { echo "deps: all present"; exit 0; }
+	echo "deps: missing: ${missing[*]}"
+	exit 1
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root to install them" >&2
+	exit 1
+fi
+
+echo "deps: installing: ${missing[*]}"
+made_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\n# scripts/deps.sh: no service starts while installing\nexit 101\n' \
+	    >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	made_policy=1
+fi
+remove_policy() {
+	if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+trap remove_policy EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "deps: done"

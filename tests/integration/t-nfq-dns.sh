@@ -1,0 +1,47 @@
+#!/bin/bash
+# t-nfq-dns: guests' DNS through gatewayd.  An allowed name resolves (UDP
+# and TCP) and is logged with its answers; a denied one is refused and
+# logged; a long label and a stream of unique subdomains are refused; the
+# HTTPS record advertising ech/h3 is removed while a plain one stays.
+. "$(dirname "$0")/lib.sh"
+. "$T_LIB_DIR/lib-nfq.sh"
+
+nfq_up
+gw=${GUEST_GW[1]}
+
+out=$(nfq_tool dns "$gw" echo.test A)
+log "echo.test: $out"
+case $out in "rcode=NOERROR n=1 addrs=$INET_ECHO_IP "*) ;; *) fail "echo.test: $out" ;; esac
+out=$(nfq_tool dns "$gw" echo.test A --tcp)
+case $out in "rcode=NOERROR n=1 addrs=$INET_ECHO_IP "*) ;; *) fail "echo.test over TCP: $out" ;; esac
+wait_match "$NFQ_AUDIT" "kind=dns group=$NFQ_GROUP guest=${GUEST_IP[1]} proto=dns/udp name=echo.test qtype=A answers=\"NOERROR $INET_ECHO_IP\" verdict=allow rule=default"
+assert_match "$NFQ_AUDIT" "proto=dns/tcp name=echo.test .*verdict=allow"
+
+out=$(nfq_tool dns "$gw" www.blocked.test A)
+case $out in "rcode=REFUSED "*) ;; *) fail "blocked name: $out" ;; esac
+assert_match "$NFQ_AUDIT" "name=www.blocked.test qtype=A verdict=refused rule=\"deny .blocked.test\""
+assert_no_match "$DNS_LOG" "blocked.test" "the upstream saw a refused name"
+
+out=$(nfq_tool dns "$gw" "$(printf 'x%.0s' $(seq 50)).example.com" A)
+case $out in "rcode=REFUSED "*) ;; *) fail "long label: $out" ;; esac
+assert_match "$NFQ_AUDIT" "verdict=refused rule=exfil-long-label"
+
+out=$(nfq_tool dns "$gw" no-such-name.test A)
+case $out in "rcode=NXDOMAIN "*) ;; *) fail "upstream NXDOMAIN: $out" ;; esac
+
+# 40 unique subdomains of one zone: the first 20 pass, the rest refused.
+out=$(nfq_tool dns-burst "$gw" leak.example 40)
+log "exfiltration-shaped stream: $out"
+case $out in *"REFUSED=20"*) ;; *) fail "unique-subdomain guard: $out" ;; esac
+assert_match "$NFQ_AUDIT" "name=a39.leak.example .*verdict=refused rule=exfil-unique-subdomains"
+# ... per guest: the other guest is not affected.
+out=$(T_GUEST=2 nfq_tool dns "${GUEST_GW[2]}" a1.leak.example A)
+case $out in "rcode=NXDOMAIN "*) ;; *) fail "guest 2 after guest 1's stream: $out" ;; esac
+
+out=$(nfq_tool dns "$gw" example.com HTTPS)
+log "example.com HTTPS: $out"
+case $out in *"https=0 ech=0 h3=0"*) ;; *) fail "HTTPS with ech/h3 not removed: $out" ;; esac
+assert_match "$NFQ_AUDIT" "name=example.com qtype=HTTPS answers=\"NOERROR svcb-dropped=1\""
+out=$(nfq_tool dns "$gw" other.test HTTPS)
+case $out in *"https=1 ech=0 h3=0"*) ;; *) fail "plain HTTPS record lost: $out" ;; esac
+log "audit lines: $(wc -l <"$NFQ_AUDIT")"

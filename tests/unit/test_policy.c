@@ -1,0 +1,385 @@
+/*
+ * test_policy.c - decision tables for policy_decide(), the two stages,
+ * internal destinations, method bits and names.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hostname.h"
+#include "policy.h"
+#include "tap.h"
+
+/* Table rows leave the label out unless the fixed-rule column needs it. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#define H(s)	((char *)(s))
+
+static struct addr
+A(const char *s)
+{
+	struct addr a;
+
+	if (addr_parse(s, &a) != 0)
+		fprintf(stderr, "bad test address %s\n", s);
+	return a;
+}
+
+static struct cidr
+C(const char *s)
+{
+	struct cidr c;
+
+	if (cidr_parse(s, &c) != 0)
+		fprintf(stderr, "bad test cidr %s\n", s);
+	return c;
+}
+
+/* One query and its expected verdict. */
+struct tcase {
+	const char		*host;
+	const char		*dst;
+	uint16_t		port;
+	const char		*method;	/* NULL: connection stage */
+	const char		*path;
+	enum policy_action	want;
+	int			rule;		/* index, -1 default, -2 fixed */
+	const char		*label;		/* for rule -2 */
+};
+
+static void
+run(const char *name, const struct policy *p, const struct tcase *t,
+    size_t n)
+{
+	struct policy_verdict v;
+	struct policy_query q;
+	struct addr dst;
+	char norm[HOST_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&q, 0, sizeof(q));
+		if (t[i].host != NULL) {
+			if (host_normalize(t[i].host, strlen(t[i].host),
+			    norm) != 0) {
+				ok(0, "%s: test host %s", name, t[i].host);
+				continue;
+			}
+			q.host = norm;
+		}
+		if (t[i].dst != NULL) {
+			dst = A(t[i].dst);
+			q.dst = &dst;
+		}
+		q.port = t[i].port;
+		if (t[i].method != NULL) {
+			q.request = true;
+			q.method = policy_method_bit(t[i].method,
+			    strlen(t[i].method));
+			q.path = t[i].path;
+		}
+		policy_decide(p, &q, &v);
+		is_str(policy_action_str(v.action),
+		    policy_action_str(t[i].want), "%s: %s %s %s%s action",
+		    name, t[i].host ? t[i].host : t[i].dst,
+		    t[i].method ? t[i].method : "(conn)",
+		    t[i].path ? t[i].path : "", t[i].dst && t[i].host ?
+		    " (with dst)" : "");
+		if (t[i].rule >= 0)
+			ok(v.rule == &p->rules[t[i].rule],
+			    "%s: case %zu decided by rule %d (got %s)", name, i,
+			    t[i].rule, policy_verdict_label(&v));
+		else if (t[i].rule == -1)
+			ok(v.rule == NULL, "%s: case %zu decided by default "
+			    "(got %s)", name, i, policy_verdict_label(&v));
+		else
+			is_str(policy_verdict_label(&v), t[i].label,
+			    "%s: case %zu label", name, i);
+	}
+}
+
+static void
+test_hosts(void)
+{
+	struct policy_rule rules[] = {
+		{ .action = POLICY_DENY, .host = H("wikipedia.org"),
+		  .host_suffix = true },
+		{ .action = POLICY_SPLICE, .host = H("pinned.example.com") },
+		{ .action = POLICY_DENY, .host = H("api.example.com"),
+		  .port_lo = 80, .port_hi = 80 },
+		{ .action = POLICY_ALLOW, .host = H("api.example.com") },
+		{ .action = POLICY_DENY, .host = H("api.example.com") },
+		{ .action = POLICY_DENY, .host = H("example.com"),
+		  .host_suffix = true },
+	};
+	struct policy p = { .dflt = POLICY_ALLOW, .rules = rules,
+	    .nrules = ARRAY_SIZE(rules) };
+	static const struct tcase t[] = {
+		{ "en.wikipedia.org", NULL, 443, NULL, NULL, POLICY_DENY, 0 },
+		{ "wikipedia.org", NULL, 443, NULL, NULL, POLICY_DENY, 0 },
+		{ "EN.WikiPedia.ORG.", NULL, 443, NULL, NULL, POLICY_DENY, 0 },
+		{ "a.b.wikipedia.org", NULL, 443, NULL, NULL, POLICY_DENY, 0 },
+		{ "badwikipedia.org", NULL, 443, NULL, NULL, POLICY_ALLOW, -1 },
+		{ "wikipedia.org.evil", NULL, 443, NULL, NULL, POLICY_ALLOW,
+		  -1 },
+		{ "pinned.example.com", NULL, 443, NULL, NULL, POLICY_SPLICE,
+		  1 },
+		{ "x.pinned.example.com", NULL, 443, NULL, NULL, POLICY_DENY,
+		  5 },
+		/* splice acts as allow at request stage */
+		{ "pinned.example.com", NULL, 443, "GET", "/", POLICY_ALLOW,
+		  1 },
+		/* port condition; first match wins */
+		{ "api.example.com", NULL, 80, "GET", "/", POLICY_DENY, 2 },
+		{ "api.example.com", NULL, 443, "GET", "/", POLICY_ALLOW, 3 },
+		{ "api.example.com", NULL, 443, NULL, NULL, POLICY_ALLOW, 3 },
+		{ "example.com", NULL, 443, NULL, NULL, POLICY_DENY, 5 },
+		{ "other.test", NULL, 443, NULL, NULL, POLICY_ALLOW, -1 },
+		/* an IP-only flow never matches host rules */
+		{ NULL, "198.18.0.10", 443, NULL, NULL, POLICY_ALLOW, -1 },
+	};
+
+	run("hosts", &p, t, ARRAY_SIZE(t));
+	p.dflt = POLICY_DENY;
+	{
+		static const struct tcase t2[] = {
+			{ "other.test", NULL, 443, NULL, NULL, POLICY_DENY,
+			  -1 },
+			{ "other.test", NULL, 443, "GET", "/", POLICY_DENY,
+			  -1 },
+		};
+		run("default deny", &p, t2, ARRAY_SIZE(t2));
+	}
+	p.nrules = 0;
+	{
+		static const struct tcase t3[] = {
+			{ "en.wikipedia.org", NULL, 443, NULL, NULL,
+			  POLICY_DENY, -1 },
+		};
+		run("no rules", &p, t3, ARRAY_SIZE(t3));
+	}
+}
+
+static void
+test_requests(void)
+{
+	struct policy_rule rules[] = {
+		{ .action = POLICY_ALLOW, .host = H("api.github.com"),
+		  .path_prefix = H("/repos/"),
+		  .methods = METHOD_GET | METHOD_HEAD },
+		{ .action = POLICY_DENY, .host = H("api.github.com"),
+		  .port_lo = 8080, .port_hi = 8090 },
+		{ .action = POLICY_SPLICE, .host = H("pinned.test") },
+		{ .action = POLICY_DENY, .host = H("docs.test"),
+		  .path_prefix = H("/admin") },
+		{ .action = POLICY_ALLOW, .host = H("search.test"),
+		  .path_prefix = H("/s?q=ok") },
+	};
+	struct policy p = { .dflt = POLICY_DENY, .rules = rules,
+	    .nrules = ARRAY_SIZE(rules) };
+	static const struct tcase t[] = {
+		/* connection stage: conditional rule -> INSPECT */
+		{ "api.github.com", NULL, 443, NULL, NULL, POLICY_INSPECT, 0 },
+		{ "API.github.com", NULL, 443, NULL, NULL, POLICY_INSPECT, 0 },
+		/* rules whose host does not match are skipped */
+		{ "pinned.test", NULL, 443, NULL, NULL, POLICY_SPLICE, 2 },
+		{ "nothing.test", NULL, 443, NULL, NULL, POLICY_DENY, -1 },
+		{ "docs.test", NULL, 443, NULL, NULL, POLICY_INSPECT, 3 },
+		/* request stage */
+		{ "api.github.com", NULL, 443, "GET", "/repos/a/b",
+		  POLICY_ALLOW, 0 },
+		{ "api.github.com", NULL, 443, "HEAD", "/repos/a/b?x=1",
+		  POLICY_ALLOW, 0 },
+		{ "api.github.com", NULL, 443, "POST", "/repos/a/b",
+		  POLICY_DENY, -1 },
+		{ "api.github.com", NULL, 443, "get", "/repos/a/b",
+		  POLICY_DENY, -1 },
+		{ "api.github.com", NULL, 443, "GET", "/repos",
+		  POLICY_DENY, -1 },
+		{ "api.github.com", NULL, 443, "GET", "/user",
+		  POLICY_DENY, -1 },
+		{ "api.github.com", NULL, 443, "GET", "/Repos/a",
+		  POLICY_DENY, -1 },
+		{ "api.github.com", NULL, 443, "GET", "/re%70os/a",
+		  POLICY_ALLOW, 0 },
+		{ "api.github.com", NULL, 8080, "GET", "/user",
+		  POLICY_DENY, 1 },
+		/* ambiguous paths are refused when a path rule applies */
+		{ "api.github.com", NULL, 443, "GET", "/repos/../admin",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "/repos/%2e%2e/admin",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "/repos/./x",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "//repos/x",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "/repos/..;/x",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "/repos\\x",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "/repos/%zz",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "/repos/%00",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "api.github.com", NULL, 443, "GET", "/repos/x/..",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		/* dots inside names and after '?' are fine */
+		{ "api.github.com", NULL, 443, "GET", "/repos/a.b/..c",
+		  POLICY_ALLOW, 0 },
+		{ "api.github.com", NULL, 443, "GET", "/repos/x?p=../..",
+		  POLICY_ALLOW, 0 },
+		/* method mismatch is judged before the path */
+		{ "api.github.com", NULL, 443, "PUT", "/repos/../x",
+		  POLICY_DENY, -1 },
+		/* a deny path rule cannot be bypassed by encoding */
+		{ "docs.test", NULL, 443, "GET", "/%61dmin", POLICY_DENY, 3 },
+		{ "docs.test", NULL, 443, "GET", "/x/../admin", POLICY_DENY,
+		  -2, "ambiguous-path" },
+		{ "docs.test", NULL, 443, "GET", "/public", POLICY_DENY, -1 },
+		/* query part compared as sent */
+		{ "search.test", NULL, 443, "GET", "/s?q=ok&x", POLICY_ALLOW,
+		  4 },
+		{ "search.test", NULL, 443, "GET", "/s?q=no", POLICY_DENY,
+		  -1 },
+	};
+
+	run("requests", &p, t, ARRAY_SIZE(t));
+}
+
+static void
+test_inspect_order(void)
+{
+	struct policy_rule rules[] = {
+		{ .action = POLICY_DENY, .host = H("a.test"), .port_lo = 80,
+		  .port_hi = 80 },
+		{ .action = POLICY_ALLOW, .host = H("a.test"),
+		  .path_prefix = H("/x") },
+		{ .action = POLICY_SPLICE, .host = H("a.test") },
+	};
+	struct policy p = { .dflt = POLICY_ALLOW, .rules = rules,
+	    .nrules = ARRAY_SIZE(rules) };
+	static const struct tcase t[] = {
+		{ "a.test", NULL, 80, NULL, NULL, POLICY_DENY, 0 },
+		{ "a.test", NULL, 443, NULL, NULL, POLICY_INSPECT, 1 },
+		{ "a.test", NULL, 443, "GET", "/y", POLICY_ALLOW, 2 },
+		{ "a.test", NULL, 443, "GET", "/x", POLICY_ALLOW, 1 },
+	};
+
+	run("inspect order", &p, t, ARRAY_SIZE(t));
+}
+
+static void
+test_cidrs(void)
+{
+	struct cidr c1[] = { C("198.18.5.0/24"), C("2001:2::/48") };
+	struct cidr c2[] = { C("198.18.0.0/15") };
+	struct cidr internal[] = { C("192.168.137.1/32") };
+	struct policy_rule rules[] = {
+		{ .action = POLICY_ALLOW, .cidrs = c1, .ncidrs = 2 },
+		{ .action = POLICY_DENY, .cidrs = c2, .ncidrs = 1,
+		  .port_lo = 1000, .port_hi = 2000 },
+		{ .action = POLICY_ALLOW, .cidrs = internal, .ncidrs = 1 },
+	};
+	struct policy p = { .dflt = POLICY_ALLOW, .rules = rules,
+	    .nrules = ARRAY_SIZE(rules) };
+	static const struct tcase t[] = {
+		{ NULL, "198.18.5.7", 443, NULL, NULL, POLICY_ALLOW, 0 },
+		{ NULL, "::ffff:198.18.5.7", 443, NULL, NULL, POLICY_ALLOW,
+		  0 },
+		{ NULL, "2001:2::99", 443, NULL, NULL, POLICY_ALLOW, 0 },
+		{ NULL, "198.18.6.1", 1500, NULL, NULL, POLICY_DENY, 1 },
+		{ NULL, "198.18.6.1", 443, NULL, NULL, POLICY_ALLOW, -1 },
+		{ "named.test", "198.18.6.1", 1500, NULL, NULL, POLICY_DENY,
+		  1 },
+		{ "named.test", NULL, 1500, NULL, NULL, POLICY_ALLOW, -1 },
+		/* internal destinations without a name */
+		{ NULL, "10.1.2.3", 443, NULL, NULL, POLICY_DENY, -2,
+		  "internal-destination" },
+		{ NULL, "169.254.169.254", 80, "GET", "/", POLICY_DENY, -2,
+		  "internal-destination" },
+		{ NULL, "::ffff:127.0.0.1", 80, NULL, NULL, POLICY_DENY, -2,
+		  "internal-destination" },
+		{ NULL, "fd00::1", 80, NULL, NULL, POLICY_DENY, -2,
+		  "internal-destination" },
+		/* a rule alone does not open an internal range ... */
+		{ NULL, "192.168.137.1", 5432, NULL, NULL, POLICY_DENY, -2,
+		  "internal-destination" },
+		/* named: the caller checks the resolved addresses */
+		{ "db.test", "10.1.2.3", 443, NULL, NULL, POLICY_ALLOW, -1 },
+	};
+	const char *range;
+	struct addr a;
+
+	run("cidrs", &p, t, ARRAY_SIZE(t));
+
+	/* ... internal_allow does */
+	p.internal_allow = internal;
+	p.ninternal_allow = 1;
+	{
+		static const struct tcase t2[] = {
+			{ NULL, "192.168.137.1", 5432, NULL, NULL,
+			  POLICY_ALLOW, 2 },
+			{ NULL, "192.168.137.2", 5432, NULL, NULL,
+			  POLICY_DENY, -2, "internal-destination" },
+		};
+		run("internal_allow", &p, t2, ARRAY_SIZE(t2));
+	}
+
+	a = A("192.168.137.1");
+	ok(policy_dial_allowed(&p, &a, NULL), "dial internal_allow");
+	a = A("192.168.137.2");
+	range = NULL;
+	ok(!policy_dial_allowed(&p, &a, &range), "dial private refused");
+	is_str(range, "private", "range name");
+	a = A("169.254.169.254");
+	ok(!policy_dial_allowed(&p, &a, &range), "dial metadata refused");
+	a = A("::ffff:10.0.0.1");
+	ok(!policy_dial_allowed(&p, &a, &range), "dial mapped v4 refused");
+	a = A("::1");
+	ok(!policy_dial_allowed(&p, &a, &range), "dial ::1 refused");
+	a = A("198.18.0.1");
+	ok(policy_dial_allowed(&p, &a, &range), "dial 198.18/15 allowed");
+	a = A("2001:2::1");
+	ok(policy_dial_allowed(&p, &a, &range), "dial 2001:2::1 allowed");
+}
+
+static void
+test_methods_and_names(void)
+{
+	struct policy_verdict v = { .action = POLICY_DENY, .rule = NULL };
+	struct policy_rule r = { .label = H("github-read") };
+
+	is(policy_method_bit("GET", 3), METHOD_GET, "GET");
+	is(policy_method_bit("HEAD", 4), METHOD_HEAD, "HEAD");
+	is(policy_method_bit("POST", 4), METHOD_POST, "POST");
+	is(policy_method_bit("PUT", 3), METHOD_PUT, "PUT");
+	is(policy_method_bit("DELETE", 6), METHOD_DELETE, "DELETE");
+	is(policy_method_bit("PATCH", 5), METHOD_PATCH, "PATCH");
+	is(policy_method_bit("OPTIONS", 7), METHOD_OPTIONS, "OPTIONS");
+	is(policy_method_bit("CONNECT", 7), METHOD_CONNECT, "CONNECT");
+	is(policy_method_bit("TRACE", 5), METHOD_TRACE, "TRACE");
+	is(policy_method_bit("get", 3), METHOD_OTHER, "methods are "
+	    "case-sensitive");
+	is(policy_method_bit("GETX", 4), METHOD_OTHER, "GETX");
+	is(policy_method_bit("GETX", 3), METHOD_GET, "length-bounded");
+	is(policy_method_bit("PROPFIND", 8), METHOD_OTHER, "PROPFIND");
+	is(policy_method_bit("", 0), METHOD_OTHER, "empty");
+
+	is_str(policy_action_str(POLICY_ALLOW), "allow", "allow str");
+	is_str(policy_action_str(POLICY_DENY), "deny", "deny str");
+	is_str(policy_action_str(POLICY_SPLICE), "splice", "splice str");
+	is_str(policy_action_str(POLICY_INSPECT), "inspect", "inspect str");
+	is_str(policy_verdict_label(&v), "default", "default label");
+	v.rule = &r;
+	is_str(policy_verdict_label(&v), "github-read", "rule label");
+}
+
+int
+main(void)
+{
+	test_hosts();
+	test_requests();
+	test_inspect_order();
+	test_cidrs();
+	test_methods_and_names();
+	return tap_done();
+}
