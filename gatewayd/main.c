@@ -25,8 +25,12 @@
 #include "alog.h"
 #include "config.h"
 #include "control.h"
+#include "dnscache.h"
+#include "dnsproxy.h"
+#include "l4_alog.h"
 #include "leafcache.h"
 #include "log.h"
+#include "nfq.h"
 #include "resolver.h"
 #include "rules.h"
 #include "runtime.h"
@@ -152,8 +156,15 @@ out:
 	return ret;
 }
 
+/* The non-HTTP side: NFQUEUE verdicts and the guests' DNS. */
+struct l4side {
+	struct dnscache	*dc;
+	struct dnsproxy	*dns;
+	struct nfq	*nfq;
+};
+
 static void
-reload(struct gw *gw, const char *path, uint64_t *gen)
+reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 {
 	struct gw_config *cfg;
 	char *errs = NULL;
@@ -170,7 +181,10 @@ reload(struct gw *gw, const char *path, uint64_t *gen)
 		return;
 	}
 	free(errs);
-	(void)swap_runtime(gw, cfg, gen, "reload");
+	if (swap_runtime(gw, cfg, gen, "reload") == 0) {
+		nfq_reload(l4->nfq, cfg);
+		dnsproxy_reload(l4->dns, cfg);
+	}
 	config_unref(cfg);
 }
 
@@ -268,6 +282,8 @@ run(const char *path, struct gw_config *cfg)
 {
 	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
 	struct control *ctl = NULL;
+	struct l4side l4 = { NULL, NULL, NULL };
+	struct l4_audit_sink sink;
 	struct gw gw;
 	struct runtime *rt;
 	sigset_t set;
@@ -312,6 +328,13 @@ run(const char *path, struct gw_config *cfg)
 		log_warnx("control socket: %s", err);
 		goto out;
 	}
+	sink.fn = l4_alog_sink;
+	sink.arg = gw.alog;
+	l4.dc = dnscache_new(0, DNSCACHE_TTL_FLOOR, DNSCACHE_TTL_CEIL);
+	l4.dns = dnsproxy_start(cfg, l4.dc, &sink);
+	l4.nfq = nfq_start(cfg, l4.dc, &sink);
+	if (l4.dns == NULL || l4.nfq == NULL)
+		goto out;	/* logged */
 	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
@@ -330,7 +353,7 @@ run(const char *path, struct gw_config *cfg)
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reading %s", path);
-			reload(&gw, path, &gen);
+			reload(&gw, &l4, path, &gen);
 		} else if (sig == SIGUSR1) {
 			if (alog_reopen(gw.alog) != 0)
 				log_warn("reopening the audit log");
@@ -347,6 +370,12 @@ run(const char *path, struct gw_config *cfg)
 stop:
 	workers_stop(&gw);
 out:
+	if (l4.nfq != NULL)
+		nfq_stop(l4.nfq);
+	if (l4.dns != NULL)
+		dnsproxy_stop(l4.dns);
+	if (l4.dc != NULL)
+		dnscache_free(l4.dc);
 	control_close(ctl);
 	resolver_free(gw.resolver);
 	workers_free(&gw);

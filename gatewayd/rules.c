@@ -9,6 +9,7 @@
  * syntax: names and interface patterns are restricted to a safe
  * alphabet, addresses are printed by addr.c, numbers by printf.
  */
+#include "nfq.h"
 #include "rules.h"
 
 #include <ctype.h>
@@ -341,6 +342,8 @@ group_vars(const struct gw_config *c, const struct group_config *g,
 	tpl_set(v, "HTTPS_PORT", "%u", g->https_port);
 	tpl_set(v, "DNS_PORT", "%u", g->dns.listen_port);
 	tpl_set(v, "NFQUEUE_NUM", "%u", c->nfqueue_num);
+	tpl_set(v, "REJECT_MARK", "0x%x", NFQ_REJECT_MARK);
+	tpl_set(v, "REJECT_MASK", "0x%x", NFQ_REJECT_MASK);
 
 	for (i = 0; i < g->nguests; i++)
 		join(g->guests[i].net.family == AF_INET6 ? &g6 : &g4,
