@@ -12,11 +12,12 @@ CLK_TCK=$(getconf CLK_TCK)
 # gw_pids: the processes in the gateway namespace.
 gw_pids() { ip netns pids "$NS_GW" 2>/dev/null || true; }
 
-# gw_cpu_ticks: utime+stime (+ reaped children's) of the gateway's
-# processes, in clock ticks.
-gw_cpu_ticks() {
+# ns_cpu_ticks NS: utime+stime (+ reaped children's) of the processes in
+# namespace NS, in clock ticks.  gw_cpu_ticks: the gateway's.
+gw_cpu_ticks() { ns_cpu_ticks "$NS_GW"; }
+ns_cpu_ticks() {
 	local p sum=0 st f
-	for p in $(gw_pids); do
+	for p in $(ip netns pids "$1" 2>/dev/null); do
 		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 		read -r -a f <<<"${st##*) }"
 		# after "comm)": state=0 ... utime=11 stime=12 cutime=13 cstime=14
@@ -108,7 +109,7 @@ test_args() {
 
 # run_cell MODE TEST RUN
 run_cell() {
-	local mode=$1 test=$2 run=$3 base c0 c1 w0 w1 wpid rc=0 snap=
+	local mode=$1 test=$2 run=$3 base c0 c1 n0 n1 w0 w1 wpid rc=0 snap=
 	base=$B_OUT/$mode/$test.$run
 	test_args "$test"
 	rm -f "$base.rss" "$base.rss.stop"
@@ -116,6 +117,7 @@ run_cell() {
 	local spid=$!
 	profile_start "$mode" "$run" "$base"
 	c0=$(gw_cpu_ticks)
+	n0=$(ns_cpu_ticks "$NS_INET")
 	w0=$(date +%s.%N)
 	timeout $((DUR + 30)) ip netns exec "${GUEST_NS[1]}" env \
 	    LD_PRELOAD="$B_RUN/noresume.so" NORESUME_KEEP="$W_KEEP" \
@@ -132,6 +134,7 @@ run_cell() {
 	wait "$wpid" || rc=$?
 	w1=$(date +%s.%N)
 	c1=$(gw_cpu_ticks)
+	n1=$(ns_cpu_ticks "$NS_INET")
 	touch "$base.rss.stop"
 	wait "$spid" 2>/dev/null || true
 	profile_stop "$base"
@@ -140,6 +143,7 @@ run_cell() {
 		echo "mode=$mode test=$test run=$run url=$T_URL conns=$T_CONNS"
 		echo "dur=$DUR wrk_rc=$rc wall_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')"
 		echo "proxy_cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN { print t / h }')"
+		echo "nginx_cpu_s=$(awk -v t=$((n1 - n0)) -v h="$CLK_TCK" 'BEGIN { print t / h }')"
 		echo "peak_rss_kb=$(cat "$base.rss" 2>/dev/null || echo 0)"
 		echo "${snap:-conns=na stalled=na}"
 		echo "closewait=$(gw_closewait)"
@@ -200,9 +204,11 @@ hold_test() {
 # request to each (see conns.py sni).  Writes sni.txt.
 sni_test() {
 	local mode=$1 base=$B_OUT/$1/sni
+	profile_start "$mode" 1 "$base"
 	timeout 200 ip netns exec "${GUEST_NS[1]}" "$PY" "$B_DIR/conns.py" sni \
 	    --names "$B_RUN/sni-$mode.names" --ca "$(mode_ca "$mode")" \
 	    --deadline 120 >"$base.out" 2>&1 || true
+	profile_stop "$base"
 	grep -h '^SNI ' "$base.out" | sed 's/^SNI //' | tr ' ' '\n' >"$base.txt" || true
 	log "  $mode sni: $(tr '\n' ' ' <"$base.txt")"
 }

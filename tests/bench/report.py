@@ -65,12 +65,15 @@ def collect(out, mode):
         if not cs:
             continue
         rate, cpu_unit, p50, p99, mbs, resumed = [], [], [], [], [], 0
+        ngx = []
         upc = upr = 0
         for c in cs:
             req, dur = num(c, "requests"), num(c, "duration_us")
             cpu, byt = num(c, "proxy_cpu_s"), num(c, "bytes")
             if req and dur:
                 rate.append(req / (dur / 1e6))
+                if num(c, "nginx_cpu_s") is not None and test != "bulk":
+                    ngx.append(num(c, "nginx_cpu_s") * 1e6 / req)
                 mbs.append(byt / (dur / 1e6) / 1e6 if byt else None)
                 if mode != "direct" and cpu is not None:
                     if test == "bulk":
@@ -96,6 +99,7 @@ def collect(out, mode):
         m[f"{test}_p99"] = median(p99)
         m[f"{test}_mbs"] = median(mbs)
         m[f"{test}_runs"] = len(cs)
+        m[f"{test}_nginx"] = median(ngx)
         if test == "full":
             m["full_resumed"] = resumed
             m["full_up_conns"], m["full_up_resumed"] = upc, upr
@@ -145,7 +149,8 @@ def tables(out):
              "| full-handshake conn/s | HTTPS bulk MB/s | HTTP keep-alive req/s "
              "| CPU µs/req (HTTPS ka) | CPU µs/conn (full) "
              "| CPU ms/10 MiB (bulk) | CPU µs/req (HTTP) | peak RSS MiB "
-             "| KiB/idle conn (1,000) | new SNI added p50 / p99 ms "
+             "| KiB/idle conn (1,000) | new SNI: first request p50 / p99 ms "
+             "(added vs. second) "
              "| stalled / CLOSE-WAIT | wrk errors |")
     L.append("|---" + "|---:" * 15 + "|")
     for mode in modes:
@@ -155,8 +160,10 @@ def tables(out):
             continue
         sni = "–"
         if m.get("sni_n"):
-            sni = (f"{m['sni_added_p50_us'] / 1e3:.2f} / "
-                   f"{m['sni_added_p99_us'] / 1e3:.2f}")
+            sni = (f"{m['sni_new_p50_us'] / 1e3:.2f} / "
+                   f"{m['sni_new_p99_us'] / 1e3:.2f} "
+                   f"({m['sni_added_p50_us'] / 1e3:+.2f} / "
+                   f"{m['sni_added_p99_us'] / 1e3:+.2f})")
             if m.get("sni_err"):
                 sni += f" ({m['sni_err']} err)"
         L.append(
@@ -264,6 +271,11 @@ def extras(data, modes):
         if m.get("full_resumed"):
             bits.append(f"client resumed {m['full_resumed']} handshakes in "
                         "'full' (should be 0)")
+        if m.get("ka_nginx") is not None:
+            bits.append(f"nginx CPU per request/connection: ka "
+                        f"{m['ka_nginx']:.1f} µs, http "
+                        f"{f(m.get('http_nginx'), '{:.1f}')} µs, full "
+                        f"{f(m.get('full_nginx'))} µs")
         if m.get("full_up_conns"):
             bits.append(
                 f"full handshakes: upstream resumed {m['full_up_resumed']:,} "
@@ -301,7 +313,8 @@ def render(out):
              f"load average {meta.get('loadavg_start', '?')} at the start, "
              f"{meta.get('loadavg_end', '?')} at the end. "
              f"{meta.get('openssl', '')}, nginx {meta.get('nginx', '')}, "
-             f"{meta.get('wrk', '')}, {meta.get('python', '')}.")
+             f"{meta.get('wrk', '')}, {meta.get('python', '')}; "
+             f"open files limit (hard) {meta.get('nofile', '?')}.")
     vers = [meta[k] for k in sorted(meta) if k.startswith("version_")
             and not k.endswith("direct")]
     o.append("Modes: " + "; ".join(vers) + ".")

@@ -81,6 +81,15 @@ ninja -C "$BUILD_DIR" gatewayd/gatewayd >/dev/null || exit 1
 ulimit -Hn 1048576 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 
+# Each held connection costs the proxy two descriptors: cap HOLD to what
+# this machine's hard limit allows (said in the results).
+HOLD_CAP=$((($(ulimit -Hn) - 200) / 2))
+if [ "$HOLD" -gt "$HOLD_CAP" ]; then
+	echo "run.sh: HOLD=$HOLD needs $((2 * HOLD)) descriptors in the proxy;" \
+	    "the hard limit is $(ulimit -Hn): HOLD=$HOLD_CAP" >&2
+	HOLD=$HOLD_CAP
+fi
+
 . "$SOURCE_DIR/tests/integration/lib.sh"
 . "$B_DIR/modes.sh"
 . "$B_DIR/measure.sh"
@@ -118,6 +127,7 @@ nginx_bench_start
 	echo "wrk=wrk $(dpkg-query -W -f='${Version}' wrk 2>/dev/null)"
 	echo "python=$($PY --version 2>&1)"
 	for m in $MODES; do echo "version_$m=$(mode_version "$m")"; done
+	echo "nofile=$(ulimit -Hn)"
 	echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$B_OUT/meta.txt"
 
