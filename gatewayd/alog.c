@@ -18,8 +18,8 @@
  *
  * JSON keys, in this order, each omitted when its value is absent:
  *   time kind group client client_port dst upstream sni host method url
- *   proto status bytes_in bytes_out duration_ms action rule reason secret
- *   verify_error content_type answers
+ *   proto qtype status bytes_in bytes_out duration_ms action verdict rule
+ *   reason secret verify_error content_type answers
  */
 #include "alog.h"
 
@@ -397,12 +397,14 @@ format_json(struct obuf *o, const struct alog_record *r, const char *method,
 	json_key_str(o, "method", method, CAP_STR);
 	json_key_str(o, "url", url, CAP_URL);
 	json_key_str(o, "proto", r->proto, CAP_STR);
+	json_key_str(o, "qtype", r->qtype, CAP_STR);
 	if (r->status != 0)
 		ob_printf(o, ",\"status\":%d", r->status);
 	json_key_u64(o, "bytes_in", r->bytes_in);
 	json_key_u64(o, "bytes_out", r->bytes_out);
 	json_key_u64(o, "duration_ms", r->duration_ms);
 	json_key_str(o, "action", alog_action_str(r->action), CAP_STR);
+	json_key_str(o, "verdict", r->verdict, CAP_STR);
 	json_key_str(o, "rule", r->rule, CAP_STR);
 	json_key_str(o, "reason", r->reason, CAP_STR);
 	json_key_str(o, "secret", r->secret, CAP_STR);

@@ -69,7 +69,9 @@ struct alog_record {
 	const char		*method;	/* NULL: per kind ("CONNECT",
 						 * proto, "DNS") */
 	const char		*url;		/* full URL; NULL: per kind */
-	const char		*proto;		/* flow: "tcp"/"udp"; DNS: qtype */
+	const char		*proto;		/* flow: "tcp"/"udp"; DNS:
+						 * "dns/udp"/"dns/tcp" */
+	const char		*qtype;		/* DNS query type: "A", "HTTPS" */
 	int			status;		/* HTTP status; DNS rcode; 0 none */
 	uint64_t		bytes_in;	/* received from the guest */
 	uint64_t		bytes_out;	/* sent to the guest */
@@ -78,7 +80,12 @@ struct alog_record {
 	const char		*reason;	/* why: deny/error/refusal text */
 	const char		*secret;	/* name of an injected secret */
 	const char		*verify_error;	/* upstream certificate problem */
-	const char		*answers;	/* DNS: "198.18.0.1,2001:2::1" */
+	const char		*answers;	/* DNS: upstream rcode, then the
+						 * addresses: "NOERROR
+						 * 198.18.0.1 2001:2::1" */
+	const char		*verdict;	/* flow: "accept" "drop" "reset";
+						 * DNS: "allow" "refused"
+						 * "nxdomain" "servfail"... */
 };
 
 struct alog_stats {

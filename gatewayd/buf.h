@@ -56,6 +56,13 @@ buf_consume(struct buf *b, size_t n)
 		b->start = b->end = 0;
 }
 
+/* Empty the buffer but keep its storage. */
+static inline void
+buf_clear(struct buf *b)
+{
+	b->start = b->end = 0;
+}
+
 /* Append n bytes, growing as needed (for small generated heads). */
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_appendf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);

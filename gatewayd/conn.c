@@ -229,6 +229,7 @@ conn_close(struct conn *c, const char *reason)
 	buf_free(&c->u_in);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
+	buf_free(&c->retry_head);
 	gw_guest_release(gw, &c->src);
 	atomic_fetch_sub(&gw->active, 1);
 	worker_remove_conn(c->worker, c);

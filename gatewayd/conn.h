@@ -87,6 +87,9 @@ struct exchange {
 	bool		head_request;
 	bool		upgrade;
 	bool		req_keep_alive;
+	bool		http10;		/* the guest spoke HTTP/1.0 */
+	bool		reused;		/* on a kept-alive upstream */
+	bool		retried;	/* already resent once */
 	/* request body streaming */
 	enum http_body	req_body;
 	uint64_t	req_left;
@@ -140,6 +143,8 @@ struct conn {
 	struct buf	u_in;		/* from upstream */
 	struct buf	to_up;		/* generated head for upstream */
 	struct buf	to_client;	/* generated head or reply */
+	struct buf	retry_head;	/* copy of a head sent on a reused
+					 * upstream, to resend once */
 
 	struct exchange	x;
 	size_t		req_pending, resp_pending;	/* framed, unsent */
@@ -206,6 +211,9 @@ int conn_linger(struct conn *c);
 void conn_reply(struct conn *c, int status, const char *reason,
     const char *fmt, ...) PRINTF(4, 5);
 
+/* Append "Name: value\r\n" to b (head rewriting). */
+void conn_header_append(struct buf *b, const struct http_header *h);
+
 /* Log the current exchange and reset it for the next request. */
 void conn_exchange_end(struct conn *c);
 
@@ -222,6 +230,8 @@ int upstream_start(struct conn *c, enum up_purpose purpose,
 int upstream_connect_step(struct conn *c);
 int upstream_tls_step(struct conn *c);
 void upstream_close(struct conn *c);
+/* May an idle upstream connection carry the next request? */
+bool upstream_idle_alive(struct conn *c);
 
 /*
  * conn_secrets.c: decide credential injection for a bumped request to

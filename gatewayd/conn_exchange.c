@@ -127,8 +127,7 @@ build_client_head(struct conn *c, const struct http_response *resp,
 
 		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders))
 			continue;
-		buf_appendf(b, "%.*s: %.*s\r\n", (int)h->name.len, h->name.p,
-		    (int)h->value.len, h->value.p);
+		conn_header_append(b, h);
 	}
 	if (resp->body == HTTP_BODY_CHUNKED)
 		buf_appendf(b, "Transfer-Encoding: chunked\r\n");
@@ -136,7 +135,42 @@ build_client_head(struct conn *c, const struct http_response *resp,
 		buf_appendf(b, "Connection: Upgrade\r\n");
 	else if (close_after)
 		buf_appendf(b, "Connection: close\r\n");
+	else if (c->x.http10)
+		buf_appendf(b, "Connection: keep-alive\r\n");
 	buf_append(b, "\r\n", 2);
+}
+
+/*
+ * A body-less request sent on a kept-alive upstream connection that the
+ * server closed as the request arrived (nothing of a response came back)
+ * is sent again, once, on a new connection, as browsers and Squid do.
+ */
+static bool
+can_retry(const struct conn *c)
+{
+	const struct exchange *x = &c->x;
+
+	return x->reused && !x->retried && !x->resp_head_done &&
+	    x->status == 0 && buf_len(&c->u_in) == 0 &&
+	    buf_len(&c->retry_head) > 0 && buf_len(&c->to_client) == 0;
+}
+
+static int
+retry_fresh(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	struct buf head = c->retry_head;
+
+	upstream_close(c);
+	c->retry_head = c->to_up;	/* swap storage, no allocation */
+	c->to_up = head;
+	buf_clear(&c->retry_head);
+	x->retried = true;
+	x->reused = false;
+	x->req_done = false;
+	x->bytes_up = 0;
+	return upstream_start(c, c->up_purpose,
+	    c->up_host[0] ? c->up_host : NULL, c->up_port) < 0 ? -1 : 1;
 }
 
 /* 502 or 504 while nothing of the response has reached the guest. */
@@ -147,6 +181,8 @@ upstream_failed(struct conn *c, int status, const char *what)
 		conn_close(c, what);
 		return -1;
 	}
+	if (can_retry(c))
+		return retry_fresh(c);
 	atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
 	upstream_close(c);
 	c->must_close = true;

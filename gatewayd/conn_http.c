@@ -136,8 +136,11 @@ conn_exchange_end(struct conn *c)
 	    lim->idle_timeout_ms);
 }
 
-/* Full URL for the log and policy messages. */
-static void
+/*
+ * Full URL for the log and policy messages.  Returns the path's offset
+ * in it, so policy can read the path without another copy.
+ */
+static size_t
 set_url(struct conn *c, const char *host, uint16_t port,
     const struct http_slice *path)
 {
@@ -146,15 +149,18 @@ set_url(struct conn *c, const char *host, uint16_t port,
 	char portbuf[8] = "";
 	bool v6 = strchr(host, ':') != NULL;
 	size_t len;
+	int n;
 
 	if (port != dflt)
 		snprintf(portbuf, sizeof(portbuf), ":%u", port);
 	len = strlen(host) + path->len + 32;
 	free(c->x.url);
 	c->x.url = xmalloc(len);
-	snprintf(c->x.url, len, "%s://%s%s%s%s%.*s", tls ? "https" : "http",
-	    v6 ? "[" : "", host, v6 ? "]" : "", portbuf, (int)path->len,
-	    path->p);
+	n = snprintf(c->x.url, len, "%s://%s%s%s%s", tls ? "https" : "http",
+	    v6 ? "[" : "", host, v6 ? "]" : "", portbuf);
+	memcpy(c->x.url + n, path->p, path->len);
+	c->x.url[n + path->len] = '\0';
+	return (size_t)n;
 }
 
 /*
@@ -238,6 +244,16 @@ request_target(struct conn *c, const struct http_request *req, char *host,
 	return 0;
 }
 
+/* "Name: value\r\n" without a format pass. */
+void
+conn_header_append(struct buf *b, const struct http_header *h)
+{
+	buf_append(b, h->name.p, h->name.len);
+	buf_append(b, ": ", 2);
+	buf_append(b, h->value.p, h->value.len);
+	buf_append(b, "\r\n", 2);
+}
+
 /* Rewrite the request head for the upstream into c->to_up. */
 static void
 build_upstream_head(struct conn *c, const struct http_request *req,
@@ -266,8 +282,7 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 		if (c->x.secret != NULL && c->secret_header != NULL &&
 		    http_name_is(&h->name, c->secret_header))
 			continue;
-		buf_appendf(b, "%.*s: %.*s\r\n", (int)h->name.len, h->name.p,
-		    (int)h->value.len, h->value.p);
+		conn_header_append(b, h);
 	}
 	if (req->body == HTTP_BODY_CHUNKED)
 		buf_appendf(b, "Transfer-Encoding: chunked\r\n");
@@ -294,6 +309,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	struct addr ip;
 	bool is_ip = false;
 	uint16_t port = 0;
+	size_t path_off;
 	int status;
 
 	exchange_begin(c);
@@ -305,12 +321,13 @@ handle_request(struct conn *c, const struct http_request *req,
 	x->method_bit = policy_method_bit(req->method.p, req->method.len);
 	x->head_request = x->method_bit == METHOD_HEAD;
 	x->req_keep_alive = req->keep_alive;
+	x->http10 = req->minor == 0;
 	x->req_body = req->body;
 	x->req_left = req->content_length;
 	http_chunk_init(&x->req_chunk);
 	status = request_target(c, req, host, &port, &ip, &is_ip, &reason);
-	set_url(c, status == 0 ? host : (c->has_sni ? c->sni : "-"),
-	    status == 0 ? port : c->dst.port, &req->path);
+	path_off = set_url(c, status == 0 ? host : (c->has_sni ? c->sni :
+	    "-"), status == 0 ? port : c->dst.port, &req->path);
 	/* The head's bytes stay in place (req points into them) until the
 	 * next read, which is after this function. */
 	buf_consume(&c->c_in, headlen);
@@ -324,17 +341,10 @@ handle_request(struct conn *c, const struct http_request *req,
 	q.host = is_ip ? NULL : host;
 	q.dst = is_ip ? &ip : NULL;
 	q.port = port;
-	q.path = "";
+	q.path = x->url + path_off;
 	q.request = true;
 	q.method = x->method_bit;
-	{
-		/* policy wants a C string path; bounded by the head size. */
-		char *path = xstrndup(req->path.p, req->path.len);
-
-		q.path = path;
-		policy_decide(&g->policy, &q, &v);
-		free(path);
-	}
+	policy_decide(&g->policy, &q, &v);
 	x->rule = policy_verdict_label(&v);
 	if (v.action == POLICY_DENY) {
 		x->action = "TCP_DENIED";
@@ -356,11 +366,19 @@ handle_request(struct conn *c, const struct http_request *req,
 	build_upstream_head(c, req, host, port);
 	conn_secrets_clear(c);
 
-	/* Reuse the upstream connection when it goes to the same place. */
+	/* Reuse the upstream connection when it goes to the same place
+	 * and the server has not closed it while it was idle. */
 	if (c->up.io.fd != -1 && c->up.connected && c->up_reusable &&
 	    strcmp(c->up_host, is_ip ? "" : host) == 0 &&
 	    c->up_port == port && (is_ip ? addr_equal(&c->up_addr, &ip) :
-	    true)) {
+	    true) && upstream_idle_alive(c)) {
+		/* The server may still close it as the request leaves: keep
+		 * what is needed to resend a body-less request once. */
+		x->reused = true;
+		buf_clear(&c->retry_head);
+		if (req->body == HTTP_BODY_NONE && !x->upgrade)
+			buf_append(&c->retry_head, buf_head(&c->to_up),
+			    buf_len(&c->to_up));
 		conn_set_state(c, CONN_EXCHANGE);
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
 		return 1;

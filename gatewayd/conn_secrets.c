@@ -13,6 +13,16 @@
 
 #define SECRET_LINE_MAX	8192
 
+/* The injected line lives only until the upstream head is built. */
+static char *
+secret_copy(const char *line, size_t len)
+{
+	char *p = xmalloc(len ? len : 1);
+
+	memcpy(p, line, len);
+	return p;
+}
+
 int
 conn_secrets_apply(struct conn *c, const struct http_request *req,
     const char *host, uint16_t port)
@@ -31,17 +41,16 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 		.intercepted = c->bumped,
 	};
 	struct secrets_result res;
-	char *line;
+	char line[SECRET_LINE_MAX];	/* on the stack: no per-request
+					 * allocation; wiped below */
 
 	/* Asked for every request, plain HTTP and groups without secrets
 	 * included: a sentinel sent where it cannot be valid is refused,
 	 * never forwarded. */
 	c->secret_header = NULL;
-	line = xmalloc(SECRET_LINE_MAX);
 	if (secrets_apply(c->grp->secrets, c->worker->gw->sentinels, &sr,
-	    line, SECRET_LINE_MAX, &res) != 0) {
-		util_wipe(line, SECRET_LINE_MAX);
-		free(line);
+	    line, sizeof(line), &res) != 0) {
+		util_wipe(line, sizeof(line));
 		c->must_close = true;
 		conn_reply(c, 500, "credential too large", "The gateway could "
 		    "not build the credential for this request.\n");
@@ -51,12 +60,11 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 	case SECRETS_INJECT:
 		c->x.secret = res.secret;
 		c->secret_header = res.header;
-		c->secret_line = line;
+		c->secret_line = secret_copy(line, res.line_len);
 		c->secret_line_len = res.line_len;
+		util_wipe(line, res.line_len);
 		return 0;
 	case SECRETS_REFUSE:
-		util_wipe(line, SECRET_LINE_MAX);
-		free(line);
 		c->x.secret = res.secret;
 		c->x.action = "TCP_DENIED";
 		if (req->body != HTTP_BODY_NONE)
@@ -68,7 +76,6 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 		return 1;
 	case SECRETS_NONE:
 	default:
-		free(line);
 		return 0;
 	}
 }
@@ -77,7 +84,7 @@ void
 conn_secrets_clear(struct conn *c)
 {
 	if (c->secret_line != NULL) {
-		util_wipe(c->secret_line, SECRET_LINE_MAX);
+		util_wipe(c->secret_line, c->secret_line_len);
 		free(c->secret_line);
 	}
 	c->secret_line = NULL;

@@ -54,18 +54,6 @@ http_chunk_init(struct http_chunk_state *s)
 	s->trailer_bytes = 0;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One byte of the size line.  Returns NULL or an error reason. */
 static const char *
 size_line_byte(struct http_chunk_state *s, unsigned char c)
@@ -76,7 +64,7 @@ size_line_byte(struct http_chunk_state *s, unsigned char c)
 		return "chunk size line too long";
 	switch (s->state) {
 	case CS_SIZE:
-		h = hexval(c);
+		h = util_hexval(c);
 		if (h >= 0) {
 			if (s->line_len > HTTP_CHUNK_MAX_DIGITS)
 				return "chunk size too long";

@@ -1,6 +1,11 @@
 /*
- * l4_alog.c - map an l4_audit record onto an audit log record.  See
- * l4_alog.h.
+ * l4_alog.c - map an l4_audit record (NFQUEUE flow verdict, DNS query)
+ * onto an audit log record.  See l4_alog.h.
+ *
+ * The verdict word is kept as is (alog_record.verdict) next to the coarse
+ * action, so that the log tells accept/drop/reset and allow/refused/
+ * nxdomain apart; for DNS the transport goes to proto and the query type
+ * to qtype.  This module decides nothing and formats nothing itself.
  */
 #include "l4_alog.h"
 
@@ -27,6 +32,13 @@ action_of(const char *verdict)
 	return ALOG_ERROR;
 }
 
+/* NULL for an absent value: "" and "-" are how l4 says "none". */
+static const char *
+present(const char *s)
+{
+	return s == NULL || s[0] == '\0' || strcmp(s, "-") == 0 ? NULL : s;
+}
+
 void
 l4_alog_sink(void *arg, const struct l4_audit *a)
 {
@@ -36,23 +48,24 @@ l4_alog_sink(void *arg, const struct l4_audit *a)
 	memset(&r, 0, sizeof(r));
 	r.kind = a->kind == L4_AUDIT_DNS ? ALOG_DNS : ALOG_FLOW;
 	r.action = action_of(a->verdict);
-	r.group = a->group;
+	r.verdict = a->verdict;
+	r.group = present(a->group);
 	if (a->guest != NULL)
 		r.client = *a->guest;
+	r.host = present(a->name);
 	if (a->dst != NULL) {
 		r.dst = *a->dst;
 		/* Squid logs a tunnel's target as host:port. */
-		if (a->kind == L4_AUDIT_FLOW && a->name != NULL)
-			snprintf(url, sizeof(url), "%s:%u", a->name,
+		if (a->kind == L4_AUDIT_FLOW && r.host != NULL)
+			snprintf(url, sizeof(url), "%s:%u", r.host,
 			    a->dst->port);
 		else
 			addr_ntop_port(a->dst, url, sizeof(url));
 		r.url = url;
 	}
-	r.host = a->name;
-	r.proto = a->kind == L4_AUDIT_DNS ? a->qtype : a->proto;
-	r.answers = a->answers;
+	r.proto = a->proto;
+	r.qtype = a->qtype;
+	r.answers = present(a->answers);
 	r.rule = a->rule;
-	r.reason = a->verdict;
 	alog_write(arg, &r);
 }

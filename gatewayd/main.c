@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -31,6 +32,7 @@
 #include "leafcache.h"
 #include "log.h"
 #include "nfq.h"
+#include "privdrop.h"
 #include "resolver.h"
 #include "rules.h"
 #include "runtime.h"
@@ -107,19 +109,24 @@ worker_count(const struct gw_config *cfg)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-static bool
-same_listeners(const struct gw_config *a, const struct gw_config *b)
+/* Log the settings a reload cannot apply (listeners, marks, threads). */
+static void
+warn_restart_needed(const struct gw_config *old, const struct gw_config *new,
+    const char *why)
 {
-	size_t i;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (a->ngroups != b->ngroups)
-		return false;
-	for (i = 0; i < a->ngroups; i++)
-		if (a->groups[i].http_port != b->groups[i].http_port ||
-		    a->groups[i].https_port != b->groups[i].https_port ||
-		    a->groups[i].mode != b->groups[i].mode)
-			return false;
-	return true;
+	if (f == NULL)
+		return;
+	if (config_restart_needed(old, new, f)) {
+		fclose(f);
+		log_warnx("%s: these changes take effect at the next restart:"
+		    "\n%s", why, text);
+	} else
+		fclose(f);
+	free(text);
 }
 
 /*
@@ -137,9 +144,8 @@ swap_runtime(struct gw *gw, struct gw_config *cfg, uint64_t *gen,
 
 	if (cfg == NULL)
 		cfg = cur->cfg;
-	else if (!same_listeners(cur->cfg, cfg))
-		log_warnx("%s: capture ports or modes changed; they take "
-		    "effect at the next restart", why);
+	else
+		warn_restart_needed(cur->cfg, cfg, why);
 	rt = runtime_new(cfg, ++*gen, err, sizeof(err));
 	if (rt == NULL) {
 		log_warnx("%s: keeping the running configuration: %s", why,
@@ -163,6 +169,12 @@ struct l4side {
 	struct nfq	*nfq;
 };
 
+/* What the control thread's hooks see; set before control_open(). */
+struct ctl_ctx {
+	struct gw		*gw;
+	const struct l4side	*l4;
+};
+
 static void
 reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 {
@@ -182,6 +194,7 @@ reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 	}
 	free(errs);
 	if (swap_runtime(gw, cfg, gen, "reload") == 0) {
+		alog_set_redact_query(gw->alog, cfg->audit_redact_query);
 		nfq_reload(l4->nfq, cfg);
 		dnsproxy_reload(l4->dns, cfg);
 	}
@@ -225,7 +238,8 @@ static int
 ctl_check_issue(void *arg, const char *group, const char *secret, char *err,
     size_t errlen)
 {
-	struct runtime *rt = gw_runtime(arg);
+	const struct ctl_ctx *ctx = arg;
+	struct runtime *rt = gw_runtime(ctx->gw);
 	const struct group_config *g = config_group(rt->cfg, group);
 	size_t i;
 	int ret = -1;
@@ -245,15 +259,40 @@ out:
 	return ret;
 }
 
+/* The NFQUEUE and DNS proxy counters as STATS lines; snprintf's return. */
+static int
+l4_stats(const struct l4side *l4, char *buf, size_t len)
+{
+	struct nfq_stats q;
+	struct dnsproxy_stats d;
+
+	nfq_get_stats(l4->nfq, &q);
+	dnsproxy_get_stats(l4->dns, &d);
+	return snprintf(buf, len,
+	    "nfq_packets %llu\nnfq_accepted %llu\nnfq_dropped %llu\n"
+	    "nfq_reset %llu\nnfq_unparsed %llu\nnfq_nogroup %llu\n"
+	    "nfq_batches %llu\nnfq_overruns %llu\ndns_queries %llu\n"
+	    "dns_allowed %llu\ndns_refused %llu\ndns_malformed %llu\n"
+	    "dns_servfail %llu\ndns_stripped %llu\n",
+	    (unsigned long long)q.packets, (unsigned long long)q.accepted,
+	    (unsigned long long)q.dropped, (unsigned long long)q.reset,
+	    (unsigned long long)q.unparsed, (unsigned long long)q.nogroup,
+	    (unsigned long long)q.batches, (unsigned long long)q.overruns,
+	    (unsigned long long)d.queries, (unsigned long long)d.allowed,
+	    (unsigned long long)d.refused, (unsigned long long)d.malformed,
+	    (unsigned long long)d.servfail, (unsigned long long)d.stripped);
+}
+
 /* Control thread: counters for `gatewayd sentinel stats`. */
 static size_t
 ctl_stats(void *arg, char *buf, size_t len)
 {
-	struct gw *gw = arg;
+	const struct ctl_ctx *ctx = arg;
+	struct gw *gw = ctx->gw;
 	struct gw_stats *s = &gw->stats;
 	struct leafcache_stats ls;
 	struct alog_stats as;
-	int n;
+	int n, m;
 
 	leafcache_stats(gw->leaves, &ls);
 	alog_stats(gw->alog, &as);
@@ -274,6 +313,10 @@ ctl_stats(void *arg, char *buf, size_t len)
 	    (unsigned long long)ls.hits, (unsigned long long)ls.mints,
 	    (unsigned long long)ls.size, (unsigned long long)as.lines,
 	    (unsigned long long)as.dropped);
+	if (n >= 0 && (size_t)n < len) {
+		m = l4_stats(ctx->l4, buf + n, len - (size_t)n);
+		n = m < 0 ? n : n + m;
+	}
 	return n < 0 ? 0 : MIN((size_t)n, len - 1);
 }
 
@@ -283,6 +326,7 @@ run(const char *path, struct gw_config *cfg)
 	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
 	struct control *ctl = NULL;
 	struct l4side l4 = { NULL, NULL, NULL };
+	struct ctl_ctx ctx = { NULL, &l4 };
 	struct l4_audit_sink sink;
 	struct gw gw;
 	struct runtime *rt;
@@ -292,6 +336,17 @@ run(const char *path, struct gw_config *cfg)
 	int sig, ret = 1;
 
 	gw_init(&gw);
+	/* Credentials pass through this process: no core dumps of it
+	 * (secret values are also excluded with MADV_DONTDUMP). */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Before any thread: capabilities are per thread. */
+	if (cfg->user != NULL) {
+		if (privdrop(cfg->user, err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			goto out;
+		}
+		log_info("running as user %s", cfg->user);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
@@ -307,6 +362,7 @@ run(const char *path, struct gw_config *cfg)
 		log_warnx("audit log: %s", err);
 		goto out;
 	}
+	alog_set_redact_query(gw.alog, cfg->audit_redact_query);
 	gw.resolver = resolver_new(4, 30000, 5000, 8192);
 	gw.leaves = leafcache_new(cfg->limits.leaf_cache_size, 30);
 	gw.sentinels = sentinel_store_new(cfg->state_file, err, sizeof(err));
@@ -321,13 +377,6 @@ run(const char *path, struct gw_config *cfg)
 		goto out;
 	}
 	gw_set_runtime(&gw, rt);
-	ops.arg = &gw;
-	ctl = control_open(cfg->control_socket, gw.sentinels, &ops, err,
-	    sizeof(err));
-	if (ctl == NULL) {
-		log_warnx("control socket: %s", err);
-		goto out;
-	}
 	sink.fn = l4_alog_sink;
 	sink.arg = gw.alog;
 	l4.dc = dnscache_new(0, DNSCACHE_TTL_FLOOR, DNSCACHE_TTL_CEIL);
@@ -335,6 +384,14 @@ run(const char *path, struct gw_config *cfg)
 	l4.nfq = nfq_start(cfg, l4.dc, &sink);
 	if (l4.dns == NULL || l4.nfq == NULL)
 		goto out;	/* logged */
+	ctx.gw = &gw;
+	ops.arg = &ctx;
+	ctl = control_open(cfg->control_socket, gw.sentinels, &ops, err,
+	    sizeof(err));
+	if (ctl == NULL) {
+		log_warnx("control socket: %s", err);
+		goto out;
+	}
 	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
@@ -388,6 +445,29 @@ out:
 	return ret;
 }
 
+/* -t: load every group's secret values once, as start-up would. */
+static int
+check_secrets(const struct gw_config *cfg)
+{
+	char err[1024];
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < cfg->ngroups; i++) {
+		struct secrets *s;
+
+		if (cfg->groups[i].nsecrets == 0)
+			continue;
+		s = secrets_load(&cfg->groups[i], cfg->path, err, sizeof(err));
+		if (s == NULL) {
+			fprintf(stderr, "%s\n", err);
+			bad = 1;
+		}
+		secrets_free(s);
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 daemon_main(int argc, char **argv)
 {
@@ -429,6 +509,15 @@ daemon_main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
+		/* What `rules apply` or start-up would refuse is an error
+		 * here too: rule rendering, secret sources. */
+		if (rules_validate(cfg, stderr) != 0 ||
+		    check_secrets(cfg) != 0) {
+			fprintf(stderr, "gatewayd: %s: configuration is "
+			    "invalid\n", path);
+			config_unref(cfg);
+			return 1;
+		}
 		printf("%s: configuration OK (%zu groups)\n", path,
 		    cfg->ngroups);
 		config_unref(cfg);

@@ -39,18 +39,6 @@ struct path_it {
 	bool		bad;
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Next byte of the target, decoded in the path part; -1 at the end. */
 static int
 path_next(struct path_it *it)
@@ -71,7 +59,8 @@ path_next(struct path_it *it)
 	}
 	if (*it->p != '%')
 		return (unsigned char)*it->p++;
-	if ((hi = hexval(it->p[1])) < 0 || (lo = hexval(it->p[2])) < 0) {
+	if ((hi = util_hexval((unsigned char)it->p[1])) < 0 ||
+	    (lo = util_hexval((unsigned char)it->p[2])) < 0) {
 		it->bad = true;
 		return -1;
 	}

@@ -45,11 +45,7 @@ struct resolver {
 static unsigned
 hash_name(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h % NBUCKETS;
+	return util_fnv1a(s, strlen(s)) % NBUCKETS;
 }
 
 static struct entry *

@@ -61,11 +61,7 @@ init_indexes(void)
 static unsigned
 sess_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h % SESS_BUCKETS;
+	return util_fnv1a(s, strlen(s)) % SESS_BUCKETS;
 }
 
 /* OpenSSL calls this when the server gave us a session (ticket). */

@@ -32,6 +32,22 @@ struct resolve_job {
 
 static int dial(struct conn *c);
 
+bool
+upstream_idle_alive(struct conn *c)
+{
+	char byte;
+	ssize_t n;
+
+	if (c->up.eof || buf_len(&c->u_in) > 0)
+		return false;
+	if (c->up.ssl != NULL && SSL_pending(c->up.ssl) > 0)
+		return false;
+	/* An idle upstream has nothing to say: EOF or stray bytes mean it
+	 * is closing or out of step, so it must not carry a new request. */
+	n = recv(c->up.io.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 void
 upstream_close(struct conn *c)
 {

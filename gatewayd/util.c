@@ -116,6 +116,29 @@ util_ascii_caseeq(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+int
+util_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+uint32_t
+util_fnv1a(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *s++) * 16777619u;
+	return h;
+}
+
 size_t
 util_strlcpy(char *dst, const char *src, size_t size)
 {

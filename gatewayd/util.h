@@ -53,6 +53,13 @@ uint64_t util_wall_ms(void);
  */
 int util_ascii_caseeq(const char *a, const char *b, size_t n);
 
+/* Value of an ASCII hex digit, or -1. */
+int util_hexval(unsigned char c);
+
+/* FNV-1a over n bytes: a cheap hash for small in-memory tables whose
+ * keys a guest cannot choose freely (no flooding concern). */
+uint32_t util_fnv1a(const void *p, size_t n);
+
 /* Bounded strlcpy-like copy; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
 

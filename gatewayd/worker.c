@@ -71,12 +71,8 @@ gw_set_runtime(struct gw *gw, struct runtime *rt)
 static unsigned
 guest_stripe(const struct addr *a)
 {
-	uint32_t h = 2166136261u;
-	size_t i, n = a->family == AF_INET ? 4 : 16;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ a->u.bytes[i]) * 16777619u;
-	return h % GUEST_STRIPES;
+	return util_fnv1a(a->u.bytes, a->family == AF_INET ? 4 : 16) %
+	    GUEST_STRIPES;
 }
 
 bool

@@ -62,8 +62,12 @@ pass() {
 	    "$name" "${ok:-?}" "${fail:-?}" "${skip:-?}" "${tmo:-?}" \
 	    "$(($(date +%s) - t))" "${bad:+ failed: $bad}")")
 	if [ "$rc" != 0 ]; then failed=1; fi
-	if grep -qE '^ *[0-9]+/[0-9]+ .*integration.* SKIP ' "$log"; then
-		summary+=("           (integration tests were skipped: run as root)")
+	local skipped
+	skipped=$(grep -E '^ *[0-9]+/[0-9]+ .* SKIP ' "$log" | awk '{print $4}' |
+	    tr '\n' ' ')
+	if [ -n "$skipped" ]; then
+		summary+=("           skipped: $skipped$([ "$(id -u)" = 0 ] ||
+		    echo '(integration tests need root)')")
 	fi
 }
 

@@ -3,28 +3,24 @@
 # (sourced after lib.sh): an isolated topology with two guests that must use
 # DNS, dnsmasq upstream (with an HTTPS record advertising ech and h3), a
 # TCP and a UDP server, optionally PostgreSQL, the group's rules
-# (`gatewayd rules apply`), and the NFQUEUE + DNS proxy threads.
-#
-# Until gatewayd's main.c starts those threads, build/tests/gatewayd-nfq
-# (tests/nfq_driver.c) runs them; its stdout is the audit log ($NFQ_AUDIT).
+# (`gatewayd rules apply`) and gatewayd itself, whose NFQUEUE and DNS
+# threads write JSON lines to the audit log $T_AUDIT.
 
-NFQ_BIN=$BUILD_DIR/tests/gatewayd-nfq
-RULES_BIN=$BUILD_DIR/tests/gatewayd-rules
 NFQ_TOOL=$T_LIB_DIR/nfq-tool.py
 NFQ_CONF=$T_DIR/gatewayd.conf
-NFQ_AUDIT=$T_DIR/nfq-audit.log
+NFQ_CTL=$T_DIR/control.sock
 NFQ_GROUP=agents
-PG_BIN=/usr/lib/postgresql/15/bin
 PG_IP2=$INET_ECHO_IP		# the second PostgreSQL address: echo.test
 
-[ -x "$NFQ_BIN" ] || skip "gatewayd-nfq is not built ($NFQ_BIN)"
-[ -x "$RULES_BIN" ] || skip "gatewayd-rules is not built ($RULES_BIN)"
+need_gatewayd
 need_cmd nft
 need_cmd dnsmasq
 
 # nfq_config [FAIL_OPEN]: the test config, to $NFQ_CONF.
 nfq_config() {
 	cat >"$NFQ_CONF" <<CONF
+audit = { path = "$T_AUDIT"; format = "json"; };
+control_socket = "$NFQ_CTL";
 nfqueue = { num = 4758; fail_open = ${1:-false}; };
 groups = (
   {
@@ -36,7 +32,7 @@ groups = (
     l4 = {
       default = "deny";
       rules = (
-        { action = "allow"; proto = "tcp"; cidr = "$INET_MAIN_IP/32"; ports = "5432"; name = "pg-by-address"; },
+        { action = "allow"; proto = "tcp"; cidr = "$INET_DB_IP/32"; ports = "5432"; name = "pg-by-address"; },
         { action = "allow"; proto = "tcp"; host = "echo.test"; ports = "5432"; name = "pg-by-name"; },
         { action = "allow"; proto = "tcp"; cidr = "$INET_MAIN_IP/32"; ports = "7000"; name = "burst"; },
         { action = "deny";  proto = "tcp"; ports = "2222"; reset = true; name = "plain-tcp-reset"; },
@@ -58,81 +54,65 @@ groups = (
 CONF
 }
 
-# nfq_dns_start: dnsmasq as dns_start (lib-servers.sh) plus an HTTPS record
-# for example.com with alpn h2,h3 and an ech key, and one for other.test
-# with alpn h2 only.
-nfq_dns_start() {
-	local d=$T_DIR/dns
-	mkdir -p "$d"
-	DNS_LOG=$d/dnsmasq.log
-	write_hosts "$d/hosts"
-	# priority 1, target ".", alpn=h2,h3 (key 1), ech (key 5, 4 bytes)
-	start_bg dnsmasq "$NS_INET" dnsmasq --keep-in-foreground \
-	    --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$d/hosts" \
-	    --bind-interfaces --listen-address="$INET_DNS_IP" --user=root \
-	    --group=root --pid-file="$d/dnsmasq.pid" --log-queries \
-	    --log-facility="$DNS_LOG" --address=/#/ --local-ttl=60 --cache-size=0 \
-	    --dns-rr=example.com,65,000100000100060268320268330005000400010203 \
-	    --dns-rr=other.test,65,00010000010003026832
-	wait_bg_port dnsmasq "$NS_INET" 53 "$INET_DNS_IP"
-}
-
-# pg_start: PostgreSQL (trust auth) on $INET_MAIN_IP and $PG_IP2, port 5432.
-pg_start() {
-	local d=$T_DIR/pg
-	[ -x "$PG_BIN/initdb" ] || skip "PostgreSQL is not installed"
-	need_cmd psql
-	mkdir -p "$d"
-	chown postgres: "$d"
-	setpriv --reuid postgres --regid postgres --init-groups \
-	    "$PG_BIN/initdb" -D "$d/data" --auth=trust -U postgres \
-	    >"$T_DIR/initdb.out" 2>&1 || { cat "$T_DIR/initdb.out" >&2; error "initdb failed"; }
-	echo "host all all 0.0.0.0/0 trust" >>"$d/data/pg_hba.conf"
-	start_bg postgres "$NS_INET" setpriv --reuid postgres --regid postgres \
-	    --init-groups "$PG_BIN/postgres" -D "$d/data" -p 5432 \
-	    -c "listen_addresses=$INET_MAIN_IP,$PG_IP2" \
-	    -c "unix_socket_directories=$d" -c fsync=off
-	wait_bg_port postgres "$NS_INET" 5432 "$INET_MAIN_IP" 20
-}
-
 # guest_psql HOST: "select 42" from the guest; prints 42 or an error.
 guest_psql() {
-	in_guest env PGCONNECT_TIMEOUT=3 psql -w -h "$1" -p 5432 -U postgres \
+	in_guest env PGCONNECT_TIMEOUT=3 psql -w -h "$1" -p 5432 -U test \
 	    -d postgres -Atc 'select 42' 2>&1 | tail -n 1
 }
 
 nfq_tool() { in_guest "$PY" "$NFQ_TOOL" "$@"; }
 
-# nfq_rules: apply the group's rules, then the reset rule nfq.h asks for
-# (until the nft template carries it): inserted at the head of "handoff",
-# so above the NFQUEUE target that `rules apply` put there.
+# nfq_rules: apply the group's rules (the template carries the reset rule
+# for flows gatewayd refuses with reset = true).
 nfq_rules() {
-	in_gw "$RULES_BIN" apply -c "$NFQ_CONF" >"$T_DIR/rules.out" 2>&1 ||
+	rules_apply "$NFQ_CONF" >"$T_DIR/rules.out" 2>&1 ||
 	    { cat "$T_DIR/rules.out" >&2; fail "rules apply failed"; }
-	in_gw nft insert rule inet "gatewayd_$NFQ_GROUP" handoff \
-	    meta mark and 0xffff0000 == 0x4e510000 meta l4proto tcp \
-	    counter reject with tcp reset
 }
 
-# nfq_start: the NFQUEUE and DNS threads (driver) in the gateway namespace.
-nfq_start() {
-	start_bg nfq "$NS_GW" sh -c "exec '$NFQ_BIN' -c '$NFQ_CONF' >'$NFQ_AUDIT'"
-	wait_bg_port nfq "$NS_GW" 5300
-	wait_for 5 grep -q ready "$T_DIR/nfq.out" || fail "gatewayd-nfq not ready"
+nfq_start() { gw_start "$NFQ_CONF"; }
+nfq_stop() { gw_stop || fail "gatewayd exited with status $GW_RC"; }
+
+# nfq_stats KEY: one counter of `gatewayd sentinel stats` (control socket
+# STATS), e.g. nfq_accepted.
+nfq_stats() {
+	gw_exec sentinel --socket "$NFQ_CTL" stats >"$T_DIR/stats.out" 2>&1 ||
+	    { cat "$T_DIR/stats.out" >&2; fail "sentinel stats failed"; }
+	awk -v k="$1" '$1 == k { print $2; f = 1 } END { exit !f }' \
+	    "$T_DIR/stats.out" || fail "no $1 in the STATS answer"
 }
 
-nfq_stop() { stop_bg nfq; }
+# audit_count COND...: JSON lines of $T_AUDIT with every COND (KEY=VALUE:
+# that exact value; !KEY: no such key); see audit-match.py.
+audit_count() { "$PY" "$T_LIB_DIR/audit-match.py" "$T_AUDIT" "$@"; }
+audit_has() { [ "$(audit_count "$@")" -gt 0 ]; }
+# audit_wait COND...: wait (5 s) for a matching line (the log is written
+# asynchronously); audit_assert COND...: there is one now.
+audit_wait() {
+	wait_for 5 audit_has "$@" || audit_fail "$@"
+}
+audit_assert() { audit_has "$@" || audit_fail "$@"; }
+audit_fail() {
+	[ -f "$T_AUDIT" ] && tail -n 20 "$T_AUDIT" | sed 's/^/  | /' >&2
+	fail "audit: no line with $*"
+}
 
-# nfq_up [FAIL_OPEN]: the whole setup without PostgreSQL.
+# nfq_up [FAIL_OPEN]: the whole setup without PostgreSQL.  dnsmasq gets an
+# HTTPS record for example.com with alpn h2,h3 and an ech key, and one for
+# other.test with alpn h2 only.
 nfq_up() {
 	topo_up isolated --guests 2 --no-guest-hosts
 	nfq_config "${1:-false}"
-	nfq_dns_start
+	# priority 1, target ".", alpn=h2,h3 (key 1), ech (key 5, 4 bytes)
+	dns_start \
+	    --dns-rr=example.com,65,000100000100060268320268330005000400010203 \
+	    --dns-rr=other.test,65,00010000010003026832
 	start_bg tcpsrv "$NS_INET" "$PY" "$NFQ_TOOL" tcp-server "$INET_ECHO_IP" 2222
 	start_bg tcpsrv7000 "$NS_INET" "$PY" "$NFQ_TOOL" tcp-server "$INET_MAIN_IP" 7000
 	start_bg udpsrv "$NS_INET" "$PY" "$NFQ_TOOL" udp-server "$INET_ECHO_IP" 7001 "$T_DIR/udp7001.log"
 	start_bg udpsrv2 "$NS_INET" "$PY" "$NFQ_TOOL" udp-server "$INET_ECHO_IP" 7002 "$T_DIR/udp7002.log"
 	wait_bg_port tcpsrv "$NS_INET" 2222
+	wait_bg_port tcpsrv7000 "$NS_INET" 7000
+	wait_bg_port udpsrv "$NS_INET" 7001
 	wait_bg_port udpsrv2 "$NS_INET" 7002
 	nfq_rules
 	nfq_start

@@ -14,11 +14,12 @@
 #                   requests as JSON, uploads, WebSocket; request log
 #                   $UPSTREAM_LOG (JSON lines).
 #   dns_start       dnsmasq on $INET_DNS_IP:53 answering the test names;
-#                   query log $DNS_LOG.
+#                   query log $DNS_LOG; extra arguments go to dnsmasq.
 #   git_start       a bare repository served by fcgiwrap+git-http-backend:
 #                   http(s)://git.test/repo.git
-#   pg_start        PostgreSQL on $INET_DB_IP:5432 (db.test), user "test",
-#                   trust authentication, database "postgres".
+#   pg_start        PostgreSQL on $INET_DB_IP:5432 (db.test) and any extra
+#                   addresses given, user "test", trust authentication,
+#                   database "postgres".
 #   inet_up         pki_ensure + www_ensure + nginx_start (the usual start).
 
 NGINX_LOG=
@@ -155,8 +156,10 @@ upstream_start() {
 	wait_bg_port upstream "$NS_INET" 443 "$INET_ECHO_IP"
 }
 
-# dns_start: dnsmasq on $INET_DNS_IP (and [$INET_DNS_IP6]) answering the
-# test names from the internet's hosts file; every other name is NXDOMAIN.
+# dns_start [DNSMASQ_ARGS...]: dnsmasq on $INET_DNS_IP (and
+# [$INET_DNS_IP6]) answering the test names from the internet's hosts file;
+# every other name is NXDOMAIN.  Extra arguments go to dnsmasq (e.g.
+# --dns-rr=NAME,TYPE,HEX for a record the hosts file cannot hold).
 dns_start() {
 	local d=$T_DIR/dns l=(--listen-address="$INET_DNS_IP")
 	mkdir -p "$d"
@@ -167,7 +170,7 @@ dns_start() {
 	    --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$d/hosts" \
 	    --bind-interfaces "${l[@]}" --user=root --group=root \
 	    --pid-file="$d/dnsmasq.pid" --log-queries --log-facility="$DNS_LOG" \
-	    --address=/#/ --local-ttl=60 --cache-size=0
+	    --address=/#/ --local-ttl=60 --cache-size=0 "$@"
 	wait_bg_port dnsmasq "$NS_INET" 53 "$INET_DNS_IP"
 }
 
@@ -212,14 +215,16 @@ pg_template() {
 	) 9>"$T_CACHE/pg.lock" || error "initdb failed: see $T_CACHE/pg-initdb.log"
 }
 
-# pg_start: PostgreSQL in the internet namespace on $INET_DB_IP:5432 (and
-# [$INET_DB_IP6] with IPv6); connect as user test, no password.
+# pg_start [ADDR...]: PostgreSQL in the internet namespace on
+# $INET_DB_IP:5432 (and [$INET_DB_IP6] with IPv6, and each ADDR of the
+# internet namespace); connect as user test, no password.
 pg_start() {
-	local d=$T_DIR/pg addrs=$INET_DB_IP
+	local d=$T_DIR/pg addrs=$INET_DB_IP a
 	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 	[ -x "$PG_BIN/postgres" ] || skip "PostgreSQL is not installed"
 	pg_template
 	[ "$T_IPV6" = 1 ] && addrs="$addrs,$INET_DB_IP6"
+	for a in "$@"; do addrs="$addrs,$a"; done
 	mkdir -p "$d/sock"
 	cp -a "$T_CACHE/pg-template" "$d/data"
 	chmod 700 "$d/data"

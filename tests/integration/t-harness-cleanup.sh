@@ -56,8 +56,8 @@ for sig in TERM KILL; do
 			[ -e "/run/netns/$ns" ] || fail "SIGKILL: $ns already gone"
 		done
 		sweep_stale
-		rm -rf "$(cat "$st.dir")"
 	fi
 	gone "$st"
+	rm -rf "$(cat "$st.dir")"	# kept: the child did not pass
 done
 assert_eq "" "$(leftovers)" "leftovers of dead tests"

@@ -15,6 +15,7 @@ upstream_start
 ca_generate agents
 cat >"$T_DIR/gw.conf" <<EOF
 trust_file = "$PKI/public-root.crt";
+control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "squid"; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
@@ -55,6 +56,14 @@ guest_curl -o /dev/null -o /dev/null -o /dev/null -w '%{http_code} ' \
     http://site-a.test/a http://site-a.test/private/b http://site-a.test/c \
     >"$T_DIR/mixed.txt"
 assert_eq "200 403 200 " "$(cat "$T_DIR/mixed.txt")" "allow, deny, allow on one connection"
+
+# an upstream that closes its kept-alive connection just as the next
+# request arrives: that body-less request is sent again, once, on a new
+# upstream connection, and the guest never sees the race
+guest_curl -o /dev/null -o /dev/null -w '%{http_code} ' \
+    http://echo.test/idle-close http://echo.test/after-idle \
+    >"$T_DIR/idle.txt"
+assert_eq "200 200 " "$(cat "$T_DIR/idle.txt")" "request after the upstream closed its idle connection"
 
 # chunked upload streamed through, digest intact
 head -c 3000000 /dev/urandom >"$T_DIR/up.bin"

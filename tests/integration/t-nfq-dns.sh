@@ -14,17 +14,20 @@ log "echo.test: $out"
 case $out in "rcode=NOERROR n=1 addrs=$INET_ECHO_IP "*) ;; *) fail "echo.test: $out" ;; esac
 out=$(nfq_tool dns "$gw" echo.test A --tcp)
 case $out in "rcode=NOERROR n=1 addrs=$INET_ECHO_IP "*) ;; *) fail "echo.test over TCP: $out" ;; esac
-wait_match "$NFQ_AUDIT" "kind=dns group=$NFQ_GROUP guest=${GUEST_IP[1]} proto=dns/udp name=echo.test qtype=A answers=\"NOERROR $INET_ECHO_IP\" verdict=allow rule=default"
-assert_match "$NFQ_AUDIT" "proto=dns/tcp name=echo.test .*verdict=allow"
+audit_wait kind=dns group="$NFQ_GROUP" client="${GUEST_IP[1]}" \
+    proto=dns/udp host=echo.test qtype=A answers="NOERROR $INET_ECHO_IP" \
+    verdict=allow rule=default
+audit_wait proto=dns/tcp host=echo.test verdict=allow
 
 out=$(nfq_tool dns "$gw" www.blocked.test A)
 case $out in "rcode=REFUSED "*) ;; *) fail "blocked name: $out" ;; esac
-assert_match "$NFQ_AUDIT" "name=www.blocked.test qtype=A verdict=refused rule=\"deny .blocked.test\""
+audit_wait host=www.blocked.test qtype=A verdict=refused \
+    rule="deny .blocked.test"
 assert_no_match "$DNS_LOG" "blocked.test" "the upstream saw a refused name"
 
 out=$(nfq_tool dns "$gw" "$(printf 'x%.0s' $(seq 50)).example.com" A)
 case $out in "rcode=REFUSED "*) ;; *) fail "long label: $out" ;; esac
-assert_match "$NFQ_AUDIT" "verdict=refused rule=exfil-long-label"
+audit_wait verdict=refused rule=exfil-long-label
 
 out=$(nfq_tool dns "$gw" no-such-name.test A)
 case $out in "rcode=NXDOMAIN "*) ;; *) fail "upstream NXDOMAIN: $out" ;; esac
@@ -33,7 +36,8 @@ case $out in "rcode=NXDOMAIN "*) ;; *) fail "upstream NXDOMAIN: $out" ;; esac
 out=$(nfq_tool dns-burst "$gw" leak.example 40)
 log "exfiltration-shaped stream: $out"
 case $out in *"REFUSED=20"*) ;; *) fail "unique-subdomain guard: $out" ;; esac
-assert_match "$NFQ_AUDIT" "name=a39.leak.example .*verdict=refused rule=exfil-unique-subdomains"
+audit_wait host=a39.leak.example verdict=refused \
+    rule=exfil-unique-subdomains
 # ... per guest: the other guest is not affected.
 out=$(T_GUEST=2 nfq_tool dns "${GUEST_GW[2]}" a1.leak.example A)
 case $out in "rcode=NXDOMAIN "*) ;; *) fail "guest 2 after guest 1's stream: $out" ;; esac
@@ -41,7 +45,7 @@ case $out in "rcode=NXDOMAIN "*) ;; *) fail "guest 2 after guest 1's stream: $ou
 out=$(nfq_tool dns "$gw" example.com HTTPS)
 log "example.com HTTPS: $out"
 case $out in *"https=0 ech=0 h3=0"*) ;; *) fail "HTTPS with ech/h3 not removed: $out" ;; esac
-assert_match "$NFQ_AUDIT" "name=example.com qtype=HTTPS answers=\"NOERROR svcb-dropped=1\""
+audit_wait host=example.com qtype=HTTPS answers="NOERROR svcb-dropped=1"
 out=$(nfq_tool dns "$gw" other.test HTTPS)
 case $out in *"https=1 ech=0 h3=0"*) ;; *) fail "plain HTTPS record lost: $out" ;; esac
-log "audit lines: $(wc -l <"$NFQ_AUDIT")"
+log "audit lines: $(audit_count kind=dns) DNS queries"

@@ -18,6 +18,7 @@ case $out in "timeout "*) ;; *) fail "fail-closed: other port with gatewayd down
 nfq_start
 out=$(nfq_tool tcp "$INET_MAIN_IP" 7000 3)
 case $out in "connected "*) ;; *) fail "allowed flow after restart: $out" ;; esac
+audit_wait dst="$INET_MAIN_IP:7000" verdict=accept rule=burst
 
 # fail_open: the queue rule gets "bypass"; with nothing reading the queue
 # the kernel accepts, so the internet host itself answers (RST: no server).
@@ -29,3 +30,5 @@ case $out in "refused "*) ;; *) fail "fail-open: flow with gatewayd down: $out" 
 nfq_start
 out=$(nfq_tool tcp "$INET_ECHO_IP" 7002 2)
 case $out in "timeout "*) ;; *) fail "fail-open, gatewayd up: default deny: $out" ;; esac
+audit_wait dst="$INET_ECHO_IP:7002" verdict=drop rule=default
+nfq_stop

@@ -14,6 +14,7 @@ connection (bounded), for tests, not for speed.  What it is:
       /bytes/N[?chunked] N deterministic bytes (byte i = i % 251)
       /delay/MS          wait MS milliseconds (at most 30000) first
       /close             answer, then close the connection
+      /idle-close        answer as keep-alive, close it 200 ms later
       any + Upgrade: websocket   RFC 6455 handshake, then echo every
                          data frame back; ping -> pong; close -> close
   --tcp ADDR:PORT        plain TCP: send "SSH-2.0-gwtest\\r\\n", echo bytes
@@ -312,6 +313,11 @@ class HTTPConn:
         if close:
             hdrs.append(("Connection", "close"))
         send_response(self.sock, status, body, hdrs, chunked, method == "HEAD")
+        if path == "/idle-close":
+            # keep-alive promised, then the idle connection is closed, as
+            # servers do after their keep-alive timeout
+            time.sleep(0.2)
+            return False
         return not close
 
     def websocket(self, st, headers):

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "l4_alog.h"
 #include "tap.h"
 
 static struct alog_record
@@ -219,8 +220,9 @@ test_no_secret_fields(void)
 	static const char *allowed[] = {
 		"time", "kind", "group", "client", "client_port", "dst",
 		"upstream", "sni", "host", "method", "url", "proto", "status",
-		"bytes_in", "bytes_out", "duration_ms", "action", "rule",
-		"reason", "secret", "verify_error", "content_type", "answers",
+		"qtype", "bytes_in", "bytes_out", "duration_ms", "action",
+		"verdict", "rule", "reason", "secret", "verify_error",
+		"content_type", "answers",
 	};
 	struct alog_record r = sample();
 	char buf[8192], key[64];
@@ -233,6 +235,8 @@ test_no_secret_fields(void)
 	r.secret = "github";
 	r.verify_error = "certificate has expired";
 	r.answers = "198.18.0.1";
+	r.qtype = "A";
+	r.verdict = "accept";
 	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
 	for (p = buf; (p = strstr(p, ",\"")) != NULL;) {
 		const char *e = strchr(p + 2, '"');
@@ -321,6 +325,106 @@ test_file_and_reopen(const char *dir)
 	alog_close(a);
 	unlink(path);
 	unlink(rotated);
+}
+
+/*
+ * The L4 side through l4_alog_sink(): the JSON line keeps the verdict
+ * word (accept/drop/reset, allow/refused/nxdomain), the DNS transport and
+ * query type, and the answers.
+ */
+static void
+test_l4_sink(const char *dir)
+{
+	static const struct {
+		enum l4_audit_kind	kind;
+		const char		*proto, *name, *qtype, *answers;
+		const char		*verdict, *rule, *want;
+	} cases[] = {
+		{ L4_AUDIT_FLOW, "tcp", NULL, NULL, NULL, "accept", "pg",
+		    "\"kind\":\"flow\",\"group\":\"agents\",\"client\":"
+		    "\"10.67.0.2\",\"client_port\":40000,\"dst\":"
+		    "\"198.18.0.12:5432\",\"method\":\"TCP\",\"url\":"
+		    "\"198.18.0.12:5432\",\"proto\":\"tcp\",\"bytes_in\":0,"
+		    "\"bytes_out\":0,\"duration_ms\":0,\"action\":\"allow\","
+		    "\"verdict\":\"accept\",\"rule\":\"pg\"}\n" },
+		{ L4_AUDIT_FLOW, "tcp", "echo.test", NULL, NULL, "reset", "r",
+		    "\"host\":\"echo.test\",\"method\":\"TCP\",\"url\":"
+		    "\"echo.test:5432\",\"proto\":\"tcp\"" },
+		{ L4_AUDIT_FLOW, "tcp", "", NULL, NULL, "reset", "r",
+		    "\"action\":\"deny\",\"verdict\":\"reset\"" },
+		{ L4_AUDIT_FLOW, "udp", "", NULL, NULL, "drop", "default",
+		    "\"action\":\"deny\",\"verdict\":\"drop\","
+		    "\"rule\":\"default\"}" },
+		{ L4_AUDIT_DNS, "dns/tcp", "echo.test", "A",
+		    "NOERROR 198.18.0.12", "allow", "default",
+		    "\"host\":\"echo.test\",\"method\":\"DNS\",\"url\":"
+		    "\"echo.test\",\"proto\":\"dns/tcp\",\"qtype\":\"A\","
+		    "\"bytes_in\":0,\"bytes_out\":0,\"duration_ms\":0,"
+		    "\"action\":\"allow\",\"verdict\":\"allow\",\"rule\":"
+		    "\"default\",\"answers\":\"NOERROR 198.18.0.12\"}\n" },
+		{ L4_AUDIT_DNS, "dns/udp", "x.test", "HTTPS", NULL, "refused",
+		    "deny .test", "\"qtype\":\"HTTPS\",\"bytes_in\":0,"
+		    "\"bytes_out\":0,\"duration_ms\":0,\"action\":\"deny\","
+		    "\"verdict\":\"refused\",\"rule\":\"deny .test\"}\n" },
+		{ L4_AUDIT_DNS, "dns/udp", "x.test", "A", NULL, "nxdomain",
+		    "deny .test", "\"verdict\":\"nxdomain\"" },
+		{ L4_AUDIT_DNS, "dns/udp", "x.test", "A", "-", "servfail",
+		    "no-upstream", "\"action\":\"error\",\"verdict\":"
+		    "\"servfail\",\"rule\":\"no-upstream\"}\n" },
+	};
+	char path[512], err[256];
+	struct addr guest, dst;
+	struct l4_audit au;
+	struct alog *a;
+	const char *line;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/l4.log", dir);
+	AZ(addr_parse("10.67.0.2", &guest));
+	guest.port = 40000;
+	AZ(addr_parse("198.18.0.12", &dst));
+	dst.port = 5432;
+	a = alog_open(path, LOGFMT_JSON, err, sizeof(err));
+	ok(a != NULL, "l4: open %s", path);
+	if (a == NULL)
+		return;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(&au, 0, sizeof(au));
+		au.kind = cases[i].kind;
+		au.group = "agents";
+		au.guest = &guest;
+		au.dst = cases[i].kind == L4_AUDIT_FLOW ? &dst : NULL;
+		au.proto = cases[i].proto;
+		au.name = cases[i].name;
+		au.qtype = cases[i].qtype;
+		au.answers = cases[i].answers;
+		au.verdict = cases[i].verdict;
+		au.rule = cases[i].rule;
+		l4_alog_sink(a, &au);
+	}
+	au.group = "-";
+	au.verdict = "drop";
+	au.rule = "no-group";
+	l4_alog_sink(a, &au);
+	is(alog_flush(a, 2000), 0, "l4: flush");
+	line = slurp(path);
+	is(count_lines(line), (int)ARRAY_SIZE(cases) + 1, "l4: one line each");
+	for (i = 0; i < ARRAY_SIZE(cases) && line != NULL; i++) {
+		const char *nl = strchr(line, '\n');
+		char one[2048];
+
+		snprintf(one, sizeof(one), "%.*s", nl ? (int)(nl - line + 1) :
+		    (int)strlen(line), line);
+		ok(strstr(one, cases[i].want) != NULL, "l4: %s %s: %.*s",
+		    cases[i].proto, cases[i].verdict, (int)strcspn(one, "\n"),
+		    one);
+		line = nl ? nl + 1 : NULL;
+	}
+	ok(line != NULL && strstr(line, "\"group\"") == NULL &&
+	    strstr(line, "\"rule\":\"no-group\"") != NULL,
+	    "l4: no group: key omitted");
+	alog_close(a);
+	unlink(path);
 }
 
 /* A FIFO nobody reads: the writer blocks, producers must not. */
@@ -423,6 +527,7 @@ main(void)
 	test_json();
 	test_no_secret_fields();
 	test_file_and_reopen(dir);
+	test_l4_sink(dir);
 	test_overflow(dir);
 	test_concurrent(dir);
 	a = alog_open("-", LOGFMT_JSON, err, sizeof(err));

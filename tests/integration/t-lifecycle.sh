@@ -1,0 +1,95 @@
+#!/bin/bash
+# t-lifecycle: IPv6 capture (tproxy), reload with a good and a bad config
+# while requests keep flowing, per-guest connection limit, a guest that
+# dials the gateway's own port, a guest that does not trust the CA, and
+# SIGTERM draining a request in flight.
+. "$(dirname "$0")/lib.sh"
+need_gatewayd
+need_ca_tool
+
+topo_up isolated --guests 2 --ipv6
+inet_up
+upstream_start
+ca_generate agents
+write_conf() { # DENY-HOST
+	cat >"$T_DIR/gw.conf" <<EOF
+trust_file = "$PKI/public-root.crt";
+control_socket = "$T_DIR/control.sock";
+audit = { path = "$T_AUDIT"; format = "squid"; };
+limits = { max_conns_per_guest = 4; drain_timeout = "10s"; };
+groups = ( { name = "agents"; guests = [ "$T_GUEST_NET", "$T_GUEST_NET6" ];
+  interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
+  capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
+  dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
+  policy = { default = "allow"; rules = ( { action = "deny"; host = "$1"; } ); }; } );
+EOF
+}
+write_conf en.wikipedia.org
+rules_apply "$T_DIR/gw.conf" >/dev/null
+gw_start "$T_DIR/gw.conf"
+
+# IPv6: captured, bumped and verified like IPv4
+assert_eq 200 "$(guest_code https://example.com/ -6)" "HTTPS over IPv6"
+assert_eq 200 "$(guest_code http://example.com/ -6)" "HTTP over IPv6"
+wait_match "$T_AUDIT" "^[0-9.]+ +[0-9]+ ${GUEST_IP6[1]} TCP_MISS/200 [0-9]+ GET https://example.com/ - HIER_DIRECT/2001:2::10 "
+assert_eq 403 "$(guest_code https://en.wikipedia.org/ -6)" "denied over IPv6"
+
+# Reload under traffic: a bounded stream of requests on guest 2 while the
+# config changes twice (a good one, then a broken one): none may fail.
+T_GUEST=2 in_guest sh -c "i=0; while [ \$i -lt 150 ]; do
+    curl -sS --noproxy '*' -q --cacert '$T_CA_CRT' -o /dev/null -w '%{http_code}\n' \
+        --max-time 5 https://example.com/1k || echo fail; i=\$((i+1)); done" >"$T_DIR/stream.txt" &
+stream=$!
+sleep 0.3
+write_conf news.ycombinator.com
+line=$(gw_reload)
+echo "$line" | grep -q "in effect" || fail "good reload not taken: $line"
+assert_eq 403 "$(guest_code https://news.ycombinator.com/)" "new rule after reload"
+assert_eq 200 "$(guest_code https://en.wikipedia.org/)" "old rule gone after reload"
+echo "groups = ( { name = \"broken\"; } );" >>"$T_DIR/gw.conf"
+line=$(gw_reload)
+echo "$line" | grep -q "keeping" || fail "bad reload was taken: $line"
+assert_match "$GW_LOG" 'gw.conf:[0-9]+: '
+assert_eq 403 "$(guest_code https://news.ycombinator.com/)" "running config kept after a bad reload"
+wait "$stream" || true
+assert_eq 150 "$(grep -c '^200$' "$T_DIR/stream.txt")" "requests answered 200 during reloads"
+write_conf news.ycombinator.com
+
+# Per-guest limit: 4 connections held open; the 5th is refused, and the
+# other guest is not affected.
+slow_pids=()
+for i in 1 2 3 4; do
+	in_guest "$PY" -c "
+import socket, time
+s = socket.create_connection(('echo.test', 80), timeout=5)
+s.sendall(b'GET /delay/3000 HTTP/1.1\r\nHost: echo.test\r\n\r\n')
+s.recv(100)" >/dev/null 2>&1 &
+	slow_pids+=($!)
+done
+wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN sentinel stats --socket $T_DIR/control.sock | awk '\$1 == \"connections_open\" { print \$2 }') -ge 4 ]" ||
+    fail "the 4 slow connections did not open"
+assert_eq 000 "$(guest_code http://echo.test/fifth)" "5th connection of one guest"
+assert_match "$GW_LOG" 'per-guest connection limit'
+assert_eq 200 "$(T_GUEST=2 guest_code http://echo.test/other-guest)" "the other guest"
+wait "${slow_pids[@]}" || true
+
+# A guest that dials the gateway's own capture port directly is refused
+assert_eq 000 "$(guest_code "http://${GUEST_GW[1]}:3128/")" "direct connection to the capture port"
+assert_match "$GW_LOG" 'destination is the gateway itself'
+
+# A guest that does not trust the group CA: handshake fails, logged, counted
+T_GUEST_CA=$PKI/public-root.crt
+assert_eq 000 "$(guest_code https://example.com/untrusted)" "guest without the CA"
+T_GUEST_CA=$T_CA_CRT
+wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN sentinel stats --socket $T_DIR/control.sock | awk '\$1 == \"guest_tls_failed\" { print \$2 }') -ge 1 ]" ||
+    fail "guest TLS failure not counted"
+assert_match "$GW_LOG" 'guest TLS handshake failed'
+
+# SIGTERM drains: a request in flight completes, then gatewayd exits 0
+guest_curl -o "$T_DIR/slow.json" http://echo.test/delay/1500 &
+slow=$!
+sleep 0.5
+gw_stop TERM 15 || fail "gatewayd exited with status $GW_RC after SIGTERM"
+wait "$slow" || fail "the request in flight was cut by the drain"
+assert_match "$T_DIR/slow.json" 'delay' "slow response body"
+assert_match "$GW_LOG" 'draining 1 connections'
