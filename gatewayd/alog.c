@@ -5,6 +5,10 @@
  * Producers format a line on their own thread and append it to the
  * current buffer under a mutex held for one memcpy; the writer thread
  * swaps the buffer with its spare and writes it out without the mutex.
+ * The writer batches: once woken by the first line of an empty buffer it
+ * lingers up to ALOG_LINGER_MS (or until ALOG_BATCH_BYTES are queued, or
+ * a flush or stop is asked for) before it writes, so that a busy gateway
+ * pays one wake-up and one write(2) per batch, not per request.
  * A full buffer drops the line (counted), so a slow or stuck disk never
  * stalls a worker.  The file descriptor has its own lock so that
  * alog_reopen() can swap it between two writes.
@@ -35,6 +39,8 @@
 #define ALOG_MAGIC		0x41104c06u
 #define ALOG_BUFFER_BYTES	(1024 * 1024)	/* per buffer; two of them */
 #define ALOG_LINE_MAX		16384
+#define ALOG_BATCH_BYTES	(64 * 1024)	/* write at once from here */
+#define ALOG_LINGER_MS		20		/* else wait this long */
 #define CAP_URL			4096	/* escaped bytes per field */
 #define CAP_ANSWERS		1024
 #define CAP_STR			256
@@ -54,6 +60,7 @@ struct alog {
 	uint64_t		seq_queued;	/* bytes accepted so far */
 	uint64_t		seq_written;	/* bytes handed to write(2) */
 	bool			stop;
+	unsigned		flushers;	/* alog_flush() callers waiting */
 	struct alog_stats	st;
 	uint64_t		drops_reported;
 
@@ -457,6 +464,31 @@ write_all(struct alog *a, const char *p, size_t n)
 	pthread_mutex_unlock(&a->io_mu);
 }
 
+static void
+deadline_ms(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Called with a->mu held and a->len > 0: wait (bounded) for a batch. */
+static void
+linger(struct alog *a)
+{
+	struct timespec ts;
+
+	deadline_ms(&ts, ALOG_LINGER_MS);
+	while (!a->stop && a->flushers == 0 && a->len < ALOG_BATCH_BYTES)
+		if (pthread_cond_timedwait(&a->cv_work, &a->mu, &ts) ==
+		    ETIMEDOUT)
+			break;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -471,6 +503,7 @@ writer_main(void *arg)
 			pthread_cond_wait(&a->cv_work, &a->mu);
 		if (a->len == 0 && a->stop)
 			break;
+		linger(a);
 		tmp = a->wbuf;
 		a->wbuf = a->buf;
 		a->buf = tmp;
@@ -526,9 +559,9 @@ alog_open(const char *path, enum log_format fmt, char *err, size_t errlen)
 	a->wbuf = xmalloc(ALOG_BUFFER_BYTES);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->io_mu, NULL);
-	pthread_cond_init(&a->cv_work, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->cv_work, &ca);
 	pthread_cond_init(&a->cv_done, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&a->thr, NULL, writer_main, a) != 0)
@@ -557,7 +590,9 @@ alog_write(struct alog *a, const struct alog_record *rec)
 		a->st.dropped++;
 	} else {
 		memcpy(a->buf + a->len, line, n);
-		if (a->len == 0)
+		/* wake the writer when it idles, and once when a batch fills */
+		if (a->len == 0 || (a->len < ALOG_BATCH_BYTES &&
+		    a->len + n >= ALOG_BATCH_BYTES))
 			pthread_cond_signal(&a->cv_work);
 		a->len += n;
 		a->seq_queued += n;
@@ -595,19 +630,16 @@ alog_flush(struct alog *a, uint64_t timeout_ms)
 	int rc = 0;
 
 	AN(a->magic == ALOG_MAGIC);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(timeout_ms / 1000);
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline_ms(&ts, timeout_ms);
 	pthread_mutex_lock(&a->mu);
 	target = a->seq_queued;
+	a->flushers++;			/* the writer stops lingering */
+	pthread_cond_signal(&a->cv_work);
 	while (a->seq_written < target && rc == 0)
 		if (pthread_cond_timedwait(&a->cv_done, &a->mu, &ts) ==
 		    ETIMEDOUT && a->seq_written < target)
 			rc = -1;
+	a->flushers--;
 	pthread_mutex_unlock(&a->mu);
 	return rc;
 }
