@@ -207,6 +207,40 @@ content_type(struct exchange *x, const struct http_response *resp)
 	}
 }
 
+/*
+ * Body bytes that came with the response head go out with it, in one
+ * write (one TLS record, one syscall) when they are few: most API
+ * responses are a head and a small body.
+ */
+#define COALESCE_MAX	16384
+
+static void
+coalesce_body(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	struct http_chunk_state saved_chunk = x->resp_chunk;
+	uint64_t saved_left = x->resp_left;
+	const char *why = NULL;
+	bool done;
+	ssize_t n;
+
+	if (buf_len(&c->u_in) == 0 || x->resp_body == HTTP_BODY_CLOSE ||
+	    buf_len(&c->u_in) > COALESCE_MAX)
+		return;
+	n = body_bytes(&c->u_in, x->resp_body, &x->resp_left, &x->resp_chunk,
+	    &done, &why);
+	if (n < 0) {
+		/* Bad framing: rewind, and let stream_body() meet and
+		 * report the same error. */
+		x->resp_chunk = saved_chunk;
+		x->resp_left = saved_left;
+		return;
+	}
+	buf_append(&c->to_client, buf_head(&c->u_in), (size_t)n);
+	buf_consume(&c->u_in, (size_t)n);
+	c->resp_framed = done;
+}
+
 static int
 response_head(struct conn *c)
 {
@@ -260,6 +294,7 @@ response_head(struct conn *c)
 	build_client_head(c, &resp, close_after);
 	buf_consume(&c->u_in, (size_t)r);
 	x->resp_head_done = true;
+	coalesce_body(c);
 	return 1;
 }
 
