@@ -141,6 +141,7 @@ struct limits_config {
 	unsigned	max_header_bytes;	/* request head */
 	uint64_t	header_timeout_ms;	/* slowloris guard */
 	uint64_t	idle_timeout_ms;
+	uint64_t	upstream_idle_timeout_ms; /* kept-alive upstream */
 	uint64_t	connect_timeout_ms;	/* upstream TCP + TLS */
 	uint64_t	drain_timeout_ms;	/* SIGTERM */
 	unsigned	leaf_cache_size;

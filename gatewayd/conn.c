@@ -250,6 +250,14 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_check_timeout(struct conn *c, uint64_t now)
 {
+	/* A kept-alive upstream waiting for the guest's next request is
+	 * the heavier half of an idle connection: let it go early. */
+	if (c->state == CONN_REQ_HEAD && c->up.io.fd != -1 &&
+	    c->up_idle_deadline != 0 && now >= c->up_idle_deadline &&
+	    buf_len(&c->c_in) == 0) {
+		upstream_close(c);
+		buf_free(&c->retry_head);
+	}
 	if (c->deadline == 0 || now < c->deadline)
 		return;
 	switch (c->state) {

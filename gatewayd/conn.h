@@ -125,6 +125,7 @@ struct conn {
 	bool		must_close;	/* close after the current exchange */
 	uint64_t	started_ms;	/* wall */
 	uint64_t	deadline;	/* loop_now() ms; 0 = none */
+	uint64_t	up_idle_deadline; /* close the idle upstream then */
 
 	struct addr	src;		/* guest */
 	struct addr	dst;		/* original destination */

@@ -131,6 +131,8 @@ conn_exchange_end(struct conn *c)
 	buf_release_if_empty(&c->u_in);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
+	c->up_idle_deadline = loop_now(c->worker->loop) +
+	    lim->upstream_idle_timeout_ms;
 	conn_set_state(c, CONN_REQ_HEAD);
 	conn_set_timeout(c, buf_len(&c->c_in) ? lim->header_timeout_ms :
 	    lim->idle_timeout_ms);

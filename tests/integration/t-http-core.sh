@@ -17,6 +17,7 @@ cat >"$T_DIR/gw.conf" <<EOF
 trust_file = "$PKI/public-root.crt";
 control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "squid"; };
+limits = { upstream_idle_timeout = "500ms"; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
@@ -64,6 +65,19 @@ guest_curl -o /dev/null -o /dev/null -w '%{http_code} ' \
     http://echo.test/idle-close http://echo.test/after-idle \
     >"$T_DIR/idle.txt"
 assert_eq "200 200 " "$(cat "$T_DIR/idle.txt")" "request after the upstream closed its idle connection"
+
+# an idle guest connection lets its upstream go after
+# upstream_idle_timeout; its next request gets a new upstream connection
+guest_py - >"$T_DIR/idle-up.txt" <<'PY'
+import http.client, time
+c = http.client.HTTPConnection("echo.test", 80, timeout=10)
+for delay in (0, 1.5, 0):
+    time.sleep(delay)
+    c.request("GET", "/idle-up"); r = c.getresponse(); r.read()
+    print(r.status, r.getheader("X-Upstream-Conn"))
+PY
+assert_eq 3 "$(grep -c '^200 ' "$T_DIR/idle-up.txt")" "requests around an upstream idle close"
+assert_eq 2 "$(cut -d' ' -f2 "$T_DIR/idle-up.txt" | sort -u | wc -l)" "upstream connections used (one closed while idle)"
 
 # chunked upload streamed through, digest intact
 head -c 3000000 /dev/urandom >"$T_DIR/up.bin"
