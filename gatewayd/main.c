@@ -49,6 +49,7 @@ struct subcommand {
 };
 
 static int daemon_main(int argc, char **argv);
+static int stats_main(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
 	{ "run",	daemon_main,	"run the gateway (the default)" },
@@ -56,6 +57,8 @@ static const struct subcommand subcommands[] = {
 	    "ruleset" },
 	{ "sentinel",	sentinel_main,	"issue|revoke|list: VM-bound sentinels "
 	    "(asks the running daemon)" },
+	{ "stats",	stats_main,	"[--socket PATH]: the running daemon's "
+	    "counters" },
 };
 
 static void
@@ -466,6 +469,24 @@ check_secrets(const struct gw_config *cfg)
 		secrets_free(s);
 	}
 	return bad ? -1 : 0;
+}
+
+/* `gatewayd stats [--socket PATH]`: the control socket's STATS. */
+static int
+stats_main(int argc, char **argv)
+{
+	char *args[4] = { "sentinel", "stats", NULL, NULL };
+
+	if (argc == 3 && strcmp(argv[1], "--socket") == 0) {
+		args[2] = "--socket";
+		args[3] = argv[2];
+		return sentinel_main(4, args);
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: gatewayd stats [--socket PATH]\n");
+		return 2;
+	}
+	return sentinel_main(2, args);
 }
 
 static int
