@@ -3,7 +3,7 @@
 # by side, on this machine, in one run (issue 8).  Not a test: it prints
 # figures.
 #
-#   sudo tests/bench/run.sh            # everything, ~12 min on 2 cores
+#   sudo tests/bench/run.sh            # everything, ~9 min on 2 cores
 #   sudo DUR=5 RUNS=2 MODES="direct gatewayd" tests/bench/run.sh
 #
 # Topology (the integration harness, tests/integration/lib.sh, isolated
