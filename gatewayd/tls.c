@@ -14,13 +14,15 @@
 #include "log.h"
 
 #define SESS_BUCKETS	1024
+#define SESS_DEPTH	16	/* TLS 1.3 tickets kept per host:port */
 
 
 struct sess_cache {
 	pthread_mutex_t	lock;
 	struct {
 		char		key[272];
-		SSL_SESSION	*sess;
+		SSL_SESSION	*sess[SESS_DEPTH];
+		unsigned	n;
 	} slot[SESS_BUCKETS];
 };
 
@@ -38,7 +40,8 @@ sess_cache_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	if (sc == NULL)
 		return;
 	for (i = 0; i < SESS_BUCKETS; i++)
-		SSL_SESSION_free(sc->slot[i].sess);
+		while (sc->slot[i].n > 0)
+			SSL_SESSION_free(sc->slot[i].sess[--sc->slot[i].n]);
 	pthread_mutex_destroy(&sc->lock);
 	free(sc);
 }
@@ -77,9 +80,20 @@ new_session_cb(SSL *ssl, SSL_SESSION *sess)
 		return 0;
 	h = sess_hash(key);
 	pthread_mutex_lock(&sc->lock);
-	SSL_SESSION_free(sc->slot[h].sess);
-	util_strlcpy(sc->slot[h].key, key, sizeof(sc->slot[h].key));
-	sc->slot[h].sess = sess;
+	if (strcmp(sc->slot[h].key, key) != 0 ||
+	    SSL_SESSION_get_protocol_version(sess) < TLS1_3_VERSION) {
+		/* another name, or a reusable TLS 1.2 session: replace */
+		while (sc->slot[h].n > 0)
+			SSL_SESSION_free(sc->slot[h].sess[--sc->slot[h].n]);
+		util_strlcpy(sc->slot[h].key, key, sizeof(sc->slot[h].key));
+	}
+	if (sc->slot[h].n == SESS_DEPTH) {	/* drop the oldest */
+		SSL_SESSION_free(sc->slot[h].sess[0]);
+		memmove(&sc->slot[h].sess[0], &sc->slot[h].sess[1],
+		    (SESS_DEPTH - 1) * sizeof(sc->slot[h].sess[0]));
+		sc->slot[h].n--;
+	}
+	sc->slot[h].sess[sc->slot[h].n++] = sess;
 	pthread_mutex_unlock(&sc->lock);
 	return 1;		/* we keep the reference */
 }
@@ -95,11 +109,11 @@ sess_get(SSL_CTX *ctx, const char *key)
 		return NULL;
 	h = sess_hash(key);
 	pthread_mutex_lock(&sc->lock);
-	if (sc->slot[h].sess != NULL && strcmp(sc->slot[h].key, key) == 0) {
-		s = sc->slot[h].sess;
-		/* TLS 1.3 tickets are for one use: take it out. */
+	if (sc->slot[h].n > 0 && strcmp(sc->slot[h].key, key) == 0) {
+		s = sc->slot[h].sess[sc->slot[h].n - 1];
+		/* TLS 1.3 tickets are for one use: take the newest out. */
 		if (SSL_SESSION_get_protocol_version(s) >= TLS1_3_VERSION)
-			sc->slot[h].sess = NULL;
+			sc->slot[h].n--;
 		else
 			SSL_SESSION_up_ref(s);
 	}
