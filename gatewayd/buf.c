@@ -86,3 +86,46 @@ buf_free(struct buf *b)
 	b->data = NULL;
 	b->cap = b->start = b->end = 0;
 }
+
+void
+bufpool_init(struct bufpool *p, size_t size, size_t max)
+{
+	p->free = xcalloc(max ? max : 1, sizeof(*p->free));
+	p->n = 0;
+	p->max = max;
+	p->size = size;
+}
+
+void
+bufpool_fini(struct bufpool *p)
+{
+	while (p->n > 0)
+		free(p->free[--p->n]);
+	free(p->free);
+	p->free = NULL;
+}
+
+size_t
+buf_prepare_pooled(struct buf *b, struct bufpool *p)
+{
+	if (b->data == NULL && p->n > 0) {
+		b->data = p->free[--p->n];
+		b->cap = p->size;
+		b->start = b->end = 0;
+	}
+	return buf_prepare(b, p->size);
+}
+
+void
+buf_release_pooled(struct buf *b, struct bufpool *p)
+{
+	if (b->data == NULL || b->start != b->end)
+		return;
+	if (b->cap == p->size && p->n < p->max) {
+		p->free[p->n++] = b->data;
+		b->data = NULL;
+		b->cap = b->start = b->end = 0;
+		return;
+	}
+	buf_free(b);
+}

@@ -71,4 +71,24 @@ void buf_appendf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
 void buf_release_if_empty(struct buf *b);
 void buf_free(struct buf *b);
 
+/*
+ * A bounded free list of equal-sized buffer storage, one per worker, so
+ * that connections which take and give back I/O buffers around every
+ * request do not go through malloc (and the heap trimming behind it)
+ * each time.  Not thread-safe: one owner.
+ */
+struct bufpool {
+	char	**free;
+	size_t	n;
+	size_t	max;
+	size_t	size;
+};
+
+void bufpool_init(struct bufpool *p, size_t size, size_t max);
+void bufpool_fini(struct bufpool *p);
+/* buf_prepare(b, p->size) with the storage taken from the pool. */
+size_t buf_prepare_pooled(struct buf *b, struct bufpool *p);
+/* If b is empty, give its storage back to the pool (or free it). */
+void buf_release_pooled(struct buf *b, struct bufpool *p);
+
 #endif

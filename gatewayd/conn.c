@@ -22,7 +22,6 @@
 #include "runtime.h"
 #include "worker.h"
 
-#define IO_BUF		32768
 #define LINGER_MS	2000
 
 static const char *const state_names[] = {
@@ -98,6 +97,22 @@ ep_open(struct conn *c, struct endpoint *e, int fd)
 		return -1;
 	}
 	return 0;
+}
+
+size_t
+conn_buf_prepare(struct conn *c, struct buf *b, size_t min)
+{
+	struct bufpool *p = &c->worker->bufs;
+
+	if (min <= p->size)
+		return buf_prepare_pooled(b, p);
+	return buf_prepare(b, min);
+}
+
+void
+conn_buf_release(struct conn *c, struct buf *b)
+{
+	buf_release_pooled(b, &c->worker->bufs);
 }
 
 int
@@ -231,8 +246,10 @@ conn_close(struct conn *c, const char *reason)
 	}
 	ep_close(c, &c->up);
 	ep_close(c, &c->client);
-	buf_free(&c->c_in);
-	buf_free(&c->u_in);
+	buf_clear(&c->c_in);
+	buf_clear(&c->u_in);
+	conn_buf_release(c, &c->c_in);
+	conn_buf_release(c, &c->u_in);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
 	buf_free(&c->retry_head);
@@ -426,8 +443,8 @@ ep_shutdown(struct endpoint *e)
  * seen and everything written), -1 on an I/O error.
  */
 static int
-pump(struct endpoint *from, struct endpoint *to, struct buf *b,
-    uint64_t *count)
+pump(struct conn *c, struct endpoint *from, struct endpoint *to,
+    struct buf *b, uint64_t *count)
 {
 	for (;;) {
 		ssize_t n;
@@ -445,14 +462,15 @@ pump(struct endpoint *from, struct endpoint *to, struct buf *b,
 		}
 		if (from->eof) {
 			ep_shutdown(to);
-			buf_release_if_empty(b);
+			conn_buf_release(c, b);
 			return 1;
 		}
-		if (buf_prepare(b, IO_BUF) == 0)
+		if (conn_buf_prepare(c, b, WORKER_IOBUF) == 0)
 			return 0;
-		n = ep_read(from, buf_tail(b), buf_prepare(b, IO_BUF));
+		n = ep_read(from, buf_tail(b), conn_buf_prepare(c, b,
+		    WORKER_IOBUF));
 		if (n == EP_AGAIN) {
-			buf_release_if_empty(b);
+			conn_buf_release(c, b);
 			return 0;
 		}
 		if (n < 0)
@@ -467,12 +485,12 @@ conn_tunnel(struct conn *c)
 	uint64_t before = c->tunnel_up + c->tunnel_down;
 	int a, b;
 
-	a = pump(&c->client, &c->up, &c->c_in, &c->tunnel_up);
+	a = pump(c, &c->client, &c->up, &c->c_in, &c->tunnel_up);
 	if (a < 0) {
 		conn_close(c, "tunnel: guest side I/O error");
 		return -1;
 	}
-	b = pump(&c->up, &c->client, &c->u_in, &c->tunnel_down);
+	b = pump(c, &c->up, &c->client, &c->u_in, &c->tunnel_down);
 	if (b < 0) {
 		conn_close(c, "tunnel: upstream side I/O error");
 		return -1;

@@ -200,6 +200,12 @@ ssize_t ep_write(struct endpoint *e, const char *p, size_t n);
 /* Write from a buffer until empty or blocked; 1 empty, 0 blocked, -1 err. */
 int ep_flush(struct endpoint *e, struct buf *b);
 void ep_close(struct conn *c, struct endpoint *e);
+/* An I/O buffer of c (c_in, u_in): storage from the worker's pool, at
+ * least min bytes; returns the writable space. */
+size_t conn_buf_prepare(struct conn *c, struct buf *b, size_t min);
+/* Give an empty I/O buffer's storage back to the worker's pool. */
+void conn_buf_release(struct conn *c, struct buf *b);
+
 /* Register fd as endpoint e of c.  0 or -1 (fd left open). */
 int conn_ep_open(struct conn *c, struct endpoint *e, int fd);
 /* Half-close towards the guest and drain it briefly, then close. */

@@ -13,7 +13,6 @@
 #include "runtime.h"
 #include "worker.h"
 
-#define IO_BUF		32768
 #define RESP_HEAD_MAX	65536
 
 enum { BODY_OPEN = 0, BODY_DONE = 1, BODY_ERR = -1 };
@@ -60,7 +59,8 @@ body_bytes(struct buf *b, enum http_body kind, uint64_t *left,
  * bytes at the head of b already framed as body but not yet written.
  */
 static int
-stream_body(struct endpoint *from, struct endpoint *to, struct buf *b,
+stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
+    struct buf *b,
     enum http_body kind, uint64_t *left, struct http_chunk_state *cs,
     size_t *pending, bool *framed_done, uint64_t *count, const char **why)
 {
@@ -99,9 +99,10 @@ stream_body(struct endpoint *from, struct endpoint *to, struct buf *b,
 			*why = "peer closed in the middle of the body";
 			return BODY_ERR;
 		}
-		if (buf_prepare(b, IO_BUF) == 0)
+		if (conn_buf_prepare(c, b, WORKER_IOBUF) == 0)
 			return BODY_OPEN;	/* full of the next message */
-		n = ep_read(from, buf_tail(b), buf_prepare(b, IO_BUF));
+		n = ep_read(from, buf_tail(b), conn_buf_prepare(c, b,
+		    WORKER_IOBUF));
 		if (n == EP_AGAIN)
 			return BODY_OPEN;
 		if (n == EP_ERR) {
@@ -332,7 +333,7 @@ request_up(struct conn *c)
 	}
 	if (x->upgrade)
 		return 1;	/* nothing more moves before the 101 */
-	b = stream_body(&c->client, &c->up, &c->c_in, x->req_body,
+	b = stream_body(c, &c->client, &c->up, &c->c_in, x->req_body,
 	    &x->req_left, &x->req_chunk, &c->req_pending, &c->req_framed,
 	    &x->bytes_up, &why);
 	if (b == BODY_ERR) {
@@ -383,11 +384,11 @@ response_head_step(struct conn *c)
 			if (h > 0)
 				continue;
 		}
-		if (buf_prepare(&c->u_in, IO_BUF) == 0)
+		if (conn_buf_prepare(c, &c->u_in, WORKER_IOBUF) == 0)
 			return upstream_failed(c, 502,
 			    "response head too large") < 0 ? -1 : -2;
 		n = ep_read(&c->up, buf_tail(&c->u_in),
-		    buf_prepare(&c->u_in, IO_BUF));
+		    conn_buf_prepare(c, &c->u_in, WORKER_IOBUF));
 		if (n == EP_AGAIN)
 			return 0;
 		if (n == EP_ERR)
@@ -433,7 +434,7 @@ conn_http_exchange(struct conn *c)
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
 		return 1;
 	}
-	b = stream_body(&c->up, &c->client, &c->u_in, x->resp_body,
+	b = stream_body(c, &c->up, &c->client, &c->u_in, x->resp_body,
 	    &x->resp_left, &x->resp_chunk, &c->resp_pending,
 	    &c->resp_framed, &x->bytes_down, &why);
 	if (b == BODY_ERR) {

@@ -18,7 +18,6 @@
 #include "runtime.h"
 #include "worker.h"
 
-#define IO_BUF		32768
 
 static const char *
 status_text(int status)
@@ -127,8 +126,8 @@ conn_exchange_end(struct conn *c)
 		conn_start_linger(c, "request asked for close");
 		return;
 	}
-	buf_release_if_empty(&c->c_in);
-	buf_release_if_empty(&c->u_in);
+	conn_buf_release(c, &c->c_in);
+	conn_buf_release(c, &c->u_in);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
 	c->up_idle_deadline = loop_now(c->worker->loop) +
@@ -432,12 +431,12 @@ conn_http_request(struct conn *c)
 			    "guest closed");
 			return -1;
 		}
-		if (buf_prepare(&c->c_in, MAX((size_t)IO_BUF, max)) == 0)
+		if (conn_buf_prepare(c, &c->c_in, max) == 0)
 			WRONG("request buffer full below the head limit");
 		n = ep_read(&c->client, buf_tail(&c->c_in),
-		    buf_prepare(&c->c_in, MAX((size_t)IO_BUF, max)));
+		    conn_buf_prepare(c, &c->c_in, max));
 		if (n == EP_AGAIN) {
-			buf_release_if_empty(&c->c_in);
+			conn_buf_release(c, &c->c_in);
 			return 0;
 		}
 		if (n == EP_ERR) {

@@ -125,7 +125,7 @@ conn_tls_peek(struct conn *c)
 	size_t needed = 0;
 	ssize_t n;
 
-	if (buf_prepare(&c->c_in, PEEK_BUF) == 0)
+	if (conn_buf_prepare(c, &c->c_in, PEEK_BUF) < PEEK_BUF)
 		WRONG("peek buffer");
 	n = recv(c->client.io.fd, buf_tail(&c->c_in), PEEK_BUF, MSG_PEEK);
 	if (n == 0) {
@@ -158,7 +158,8 @@ conn_tls_peek(struct conn *c)
 	case PEEK_OK:
 		break;
 	}
-	buf_free(&c->c_in);
+	buf_clear(&c->c_in);	/* peeked, not consumed */
+	conn_buf_release(c, &c->c_in);
 	return decide(c, &ch);
 }
 

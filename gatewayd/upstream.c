@@ -54,7 +54,8 @@ upstream_close(struct conn *c)
 	ep_close(c, &c->up);
 	c->up_reusable = false;
 	c->up_writable = false;
-	buf_free(&c->u_in);
+	buf_clear(&c->u_in);
+	conn_buf_release(c, &c->u_in);
 }
 
 /* Refuse the flow: a reply for HTTP, a TLS alert for a spliced flow. */

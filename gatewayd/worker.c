@@ -227,6 +227,7 @@ workers_start(struct gw *gw, unsigned nworkers, struct runtime *rt)
 
 		w->idx = i;
 		w->gw = gw;
+		bufpool_init(&w->bufs, WORKER_IOBUF, WORKER_IOBUF_FREE);
 		w->loop = loop_new();
 		if (w->loop == NULL || open_listeners(w, rt) != 0)
 			return -1;
@@ -296,6 +297,7 @@ workers_free(struct gw *gw)
 		/* Runs what was posted after the loop stopped (resolver
 		 * results), which releases the last holds on closed conns. */
 		loop_free(gw->workers[i].loop);
+		bufpool_fini(&gw->workers[i].bufs);
 		free(gw->workers[i].listeners);
 	}
 	free(gw->workers);

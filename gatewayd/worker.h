@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "loop.h"
 
 struct alog;
@@ -75,7 +76,12 @@ struct worker {
 	unsigned	nconns;
 	uint64_t	next_id;
 	atomic_bool	stopped_accepting;
+	struct bufpool	bufs;		/* I/O buffer storage, this worker's */
 };
+
+/* I/O buffers of connections: size, and how many a worker keeps free. */
+#define WORKER_IOBUF		32768
+#define WORKER_IOBUF_FREE	256
 
 void gw_init(struct gw *gw);
 void gw_fini(struct gw *gw);
