@@ -361,8 +361,13 @@ ep_read(struct endpoint *e, char *p, size_t n)
 	if (!e->rd_ready)
 		return EP_AGAIN;
 	r = recv(e->io.fd, p, n, 0);
-	if (r > 0)
+	if (r > 0) {
+		/* A short read drained the socket: more data will raise a
+		 * new edge, so skip the recv that would say EAGAIN. */
+		if ((size_t)r < n)
+			e->rd_ready = false;
 		return r;
+	}
 	if (r == 0) {
 		e->eof = true;
 		return 0;
@@ -400,8 +405,11 @@ ep_write(struct endpoint *e, const char *p, size_t n)
 		return EP_ERR;
 	}
 	r = send(e->io.fd, p, n, MSG_NOSIGNAL);
-	if (r >= 0)
+	if (r >= 0) {
+		if ((size_t)r < n)
+			e->wr_ready = false;	/* the socket buffer is full */
 		return r;
+	}
 	if (errno == EAGAIN || errno == EINTR) {
 		e->wr_ready = errno == EINTR;
 		return EP_AGAIN;

@@ -15,6 +15,7 @@
 #include "leafcache.h"
 #include "log.h"
 #include "runtime.h"
+#include "sockbio.h"
 #include "worker.h"
 
 /* A ClientHello of up to PEEK_MAX_HELLO bytes in a few records. */
@@ -43,6 +44,7 @@ start_bump(struct conn *c)
 	struct gw *gw = c->worker->gw;
 	char err[200];
 	SSL *ssl;
+	BIO *bio;
 
 	if (c->grp->ca == NULL) {
 		log_warnx("conn %llu: group %s cannot intercept: %s",
@@ -61,14 +63,18 @@ start_bump(struct conn *c)
 		return -1;
 	}
 	ssl = SSL_new(c->grp->server_ctx);
-	if (ssl == NULL || SSL_use_cert_and_key(ssl, leaf_cert(c->leaf),
-	    leaf_key(c->leaf), NULL, 1) != 1 ||
-	    SSL_set_fd(ssl, c->client.io.fd) != 1) {
+	bio = sockbio_new(c->client.io.fd, &c->client.rd_ready,
+	    &c->client.wr_ready);
+	if (ssl == NULL || bio == NULL || SSL_use_cert_and_key(ssl,
+	    leaf_cert(c->leaf), leaf_key(c->leaf), NULL, 1) != 1) {
 		log_ssl_errors("guest TLS set-up");
+		BIO_free(bio);
 		SSL_free(ssl);
 		conn_close(c, "guest TLS set-up failed");
 		return -1;
 	}
+	SSL_set_bio(ssl, bio, bio);
+	SSL_set_read_ahead(ssl, 1);
 	SSL_set_accept_state(ssl);
 	c->client.ssl = ssl;
 	c->bumped = true;

@@ -224,7 +224,7 @@ err:
 }
 
 SSL *
-tls_upstream_new(SSL_CTX *ctx, int fd, const char *host,
+tls_upstream_new(SSL_CTX *ctx, BIO *bio, const char *host,
     const struct addr *ip, uint16_t port, char *err, size_t errlen)
 {
 	char key[272], ipbuf[INET6_ADDRSTRLEN];
@@ -232,8 +232,14 @@ tls_upstream_new(SSL_CTX *ctx, int fd, const char *host,
 	SSL *ssl;
 
 	ssl = SSL_new(ctx);
-	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1)
+	if (ssl == NULL) {
+		BIO_free(bio);
 		goto err;
+	}
+	SSL_set_bio(ssl, bio, bio);
+	/* Whole-buffer reads: fewer syscalls, and a short one tells the
+	 * BIO that the socket is drained. */
+	SSL_set_read_ahead(ssl, 1);
 	if (host != NULL) {
 		if (SSL_set_tlsext_host_name(ssl, host) != 1 ||
 		    SSL_set1_host(ssl, host) != 1)

@@ -27,11 +27,12 @@ SSL_CTX *tls_client_ctx_new(const char *trust_file, const char *trust_dir,
     char *err, size_t errlen) WUNRES;
 
 /*
- * New upstream SSL on fd for host (normalised name, or NULL with ip set):
- * SNI, host/IP verification and a cached session are set.  NULL on
- * failure (OpenSSL errors drained into err).
+ * New upstream SSL over bio (ownership passes to the SSL, also on
+ * failure) for host (normalised name, or NULL with ip set): SNI, host/IP
+ * verification and a cached session are set.  NULL on failure (OpenSSL
+ * errors drained into err).
  */
-SSL *tls_upstream_new(SSL_CTX *ctx, int fd, const char *host,
+SSL *tls_upstream_new(SSL_CTX *ctx, BIO *bio, const char *host,
     const struct addr *ip, uint16_t port, char *err, size_t errlen);
 
 /*

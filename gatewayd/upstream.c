@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "resolver.h"
+#include "sockbio.h"
 #include "runtime.h"
 #include "tls.h"
 #include "worker.h"
@@ -242,6 +243,7 @@ upstream_connect_step(struct conn *c)
 	char detail[300], abuf[ADDR_STRLEN], err[200];
 	socklen_t sl = sizeof(int);
 	int soerr = 0;
+	BIO *bio;
 
 	if (!c->up_writable)
 		return 0;
@@ -266,7 +268,14 @@ upstream_connect_step(struct conn *c)
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
 		return 1;
 	case UP_HTTPS:
-		c->up.ssl = tls_upstream_new(c->rt->client_ctx, c->up.io.fd,
+		bio = sockbio_new(c->up.io.fd, &c->up.rd_ready,
+		    &c->up.wr_ready);
+		if (bio == NULL) {
+			upstream_close(c);
+			return refuse(c, 502, "upstream TLS set-up failed",
+			    "out of memory");
+		}
+		c->up.ssl = tls_upstream_new(c->rt->client_ctx, bio,
 		    c->up_host[0] ? c->up_host : NULL, &c->up_addr,
 		    c->up_port, err, sizeof(err));
 		if (c->up.ssl == NULL) {
