@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,11 +205,22 @@ reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 	config_unref(cfg);
 }
 
+/* Give freed heap pages back to the system this often. */
+#define TRIM_EVERY	10
+
 static void
-housekeeping(struct gw *gw, uint64_t *gen)
+housekeeping(struct gw *gw, uint64_t *gen, unsigned *ticks)
 {
 	struct runtime *rt = gw_runtime(gw);
 	size_t i;
+
+	/*
+	 * Bursts (many handshakes at once, upstreams closed when guests go
+	 * idle) leave free pages inside the workers' malloc arenas; return
+	 * them, so the memory of an idle gateway is what it really holds.
+	 */
+	if (++*ticks % TRIM_EVERY == 0)
+		(void)malloc_trim(0);
 
 	if (runtime_ca_changed(rt))
 		(void)swap_runtime(gw, NULL, gen, "CA files changed");
@@ -335,6 +347,7 @@ run(const char *path, struct gw_config *cfg)
 	struct runtime *rt;
 	sigset_t set;
 	uint64_t gen = 1;
+	unsigned ticks = 0;
 	char err[512];
 	int sig, ret = 1;
 
@@ -408,7 +421,7 @@ run(const char *path, struct gw_config *cfg)
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == -1) {
 			if (errno == EAGAIN)
-				housekeeping(&gw, &gen);
+				housekeeping(&gw, &gen, &ticks);
 			continue;
 		}
 		if (sig == SIGHUP) {

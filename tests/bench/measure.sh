@@ -160,17 +160,21 @@ run_cell() {
 	log "  $mode $test #$run: $(grep -E '^(requests|p99_us|proxy_cpu_s|stalled|closewait|tls_resumed|up_conns|up_resumed)=' "$base.txt" | tr '\n' ' ')"
 }
 
-# hold_test MODE N NAME: N idle verified TLS connections from the guest;
-# the gateway's RSS before and while they are open; then each must still
-# answer a second request.  Writes NAME.txt.
+# hold_test MODE N NAME [SETTLE_S]: N idle verified TLS connections from
+# the guest; the gateway's RSS before and while they are open (peak over
+# 1.5 s right after opening) and, with SETTLE_S, once more after they sat
+# idle that long (a gateway may release per-connection state of idle
+# connections, e.g. kept-alive upstreams); then each must still answer a
+# second request.  Writes NAME.txt.
 hold_test() {
-	local mode=$1 n=$2 name=$3 base ready= before peak=0 v i pid
+	local mode=$1 n=$2 name=$3 settle=${4:-0} base ready= before peak=0 v i pid
+	local hold=$((HOLD_S + settle)) settled=
 	base=$B_OUT/$mode/$name
 	sleep 1
 	before=$(gw_rss_kb)
 	start_bg "$name-$mode" "${GUEST_NS[1]}" "$PY" "$B_DIR/conns.py" hold \
 	    -n "$n" --host "$BENCH_HOST" --ca "$(mode_ca "$mode")" \
-	    --conc 100 --hold "$HOLD_S" --deadline "$HOLD_DEADLINE"
+	    --conc 100 --hold "$hold" --deadline "$HOLD_DEADLINE"
 	pid=$BG_PID
 	for ((i = 0; i < HOLD_DEADLINE * 10; i++)); do
 		ready=$(grep -m1 -E '^(READY|TIMEOUT)' "$T_DIR/$name-$mode.out" \
@@ -186,15 +190,19 @@ hold_test() {
 			[ "$v" -gt "$peak" ] && peak=$v
 			sleep 0.25
 		done
+		if [ "$settle" -gt 0 ]; then
+			sleep "$settle"
+			settled=$(gw_rss_kb)
+		fi
 	fi
-	for ((i = 0; i < (HOLD_S + HOLD_DEADLINE) * 10; i++)); do
+	for ((i = 0; i < (hold + HOLD_DEADLINE) * 10; i++)); do
 		pid_alive "$pid" || break
 		sleep 0.1
 	done
 	stop_bg "$name-$mode" || true
 	cp "$T_DIR/$name-$mode.out" "$base.out"
 	{
-		echo "n=$n rss_before_kb=$before rss_held_kb=$peak"
+		echo "n=$n rss_before_kb=$before rss_held_kb=$peak${settled:+ rss_settled_kb=$settled}"
 		grep -hE '^(READY|DONE|TIMEOUT)' "$base.out" | sed 's/errors=.*//' || true
 	} | tr ' ' '\n' | grep = >"$base.txt"
 	log "  $mode $name: $(tr '\n' ' ' <"$base.txt")"

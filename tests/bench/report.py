@@ -124,8 +124,11 @@ def collect(out, mode):
         m[name + "_opened"] = int(opened)
         m[name + "_ok"] = int(num(h, "ok") or 0)
         before, held = num(h, "rss_before_kb"), num(h, "rss_held_kb")
+        settled = num(h, "rss_settled_kb")
         if opened and before and held:
-            m[name + "_kib"] = (held - before) / opened
+            # per idle connection: after they sat idle, when measured
+            m[name + "_kib"] = ((settled or held) - before) / opened
+            m[name + "_kib_held"] = (held - before) / opened
             m[name + "_rss_mb"] = held / 1024
     return m
 
@@ -293,7 +296,11 @@ def extras(data, modes):
                 f"{m['sni_seen_p99_us'] / 1e3:.2f} ms")
         if m.get("idle_n"):
             bits.append(f"idle: {m['idle_opened']}/{m['idle_n']} opened, "
-                        f"RSS {m.get('idle_rss_mb', 0):.1f} MiB held")
+                        f"RSS {m.get('idle_rss_mb', 0):.1f} MiB held, "
+                        f"{m.get('idle_kib_held', 0):.1f} KiB per connection "
+                        f"right after opening, "
+                        f"{m.get('idle_kib', 0):.1f} KiB after "
+                        f"{os.environ.get('IDLE_SETTLE_S', '12')} s idle")
         if m.get("hold_n"):
             bits.append(f"hold: {m['hold_opened']}/{m['hold_n']} opened, "
                         f"{m['hold_ok']} answered a second request, RSS "

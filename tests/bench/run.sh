@@ -48,6 +48,10 @@ IDLE=${IDLE:-1000}
 HOLD=${HOLD:-10000}
 HOLD_MODES=${HOLD_MODES:-gatewayd}
 HOLD_S=${HOLD_S:-3}
+# idle test: RSS again after the connections sat idle this long (gatewayd
+# closes a kept-alive upstream after limits.upstream_idle_timeout, 5 s)
+IDLE_SETTLE_S=${IDLE_SETTLE_S:-12}
+export IDLE_SETTLE_S
 HOLD_DEADLINE=${HOLD_DEADLINE:-150}
 MODES=${MODES:-direct gatewayd sslsplit squid mitmproxy}
 TESTS=${TESTS:-ka full bulk http}
@@ -153,7 +157,7 @@ for mode in $MODES; do
 	done
 	sni_test "$mode"
 	if [ "$mode" != direct ] && [ "$IDLE" -gt 0 ]; then
-		hold_test "$mode" "$IDLE" idle
+		hold_test "$mode" "$IDLE" idle "$IDLE_SETTLE_S"
 	fi
 	if [ "$HOLD" -gt 0 ] && [[ " $HOLD_MODES " == *" $mode "* ]]; then
 		hold_test "$mode" "$HOLD" hold
