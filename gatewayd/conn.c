@@ -28,9 +28,7 @@ static const char *const state_names[] = {
 	[CONN_PEEK]		= "peek",
 	[CONN_TLS_ACCEPT]	= "tls-accept",
 	[CONN_REQ_HEAD]		= "request-head",
-	[CONN_RESOLVE]		= "resolve",
-	[CONN_CONNECT]		= "connect",
-	[CONN_TLS_CONNECT]	= "tls-connect",
+	[CONN_WAIT_UP]		= "wait-upstream",
 	[CONN_EXCHANGE]		= "exchange",
 	[CONN_REPLY]		= "reply",
 	[CONN_TUNNEL]		= "tunnel",
@@ -166,14 +164,14 @@ conn_progress(struct conn *c)
 {
 	int r;
 
+	if (c->up_phase == UPH_CONNECT || c->up_phase == UPH_TLS)
+		upstream_step(c);
 	do {
 		switch (c->state) {
 		case CONN_PEEK:		r = conn_tls_peek(c); break;
 		case CONN_TLS_ACCEPT:	r = conn_tls_accept(c); break;
 		case CONN_REQ_HEAD:	r = conn_http_request(c); break;
-		case CONN_RESOLVE:	r = 0; break;	/* resolver posts */
-		case CONN_CONNECT:	r = upstream_connect_step(c); break;
-		case CONN_TLS_CONNECT:	r = upstream_tls_step(c); break;
+		case CONN_WAIT_UP:	r = conn_wait_upstream(c); break;
 		case CONN_EXCHANGE:	r = conn_http_exchange(c); break;
 		case CONN_REPLY:	r = conn_http_reply(c); break;
 		case CONN_TUNNEL:	r = conn_tunnel(c); break;
@@ -267,6 +265,9 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_check_timeout(struct conn *c, uint64_t now)
 {
+	upstream_check_timeout(c, now);
+	if (c->state == CONN_CLOSED)
+		return;
 	/* A kept-alive upstream waiting for the guest's next request is
 	 * the heavier half of an idle connection: let it go early. */
 	if (c->state == CONN_REQ_HEAD && c->up.io.fd != -1 &&
@@ -287,19 +288,6 @@ conn_check_timeout(struct conn *c, uint64_t now)
 		c->must_close = true;
 		conn_reply(c, 408, "request head not received in time",
 		    "The request was not received in time.\n");
-		break;
-	case CONN_RESOLVE:
-	case CONN_CONNECT:
-	case CONN_TLS_CONNECT:
-		if (c->up_purpose == UP_SPLICE || !c->x.active) {
-			conn_close(c, "upstream connect timeout");
-			return;
-		}
-		upstream_close(c);
-		c->must_close = true;
-		conn_reply(c, 504, "upstream connect timeout",
-		    "The gateway could not reach %s in time.\n",
-		    c->up_host[0] ? c->up_host : "the destination");
 		break;
 	case CONN_EXCHANGE:
 		if (!c->x.resp_head_done && c->x.req_done) {

@@ -40,9 +40,7 @@ enum conn_state {
 	CONN_PEEK = 0,		/* reading the ClientHello (MSG_PEEK) */
 	CONN_TLS_ACCEPT,	/* guest handshake with a minted leaf */
 	CONN_REQ_HEAD,		/* waiting for a request head */
-	CONN_RESOLVE,		/* upstream name lookup */
-	CONN_CONNECT,		/* upstream TCP connect */
-	CONN_TLS_CONNECT,	/* upstream handshake + verification */
+	CONN_WAIT_UP,		/* waiting for the upstream (up_phase) */
 	CONN_EXCHANGE,		/* request body up, response down */
 	CONN_REPLY,		/* writing a reply the gateway made */
 	CONN_TUNNEL,		/* opaque bytes both ways */
@@ -65,6 +63,16 @@ struct endpoint {
 	 */
 	bool		rd_ready;
 	bool		wr_ready;
+};
+
+/* The upstream side's own progress, beside the guest side's state. */
+enum up_phase {
+	UPH_IDLE = 0,		/* no upstream */
+	UPH_RESOLVE,		/* name lookup on the resolver threads */
+	UPH_CONNECT,		/* TCP connect in progress */
+	UPH_TLS,		/* handshake and verification */
+	UPH_READY,		/* usable */
+	UPH_FAILED,		/* up_fail_* say why; answered on use */
 };
 
 /* Why the upstream is needed: what to dial once it is resolved. */
@@ -138,13 +146,20 @@ struct conn {
 	struct leaf	*leaf;		/* reference held while handshaking */
 	struct policy_verdict conn_verdict;
 
-	/* upstream target */
+	/* upstream target and progress */
+	enum up_phase	up_phase;
 	enum up_purpose	up_purpose;
 	char		up_host[HOST_MAX + 1];	/* "" = IP literal */
 	uint16_t	up_port;
 	struct addr	up_addr;
 	bool		up_reusable;	/* keep-alive to upstream possible */
+	bool		up_used;	/* an exchange went over it */
+	uint64_t	up_deadline;	/* connect_timeout for the phases */
 	uint64_t	resolve_seq;	/* matches posted resolver results */
+	int		up_fail_status;	/* 403, 502, 504 */
+	const char	*up_fail_reason; /* short, static */
+	char		up_fail_detail[400];
+	char		up_verify_error[160];
 
 	/* buffers */
 	struct buf	c_in;		/* from guest */
@@ -238,11 +253,22 @@ void conn_audit_tunnel(struct conn *c, const char *reason);
 /* Drop one hold; the last one frees c (only once it is CLOSED). */
 void conn_release(struct conn *c);
 
-/* upstream.c: start dialling for purpose; -1 after closing c. */
-int upstream_start(struct conn *c, enum up_purpose purpose,
+/*
+ * upstream.c: start dialling host (normalised name, or NULL: up_addr for
+ * HTTP, the original destination otherwise) for purpose, in the
+ * background: c->state is not changed.  Failures are kept in up_fail_*.
+ */
+void upstream_start(struct conn *c, enum up_purpose purpose,
     const char *host, uint16_t port);
-int upstream_connect_step(struct conn *c);
-int upstream_tls_step(struct conn *c);
+/* Advance the connect and TLS phases; called on every wake-up. */
+void upstream_step(struct conn *c);
+/* Enforce connect_timeout on the phases (worker tick). */
+void upstream_check_timeout(struct conn *c, uint64_t now);
+/* Is the upstream (in progress, ready or failed) for this target? */
+bool upstream_matches(const struct conn *c, enum up_purpose purpose,
+    const char *host, const struct addr *ip, uint16_t port);
+/* CONN_WAIT_UP step: go on when the upstream is ready, answer a failure. */
+int conn_wait_upstream(struct conn *c);
 void upstream_close(struct conn *c);
 /* May an idle upstream connection carry the next request? */
 bool upstream_idle_alive(struct conn *c);

@@ -170,8 +170,11 @@ retry_fresh(struct conn *c)
 	x->reused = false;
 	x->req_done = false;
 	x->bytes_up = 0;
-	return upstream_start(c, c->up_purpose,
-	    c->up_host[0] ? c->up_host : NULL, c->up_port) < 0 ? -1 : 1;
+	upstream_start(c, c->up_purpose, c->up_host[0] ? c->up_host : NULL,
+	    c->up_port);
+	conn_set_state(c, CONN_WAIT_UP);
+	c->deadline = 0;	/* up_deadline bounds the wait */
+	return 1;
 }
 
 /* 502 or 504 while nothing of the response has reached the guest. */

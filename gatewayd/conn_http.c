@@ -297,6 +297,29 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 	buf_append(b, "\r\n", 2);
 }
 
+/*
+ * Go on to the exchange once the upstream is ready.  On an upstream that
+ * was not dialled for this very request (kept alive, or dialled ahead),
+ * the server may close it just as the request leaves: keep what is
+ * needed to resend a body-less request once.
+ */
+static int
+wait_upstream(struct conn *c, const struct http_request *req, bool earlier)
+{
+	struct exchange *x = &c->x;
+
+	if (earlier) {
+		x->reused = true;
+		buf_clear(&c->retry_head);
+		if (req->body == HTTP_BODY_NONE && !x->upgrade)
+			buf_append(&c->retry_head, buf_head(&c->to_up),
+			    buf_len(&c->to_up));
+	}
+	conn_set_state(c, CONN_WAIT_UP);
+	c->deadline = 0;	/* up_deadline bounds the wait */
+	return 1;
+}
+
 static int
 handle_request(struct conn *c, const struct http_request *req,
     size_t headlen)
@@ -310,6 +333,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	struct addr ip;
 	bool is_ip = false;
 	uint16_t port = 0;
+	enum up_purpose purpose;
 	size_t path_off;
 	int status;
 
@@ -367,28 +391,22 @@ handle_request(struct conn *c, const struct http_request *req,
 	build_upstream_head(c, req, host, port);
 	conn_secrets_clear(c);
 
-	/* Reuse the upstream connection when it goes to the same place
-	 * and the server has not closed it while it was idle. */
-	if (c->up.io.fd != -1 && c->up.connected && c->up_reusable &&
-	    strcmp(c->up_host, is_ip ? "" : host) == 0 &&
-	    c->up_port == port && (is_ip ? addr_equal(&c->up_addr, &ip) :
-	    true) && upstream_idle_alive(c)) {
-		/* The server may still close it as the request leaves: keep
-		 * what is needed to resend a body-less request once. */
-		x->reused = true;
-		buf_clear(&c->retry_head);
-		if (req->body == HTTP_BODY_NONE && !x->upgrade)
-			buf_append(&c->retry_head, buf_head(&c->to_up),
-			    buf_len(&c->to_up));
-		conn_set_state(c, CONN_EXCHANGE);
-		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-		return 1;
+	purpose = c->bumped ? UP_HTTPS : UP_HTTP;
+	if (upstream_matches(c, purpose, is_ip ? NULL : host, &ip, port)) {
+		if (!c->up_used)
+			/* Dialled ahead for this connection (or failing): the
+			 * answer comes when it is ready. */
+			return wait_upstream(c, req, true);
+		if (c->up_phase == UPH_READY && c->up_reusable &&
+		    upstream_idle_alive(c))
+			return wait_upstream(c, req, true);
 	}
+	/* Another place, or a kept-alive upstream that went away. */
 	upstream_close(c);
 	if (is_ip)
 		c->up_addr = ip;
-	return upstream_start(c, c->bumped ? UP_HTTPS : UP_HTTP,
-	    is_ip ? NULL : host, port);
+	upstream_start(c, purpose, is_ip ? NULL : host, port);
+	return wait_upstream(c, req, false);
 refuse:
 	atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
 	c->must_close = true;

@@ -109,8 +109,11 @@ decide(struct conn *c, const struct client_hello *ch)
 	case POLICY_SPLICE:
 		c->spliced = true;
 		atomic_fetch_add(&c->worker->gw->stats.spliced, 1);
-		return upstream_start(c, UP_SPLICE,
-		    c->has_sni ? c->sni : NULL, c->dst.port);
+		upstream_start(c, UP_SPLICE, c->has_sni ? c->sni : NULL,
+		    c->dst.port);
+		conn_set_state(c, CONN_WAIT_UP);
+		c->deadline = 0;	/* up_deadline bounds the wait */
+		return 1;
 	case POLICY_DENY:
 		if (c->grp->ca == NULL) {
 			conn_tls_refuse(c, "denied by policy");
@@ -119,6 +122,15 @@ decide(struct conn *c, const struct client_hello *ch)
 		/* Bump so the guest reads a 403 it can reason about. */
 		return start_bump(c);
 	default:
+		/*
+		 * Dial and verify the real server while the guest's handshake
+		 * and first request are on their way: the first request then
+		 * rarely waits for the upstream.  Nothing is sent before that
+		 * request passed policy.
+		 */
+		if (c->grp->ca != NULL)
+			upstream_start(c, UP_HTTPS, c->has_sni ? c->sni : NULL,
+			    c->dst.port);
 		return start_bump(c);
 	}
 }

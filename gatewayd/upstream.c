@@ -7,21 +7,27 @@
  * it is among the answers, else the first answer; every address is
  * checked against the internal ranges (policy_dial_allowed()).  Own
  * connections carry SO_MARK so the capture rules never take them again.
- * Connect and the upstream TLS handshake are non-blocking with the
- * connection's deadline; a failed verification forwards nothing.
+ *
+ * The upstream side runs its own phases (resolve, connect, TLS) beside
+ * the guest side's state, so that a bumped flow can dial and verify the
+ * real server while the guest's handshake and first request are still on
+ * their way; the guest side waits in CONN_WAIT_UP only if it gets there
+ * first.  A failure is kept (status and reason) and answered when the
+ * guest side asks: nothing is ever forwarded on a failed verification.
  */
 #include "conn.h"
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "resolver.h"
-#include "sockbio.h"
 #include "runtime.h"
+#include "sockbio.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -31,7 +37,7 @@ struct resolve_job {
 	struct resolve_result	res;
 };
 
-static int dial(struct conn *c);
+static void dial(struct conn *c);
 
 bool
 upstream_idle_alive(struct conn *c)
@@ -53,37 +59,49 @@ void
 upstream_close(struct conn *c)
 {
 	ep_close(c, &c->up);
+	c->up_phase = UPH_IDLE;
 	c->up_reusable = false;
+	c->up_used = false;
 	c->up_writable = false;
+	c->resolve_seq++;	/* a lookup in flight is now stale */
 	buf_clear(&c->u_in);
 	conn_buf_release(c, &c->u_in);
 }
 
-/* Refuse the flow: a reply for HTTP, a TLS alert for a spliced flow. */
-static int
-refuse(struct conn *c, int status, const char *reason, const char *detail)
+/* Record why the upstream failed; answered by conn_wait_upstream(). */
+static void PRINTF(4, 5)
+fail(struct conn *c, int status, const char *reason, const char *fmt, ...)
 {
-	if (c->up_purpose == UP_SPLICE) {
-		util_strlcpy(c->x.reason, detail, sizeof(c->x.reason));
-		conn_tls_refuse(c, reason);
-		return -1;
-	}
-	if (status == 502 || status == 504)
-		atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
-	c->must_close = true;
-	if (status == 403)
-		c->x.action = "TCP_DENIED";
-	util_strlcpy(c->x.reason, detail, sizeof(c->x.reason));
-	conn_reply(c, status, reason, "%s\n", detail);
-	return 1;
+	va_list ap;
+
+	ep_close(c, &c->up);
+	c->up_phase = UPH_FAILED;
+	c->up_fail_status = status;
+	c->up_fail_reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(c->up_fail_detail, sizeof(c->up_fail_detail), fmt, ap);
+	va_end(ap);
 }
 
-static int
+bool
+upstream_matches(const struct conn *c, enum up_purpose purpose,
+    const char *host, const struct addr *ip, uint16_t port)
+{
+	if (c->up_phase == UPH_IDLE || c->up_purpose != purpose ||
+	    c->up_port != port)
+		return false;
+	if (host != NULL)
+		return strcmp(c->up_host, host) == 0;
+	return c->up_host[0] == '\0' && ip != NULL &&
+	    addr_equal(&c->up_addr, ip);
+}
+
+static void
 pick_address(struct conn *c, const struct resolve_result *res)
 {
 	const struct policy *pol = &c->grp->cfg->policy;
 	const char *range = NULL;
-	char abuf[ADDR_STRLEN], detail[400];
+	char abuf[ADDR_STRLEN];
 	size_t i;
 
 	/* The original destination, if the name really points there. */
@@ -91,20 +109,31 @@ pick_address(struct conn *c, const struct resolve_result *res)
 		if (addr_equal(&res->addrs[i], &c->dst) &&
 		    policy_dial_allowed(pol, &res->addrs[i], &range)) {
 			c->up_addr = res->addrs[i];
-			return 0;
+			dial(c);
+			return;
 		}
 	}
 	for (i = 0; i < res->naddrs; i++) {
 		if (policy_dial_allowed(pol, &res->addrs[i], &range)) {
 			c->up_addr = res->addrs[i];
-			return 0;
+			dial(c);
+			return;
 		}
 	}
-	snprintf(detail, sizeof(detail), "%s resolves to %s, a %s address, "
-	    "which egress policy does not allow", c->up_host,
+	fail(c, 403, "internal destination refused", "%s resolves to %s, a %s "
+	    "address, which egress policy does not allow", c->up_host,
 	    res->naddrs ? addr_ntop(&res->addrs[0], abuf, sizeof(abuf)) :
 	    "nothing", range ? range : "refused");
-	return refuse(c, 403, "internal destination refused", detail);
+}
+
+static void
+resolved(struct conn *c, const struct resolve_result *res)
+{
+	if (res->error != 0)
+		fail(c, 502, "name resolution failed", "cannot resolve %s: %s",
+		    c->up_host, resolver_strerror(res->error));
+	else
+		pick_address(c, res);
 }
 
 static void
@@ -113,24 +142,10 @@ resolve_done_cb(struct loop *loop, void *arg)
 	struct resolve_job *job = arg;
 	struct conn *c = job->conn;
 
-	if (c->state == CONN_RESOLVE && job->seq == c->resolve_seq) {
-		if (job->res.error != 0) {
-			char detail[300];
-
-			snprintf(detail, sizeof(detail), "cannot resolve "
-			    "%s: %s", c->up_host,
-			    resolver_strerror(job->res.error));
-			if (refuse(c, 502, "name resolution failed",
-			    detail) > 0)
-				conn_progress(c);
-		} else {
-			int r = pick_address(c, &job->res);
-
-			if (r == 0)
-				r = dial(c);
-			if (r >= 0 && c->state != CONN_CLOSED)
-				conn_progress(c);
-		}
+	if (c->state != CONN_CLOSED && c->up_phase == UPH_RESOLVE &&
+	    job->seq == c->resolve_seq) {
+		resolved(c, &job->res);
+		conn_progress(c);
 	}
 	conn_release(c);
 	free(job);
@@ -146,7 +161,7 @@ resolve_cb(void *arg, const struct resolve_result *res)
 	loop_post(job->conn->worker->loop, resolve_done_cb, job);
 }
 
-int
+void
 upstream_start(struct conn *c, enum up_purpose purpose, const char *host,
     uint16_t port)
 {
@@ -154,57 +169,50 @@ upstream_start(struct conn *c, enum up_purpose purpose, const char *host,
 	struct resolve_result res;
 	struct resolve_job *job;
 	const char *range = NULL;
+	char abuf[ADDR_STRLEN];
 
 	c->up_purpose = purpose;
 	c->up_port = port;
+	c->up_used = false;
+	c->up_verify_error[0] = '\0';
 	util_strlcpy(c->up_host, host ? host : "", sizeof(c->up_host));
-	conn_set_timeout(c, c->rt->cfg->limits.connect_timeout_ms);
+	c->up_deadline = loop_now(c->worker->loop) +
+	    c->rt->cfg->limits.connect_timeout_ms;
 	if (host == NULL) {
-		char abuf[ADDR_STRLEN], detail[200];
-
 		/* An address: HTTP set up_addr from the literal, TLS dials
 		 * the original destination. */
 		if (purpose != UP_HTTP)
 			c->up_addr = c->dst;
 		if (!policy_dial_allowed(&c->grp->cfg->policy, &c->up_addr,
 		    &range)) {
-			snprintf(detail, sizeof(detail), "%s is a %s address, "
-			    "which egress policy does not allow",
+			fail(c, 403, "internal destination refused", "%s is a "
+			    "%s address, which egress policy does not allow",
 			    addr_ntop(&c->up_addr, abuf, sizeof(abuf)),
 			    range ? range : "refused");
-			return refuse(c, 403, "internal destination refused",
-			    detail);
+			return;
 		}
-		return dial(c);
+		dial(c);
+		return;
 	}
+	c->up_phase = UPH_RESOLVE;
 	job = xcalloc(1, sizeof(*job));
 	job->conn = c;
 	job->seq = ++c->resolve_seq;
-	conn_set_state(c, CONN_RESOLVE);
 	c->holds++;
 	if (resolver_lookup(gw->resolver, host, &res, resolve_cb, job) == 0)
-		return 0;
+		return;
 	/* Answered from the cache. */
 	c->holds--;
 	free(job);
-	if (res.error != 0) {
-		char detail[300];
-
-		snprintf(detail, sizeof(detail), "cannot resolve %s: %s", host,
-		    resolver_strerror(res.error));
-		return refuse(c, 502, "name resolution failed", detail);
-	}
-	if (pick_address(c, &res) != 0)
-		return c->state == CONN_CLOSED ? -1 : 1;
-	return dial(c);
+	resolved(c, &res);
 }
 
-static int
+static void
 dial(struct conn *c)
 {
 	const struct gw_config *cfg = c->rt->cfg;
 	struct sockaddr_storage ss;
-	char detail[300], abuf[ADDR_STRLEN];
+	char abuf[ADDR_STRLEN];
 	socklen_t sl;
 	int fd, mark = (int)cfg->upstream_mark;
 
@@ -223,103 +231,156 @@ dial(struct conn *c)
 		goto err;
 	if (conn_ep_open(c, &c->up, fd) != 0) {
 		close(fd);
-		conn_close(c, "cannot register the upstream socket");
-		return -1;
+		fail(c, 502, "upstream connect failed", "cannot register the "
+		    "upstream socket");
+		return;
 	}
 	c->up_writable = false;
-	conn_set_state(c, CONN_CONNECT);
-	return 1;
+	c->up_phase = UPH_CONNECT;
+	return;
 err:
-	snprintf(detail, sizeof(detail), "connect to %s failed: %s",
+	fail(c, 502, "upstream connect failed", "connect to %s failed: %s",
 	    addr_ntop_port(&c->up_addr, abuf, sizeof(abuf)), strerror(errno));
 	if (fd != -1)
 		close(fd);
-	return refuse(c, 502, "upstream connect failed", detail);
 }
 
-int
-upstream_connect_step(struct conn *c)
+static void
+connect_step(struct conn *c)
 {
-	char detail[300], abuf[ADDR_STRLEN], err[200];
+	char abuf[ADDR_STRLEN], err[200];
 	socklen_t sl = sizeof(int);
 	int soerr = 0;
 	BIO *bio;
 
 	if (!c->up_writable)
-		return 0;
+		return;
 	if (getsockopt(c->up.io.fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
 		soerr = errno;
 	if (soerr != 0) {
-		snprintf(detail, sizeof(detail), "connect to %s failed: %s",
-		    addr_ntop_port(&c->up_addr, abuf, sizeof(abuf)),
-		    strerror(soerr));
-		upstream_close(c);
-		return refuse(c, 502, "upstream connect failed", detail);
+		fail(c, 502, "upstream connect failed", "connect to %s "
+		    "failed: %s", addr_ntop_port(&c->up_addr, abuf,
+		    sizeof(abuf)), strerror(soerr));
+		return;
 	}
 	c->up.connected = true;
-	switch (c->up_purpose) {
-	case UP_SPLICE:
-		conn_set_state(c, CONN_TUNNEL);
-		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-		return 1;
-	case UP_HTTP:
-		c->up_reusable = true;
-		conn_set_state(c, CONN_EXCHANGE);
-		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-		return 1;
-	case UP_HTTPS:
-		bio = sockbio_new(c->up.io.fd, &c->up.rd_ready,
-		    &c->up.wr_ready);
-		if (bio == NULL) {
-			upstream_close(c);
-			return refuse(c, 502, "upstream TLS set-up failed",
-			    "out of memory");
-		}
-		c->up.ssl = tls_upstream_new(c->rt->client_ctx, bio,
-		    c->up_host[0] ? c->up_host : NULL, &c->up_addr,
-		    c->up_port, err, sizeof(err));
-		if (c->up.ssl == NULL) {
-			upstream_close(c);
-			return refuse(c, 502, "upstream TLS set-up failed",
-			    err);
-		}
-		SSL_set_connect_state(c->up.ssl);
-		conn_set_state(c, CONN_TLS_CONNECT);
-		return 1;
+	if (c->up_purpose != UP_HTTPS) {
+		c->up_phase = UPH_READY;
+		return;
 	}
-	return 0;
+	bio = sockbio_new(c->up.io.fd, &c->up.rd_ready, &c->up.wr_ready);
+	c->up.ssl = bio == NULL ? NULL : tls_upstream_new(c->rt->client_ctx,
+	    bio, c->up_host[0] ? c->up_host : NULL, &c->up_addr, c->up_port,
+	    err, sizeof(err));
+	if (c->up.ssl == NULL) {
+		fail(c, 502, "upstream TLS set-up failed", "%s",
+		    bio == NULL ? "out of memory" : err);
+		return;
+	}
+	SSL_set_connect_state(c->up.ssl);
+	c->up_phase = UPH_TLS;
 }
 
-int
-upstream_tls_step(struct conn *c)
+static void
+tls_step(struct conn *c)
 {
-	char why[200], detail[600];
+	struct gw *gw = c->worker->gw;
+	char why[200];
+	long vr;
 	int r, err;
 
 	ERR_clear_error();
 	r = SSL_do_handshake(c->up.ssl);
 	if (r == 1) {
-		c->up_reusable = true;
-		conn_set_state(c, CONN_EXCHANGE);
-		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-		return 1;
+		c->up_phase = UPH_READY;
+		return;
 	}
 	err = SSL_get_error(c->up.ssl, r);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-		return 0;
+		return;
 	tls_upstream_failure(c->up.ssl, why, sizeof(why));
-	if (SSL_get_verify_result(c->up.ssl) != X509_V_OK) {
-		atomic_fetch_add(&c->worker->gw->stats.upstream_verify_failed,
-		    1);
-		util_strlcpy(c->x.verify_error, X509_verify_cert_error_string(
-		    SSL_get_verify_result(c->up.ssl)),
-		    sizeof(c->x.verify_error));
+	vr = SSL_get_verify_result(c->up.ssl);
+	if (vr != X509_V_OK) {
+		atomic_fetch_add(&gw->stats.upstream_verify_failed, 1);
+		util_strlcpy(c->up_verify_error,
+		    X509_verify_cert_error_string(vr),
+		    sizeof(c->up_verify_error));
 	}
-	snprintf(detail, sizeof(detail), "The gateway did not forward the "
-	    "request: the TLS connection to %s could not be verified (%s).",
-	    c->up_host[0] ? c->up_host : "the destination", why);
-	upstream_close(c);
-	/* Nothing of the request was sent: it sits in to_up. */
-	buf_free(&c->to_up);
-	return refuse(c, 502, "upstream TLS verification failed", detail);
+	fail(c, 502, "upstream TLS verification failed", "The gateway did "
+	    "not forward the request: the TLS connection to %s could not be "
+	    "verified (%s).", c->up_host[0] ? c->up_host : "the destination",
+	    why);
+}
+
+void
+upstream_step(struct conn *c)
+{
+	if (c->up_phase == UPH_CONNECT)
+		connect_step(c);
+	if (c->up_phase == UPH_TLS)
+		tls_step(c);
+}
+
+void
+upstream_check_timeout(struct conn *c, uint64_t now)
+{
+	if ((c->up_phase == UPH_RESOLVE || c->up_phase == UPH_CONNECT ||
+	    c->up_phase == UPH_TLS) && now >= c->up_deadline) {
+		c->resolve_seq++;
+		fail(c, 504, "upstream connect timeout", "The gateway could "
+		    "not reach %s in time.", c->up_host[0] ? c->up_host :
+		    "the destination");
+		if (c->state == CONN_WAIT_UP)
+			conn_progress(c);
+	}
+}
+
+/* Answer the guest for a failed upstream: a reply, or an alert. */
+static int
+refuse(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	int status = c->up_fail_status;
+
+	if (c->up_purpose == UP_SPLICE) {
+		util_strlcpy(x->reason, c->up_fail_detail, sizeof(x->reason));
+		conn_tls_refuse(c, c->up_fail_reason);
+		return -1;
+	}
+	if (status == 502 || status == 504)
+		atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
+	c->must_close = true;
+	if (status == 403)
+		x->action = "TCP_DENIED";
+	util_strlcpy(x->reason, c->up_fail_detail, sizeof(x->reason));
+	util_strlcpy(x->verify_error, c->up_verify_error,
+	    sizeof(x->verify_error));
+	buf_free(&c->to_up);	/* nothing of the request was sent */
+	c->up_phase = UPH_IDLE;
+	conn_reply(c, status, c->up_fail_reason, "%s\n", c->up_fail_detail);
+	return 1;
+}
+
+int
+conn_wait_upstream(struct conn *c)
+{
+	switch (c->up_phase) {
+	case UPH_READY:
+		break;
+	case UPH_FAILED:
+		return refuse(c);
+	case UPH_IDLE:
+		WRONG("waiting for an upstream that was never started");
+	default:
+		return 0;
+	}
+	conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+	if (c->up_purpose == UP_SPLICE) {
+		conn_set_state(c, CONN_TUNNEL);
+		return 1;
+	}
+	c->up_used = true;
+	c->up_reusable = true;
+	conn_set_state(c, CONN_EXCHANGE);
+	return 1;
 }
