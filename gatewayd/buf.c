@@ -46,6 +46,12 @@ buf_append(struct buf *b, const void *p, size_t n)
 }
 
 void
+buf_appends(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
 buf_appendf(struct buf *b, const char *fmt, ...)
 {
 	char tmp[1024];

@@ -66,6 +66,8 @@ buf_clear(struct buf *b)
 /* Append n bytes, growing as needed (for small generated heads). */
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_appendf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
+/* Append a C string. */
+void buf_appends(struct buf *b, const char *s);
 
 /* Free the storage if the buffer is empty. */
 void buf_release_if_empty(struct buf *b);

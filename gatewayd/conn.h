@@ -134,6 +134,7 @@ struct conn {
 	uint64_t	started_ms;	/* wall */
 	uint64_t	deadline;	/* loop_now() ms; 0 = none */
 	uint64_t	up_idle_deadline; /* close the idle upstream then */
+	uint64_t	up_last_used;	/* end of its last exchange */
 
 	struct addr	src;		/* guest */
 	struct addr	dst;		/* original destination */
@@ -271,7 +272,7 @@ bool upstream_matches(const struct conn *c, enum up_purpose purpose,
 int conn_wait_upstream(struct conn *c);
 void upstream_close(struct conn *c);
 /* May an idle upstream connection carry the next request? */
-bool upstream_idle_alive(struct conn *c);
+bool upstream_idle_alive(struct conn *c, uint64_t now);
 
 /*
  * conn_secrets.c: decide credential injection for a bumped request to

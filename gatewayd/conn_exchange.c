@@ -119,10 +119,17 @@ build_client_head(struct conn *c, const struct http_response *resp,
     bool close_after)
 {
 	struct buf *b = &c->to_client;
+	char status[16];
 	size_t i;
 
-	buf_appendf(b, "HTTP/1.1 %d %.*s\r\n", resp->status,
-	    (int)resp->reason.len, resp->reason.p);
+	/* No printf on the hot path: the parser took three digits. */
+	memcpy(status, "HTTP/1.1 000 ", 13);
+	status[9] = (char)('0' + resp->status / 100 % 10);
+	status[10] = (char)('0' + resp->status / 10 % 10);
+	status[11] = (char)('0' + resp->status % 10);
+	buf_append(b, status, 13);
+	buf_append(b, resp->reason.p, resp->reason.len);
+	buf_append(b, "\r\n", 2);
 	for (i = 0; i < resp->nheaders; i++) {
 		const struct http_header *h = &resp->headers[i];
 
@@ -131,13 +138,13 @@ build_client_head(struct conn *c, const struct http_response *resp,
 		conn_header_append(b, h);
 	}
 	if (resp->body == HTTP_BODY_CHUNKED)
-		buf_appendf(b, "Transfer-Encoding: chunked\r\n");
+		buf_appends(b, "Transfer-Encoding: chunked\r\n");
 	if (resp->status == 101)
-		buf_appendf(b, "Connection: Upgrade\r\n");
+		buf_appends(b, "Connection: Upgrade\r\n");
 	else if (close_after)
-		buf_appendf(b, "Connection: close\r\n");
+		buf_appends(b, "Connection: close\r\n");
 	else if (c->x.http10)
-		buf_appendf(b, "Connection: keep-alive\r\n");
+		buf_appends(b, "Connection: keep-alive\r\n");
 	buf_append(b, "\r\n", 2);
 }
 

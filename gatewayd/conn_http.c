@@ -130,8 +130,8 @@ conn_exchange_end(struct conn *c)
 	conn_buf_release(c, &c->u_in);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
-	c->up_idle_deadline = loop_now(c->worker->loop) +
-	    lim->upstream_idle_timeout_ms;
+	c->up_last_used = loop_now(c->worker->loop);
+	c->up_idle_deadline = c->up_last_used + lim->upstream_idle_timeout_ms;
 	conn_set_state(c, CONN_REQ_HEAD);
 	conn_set_timeout(c, buf_len(&c->c_in) ? lim->header_timeout_ms :
 	    lim->idle_timeout_ms);
@@ -266,14 +266,20 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 	bool v6 = strchr(host, ':') != NULL;
 
 	buf_free(b);
-	buf_appendf(b, "%.*s %.*s HTTP/1.%d\r\n", (int)req->method.len,
-	    req->method.p, (int)path->len, path->p, req->minor);
-	if (port == (c->bumped ? 443 : 80))
-		buf_appendf(b, "Host: %s%s%s\r\n", v6 ? "[" : "", host,
-		    v6 ? "]" : "");
-	else
-		buf_appendf(b, "Host: %s%s%s:%u\r\n", v6 ? "[" : "", host,
-		    v6 ? "]" : "", port);
+	/* The hot path of every request: no printf. */
+	buf_append(b, req->method.p, req->method.len);
+	buf_append(b, " ", 1);
+	buf_append(b, path->p, path->len);
+	buf_appends(b, req->minor == 0 ? " HTTP/1.0\r\nHost: " :
+	    " HTTP/1.1\r\nHost: ");
+	if (v6)
+		buf_append(b, "[", 1);
+	buf_appends(b, host);
+	if (v6)
+		buf_append(b, "]", 1);
+	if (port != (c->bumped ? 443 : 80))
+		buf_appendf(b, ":%u", port);
+	buf_append(b, "\r\n", 2);
 	for (i = 0; i < req->nheaders; i++) {
 		const struct http_header *h = &req->headers[i];
 
@@ -286,12 +292,12 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 		conn_header_append(b, h);
 	}
 	if (req->body == HTTP_BODY_CHUNKED)
-		buf_appendf(b, "Transfer-Encoding: chunked\r\n");
+		buf_appends(b, "Transfer-Encoding: chunked\r\n");
 	if (c->x.upgrade)
 		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
 		    (int)req->upgrade_proto.len, req->upgrade_proto.p);
 	else if (req->minor == 0 && req->keep_alive)
-		buf_appendf(b, "Connection: keep-alive\r\n");
+		buf_appends(b, "Connection: keep-alive\r\n");
 	if (c->secret_line != NULL)
 		buf_append(b, c->secret_line, c->secret_line_len);
 	buf_append(b, "\r\n", 2);
@@ -398,7 +404,7 @@ handle_request(struct conn *c, const struct http_request *req,
 			 * answer comes when it is ready. */
 			return wait_upstream(c, req, true);
 		if (c->up_phase == UPH_READY && c->up_reusable &&
-		    upstream_idle_alive(c))
+		    upstream_idle_alive(c, loop_now(c->worker->loop)))
 			return wait_upstream(c, req, true);
 	}
 	/* Another place, or a kept-alive upstream that went away. */

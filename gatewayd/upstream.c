@@ -39,8 +39,13 @@ struct resolve_job {
 
 static void dial(struct conn *c);
 
+/* Below this much idleness a server has not closed a kept-alive
+ * connection (keep-alive timeouts are seconds), and the resend-once rule
+ * covers the rare exception: skip the check and its syscall. */
+#define IDLE_CHECK_MS	1000
+
 bool
-upstream_idle_alive(struct conn *c)
+upstream_idle_alive(struct conn *c, uint64_t now)
 {
 	char byte;
 	ssize_t n;
@@ -49,6 +54,8 @@ upstream_idle_alive(struct conn *c)
 		return false;
 	if (c->up.ssl != NULL && SSL_pending(c->up.ssl) > 0)
 		return false;
+	if (now < c->up_last_used + IDLE_CHECK_MS)
+		return true;
 	/* An idle upstream has nothing to say: EOF or stray bytes mean it
 	 * is closing or out of step, so it must not carry a new request. */
 	n = recv(c->up.io.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
