@@ -9,19 +9,27 @@
 # created it).  The tests run private instances of these servers inside
 # their own network namespaces.  Nothing is stopped here.
 #
-# Usage: scripts/deps.sh [--check]   (--check: list missing, exit 1 if any)
+# Usage: scripts/deps.sh [--check] [PKG...]
+#   --check  list what is missing, exit 1 if anything is
+#   PKG...   more packages to install the same way (tests/bench/deps.sh)
 set -eu
+
+check=0
+if [ "$check" = 1 ]; then
+	check=1
+	shift
+fi
 
 PKGS=(
 	# build
 	build-essential gcc clang libclang-rt-14-dev llvm meson ninja-build
 	pkg-config libssl-dev libconfig-dev libmnl-dev libnetfilter-queue-dev
-	libc-ares-dev libnftables-dev
 	# network namespaces, rules, tools used by the tests
 	nftables iproute2 iputils-ping procps util-linux curl openssl git
 	python3 socat bind9-dnsutils wrk ca-certificates
 	# servers run inside the test "internet" namespace
 	nginx-light fcgiwrap dnsmasq-base postgresql postgresql-client
+	"$@"
 )
 
 missing=()
@@ -30,7 +38,7 @@ for p in "${PKGS[@]}"; do
 	[ "$s" = installed ] || missing+=("$p")
 done
 
-if [ "${1:-}" = --check ]; then
+if [ "$check" = 1 ]; then
 	[ ${#missing[@]} -eq 0 ] && { echo "deps: all present"; exit 0; }
 	echo "deps: missing: ${missing[*]}"
 	exit 1
