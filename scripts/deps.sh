@@ -15,7 +15,7 @@
 set -eu
 
 check=0
-if [ "$check" = 1 ]; then
+if [ "${1:-}" = --check ]; then
 	check=1
 	shift
 fi
