@@ -85,6 +85,17 @@ wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN sentinel stats --socket $T_D
     fail "guest TLS failure not counted"
 assert_match "$GW_LOG" 'guest TLS handshake failed'
 
+# logrotate: the audit log is moved away, SIGUSR1 reopens it; every line
+# lands in one of the two files, the new ones in the new file
+assert_eq 200 "$(guest_code http://echo.test/before-rotate)" "before rotation"
+wait_match "$T_AUDIT" 'before-rotate'
+mv "$T_AUDIT" "$T_AUDIT.1"
+gw_signal USR1
+wait_for 5 test -e "$T_AUDIT" || fail "SIGUSR1 did not reopen the audit log"
+assert_eq 200 "$(guest_code http://echo.test/after-rotate)" "after rotation"
+wait_match "$T_AUDIT" 'after-rotate'
+assert_no_match "$T_AUDIT.1" 'after-rotate' "a line went to the rotated file"
+
 # SIGTERM drains: a request in flight completes, then gatewayd exits 0
 guest_curl -o "$T_DIR/slow.json" http://echo.test/delay/1500 &
 slow=$!
