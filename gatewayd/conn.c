@@ -238,6 +238,7 @@ conn_close(struct conn *c, const char *reason)
 		    c->requests, reason);
 	free(c->x.url);
 	c->x.url = NULL;
+	conn_secrets_clear(c);		/* wipes a credential line */
 	if (c->leaf != NULL) {
 		leaf_unref(c->leaf);
 		c->leaf = NULL;

@@ -86,6 +86,7 @@ conn_reply(struct conn *c, int status, const char *reason,
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Length: %d\r\n"
 	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
 	    "X-Gateway-Reason: %s\r\n"
 	    "%s\r\n", status, status_text(status), n,
 	    reason ? reason : status_text(status),
@@ -383,12 +384,14 @@ handle_request(struct conn *c, const struct http_request *req,
 		reason = "denied by egress policy";
 		if (req->body != HTTP_BODY_NONE)
 			c->must_close = true;
+		/* The page names the URL without its query: a query may
+		 * carry a credential, and error pages never echo one. */
 		conn_reply(c, 403, reason,
-		    "Blocked by egress policy: %s\n"
+		    "Blocked by egress policy: %.*s\n"
 		    "The gateway of host group \"%s\" does not allow this "
 		    "request (%s, %s).\nRetrying will not help; ask for the "
-		    "policy to be changed.\n", x->url, g->name, x->rule,
-		    x->method);
+		    "policy to be changed.\n", (int)strcspn(x->url, "?"),
+		    x->url, g->name, x->rule, x->method);
 		return 1;
 	}
 	if (conn_secrets_apply(c, req, host, port) != 0)

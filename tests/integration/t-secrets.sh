@@ -27,7 +27,8 @@ groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
   dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
-  policy = { default = "allow"; };
+  policy = { default = "allow";
+    rules = ( { action = "deny"; host = "news.ycombinator.com"; } ); };
   secrets = (
     { name = "github"; host = "api.github.com"; path = "/repos/";
       methods = [ "GET", "POST" ]; format = "Bearer %s";
@@ -78,6 +79,11 @@ guest_curl -H "X-Api-Key: $S1" https://echo.test/stolen >"$T_DIR/stolen.txt" || 
 assert_match "$T_DIR/stolen.txt" 'Credential refused'
 assert_no_match "$T_DIR/stolen.txt" "$S1" "refusal page echoes the sentinel"
 T_GUEST=1
+# a denied request whose URL carries the sentinel: the 403 page does not
+# echo it
+guest_curl "https://news.ycombinator.com/x?token=$S1" >"$T_DIR/deny-url.txt" || true
+assert_match "$T_DIR/deny-url.txt" 'Blocked by egress policy: https://news.ycombinator.com/x$'
+assert_no_match "$T_DIR/deny-url.txt" "$S1" "a 403 page echoes the sentinel"
 # a sentinel over plain HTTP is refused, never forwarded
 assert_eq 403 "$(guest_code http://echo.test/plain -H "X-Api-Key: $S1")" "sentinel over plain HTTP"
 assert_no_match "$UPSTREAM_LOG" "$S1" "a sentinel reached an upstream"
