@@ -16,7 +16,7 @@ write_conf() { # DENY-HOST
 trust_file = "$PKI/public-root.crt";
 control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "squid"; };
-limits = { max_conns_per_guest = 4; drain_timeout = "10s"; };
+limits = { max_conns_per_guest = 4; drain_timeout = "10s"; header_timeout = "1s"; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET", "$T_GUEST_NET6" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
@@ -72,6 +72,23 @@ assert_eq 000 "$(guest_code http://echo.test/fifth)" "5th connection of one gues
 assert_match "$GW_LOG" 'per-guest connection limit'
 assert_eq 200 "$(T_GUEST=2 guest_code http://echo.test/other-guest)" "the other guest"
 wait "${slow_pids[@]}" || true
+
+# A slow head (slowloris): 408 after header_timeout, and the connection
+# is closed
+guest_py - >"$T_DIR/slow-head.txt" <<'PY'
+import socket, time
+s = socket.create_connection(("echo.test", 80), timeout=5)
+s.sendall(b"GET /slow HTTP/1.1\r\nHost: echo.test\r\n")
+t0 = time.monotonic()
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+print(data.split(b"\r\n")[0].decode(), "after %.1fs" % (time.monotonic() - t0))
+PY
+assert_match "$T_DIR/slow-head.txt" '^HTTP/1.1 408 .* after [1-3]\.'
 
 # A guest that dials the gateway's own capture port directly is refused
 assert_eq 000 "$(guest_code "http://${GUEST_GW[1]}:3128/")" "direct connection to the capture port"
