@@ -79,6 +79,20 @@ PY
 assert_eq 3 "$(grep -c '^200 ' "$T_DIR/idle-up.txt")" "requests around an upstream idle close"
 assert_eq 2 "$(cut -d' ' -f2 "$T_DIR/idle-up.txt" | sort -u | wc -l)" "upstream connections used (one closed while idle)"
 
+# response framing: chunked, no-body statuses, HEAD, HTTP/1.0 client
+guest_curl -o "$T_DIR/chunked.bin" "http://echo.test/bytes/300000?chunked"
+assert_eq 300000 "$(stat -c %s "$T_DIR/chunked.bin")" "chunked response length"
+guest_curl -o /dev/null -o /dev/null -o /dev/null -o /dev/null -w '%{http_code} ' \
+    http://echo.test/status/204 http://echo.test/status/304 \
+    http://echo.test/status/404 http://echo.test/after-statuses >"$T_DIR/statuses.txt"
+assert_eq "204 304 404 200 " "$(cat "$T_DIR/statuses.txt")" "no-body statuses on one connection"
+guest_curl -I -o /dev/null -w '%{http_code} ' http://echo.test/bytes/5000 \
+    --next -o "$T_DIR/after-head.json" http://echo.test/after-head >"$T_DIR/head.txt"
+assert_eq "200 " "$(cat "$T_DIR/head.txt")" "HEAD with a Content-Length"
+assert_match "$T_DIR/after-head.json" '/after-head' "request after a HEAD on the same connection"
+guest_curl -0 -o "$T_DIR/http10.bin" http://echo.test/bytes/70000
+assert_eq 70000 "$(stat -c %s "$T_DIR/http10.bin")" "HTTP/1.0 client"
+
 # chunked upload streamed through, digest intact
 head -c 3000000 /dev/urandom >"$T_DIR/up.bin"
 guest_curl -H 'Transfer-Encoding: chunked' --data-binary @"$T_DIR/up.bin" \
