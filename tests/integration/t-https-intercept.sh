@@ -55,6 +55,14 @@ echo | in_guest openssl s_client -connect example.com:443 -servername example.co
 assert_match "$T_DIR/sclient.txt" 'issuer=CN = agents egress CA'
 assert_match "$T_DIR/sclient.txt" 'Verify return code: 0'
 
+# The guest can resume its TLS session with the gateway (TLS 1.3 ticket)
+(sleep 1) | in_guest openssl s_client -connect example.com:443 -servername example.com \
+    -CAfile "$T_CA_CRT" -sess_out "$T_DIR/sess.pem" >"$T_DIR/sess1.txt" 2>&1 || true
+assert_match "$T_DIR/sess1.txt" '^New, TLSv1.3' "first handshake"
+in_guest openssl s_client -connect example.com:443 -servername example.com \
+    -CAfile "$T_CA_CRT" -sess_in "$T_DIR/sess.pem" </dev/null >"$T_DIR/sess2.txt" 2>&1 || true
+assert_match "$T_DIR/sess2.txt" '^Reused, TLSv1.3' "resumed handshake"
+
 # Python's ssl, keep-alive: several requests on one connection, each logged
 guest_client get https://echo.test/ka --n 5 >"$T_DIR/ka.json"
 assert_eq 5 "$(grep -c '"status": 200' "$T_DIR/ka.json")" "keep-alive responses over TLS"
