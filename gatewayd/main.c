@@ -133,16 +133,49 @@ warn_restart_needed(const struct gw_config *old, const struct gw_config *new,
 	free(text);
 }
 
+/* The main thread's own state across signals and housekeeping. */
+struct mainstate {
+	uint64_t	gen;		/* runtime generation */
+	unsigned	ticks;		/* housekeeping rounds */
+	char		refused[512];	/* last refused swap, logged once */
+};
+
+/*
+ * A group whose CA loaded in the running runtime but not in the new one
+ * (a broken or half-replaced file) would lose interception: refuse such a
+ * swap, as a bad config is refused.  Returns the group's name or NULL.
+ */
+static const char *
+lost_ca(const struct runtime *cur, const struct runtime *rt,
+    const char **why)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->ngroups; i++) {
+		if (rt->groups[i].ca != NULL)
+			continue;
+		for (j = 0; j < cur->ngroups; j++)
+			if (cur->groups[j].ca != NULL &&
+			    strcmp(cur->groups[j].cfg->name,
+			    rt->groups[i].cfg->name) == 0) {
+				*why = rt->groups[i].ca_err;
+				return rt->groups[i].cfg->name;
+			}
+	}
+	return NULL;
+}
+
 /*
  * Build a runtime from cfg (NULL: the current config again, for a CA
  * change) and swap it in.  The old runtime stays for the connections
  * that hold it.  Returns 0 or -1 (nothing changed).
  */
 static int
-swap_runtime(struct gw *gw, struct gw_config *cfg, uint64_t *gen,
+swap_runtime(struct gw *gw, struct gw_config *cfg, struct mainstate *ms,
     const char *why)
 {
 	struct runtime *cur = gw_runtime(gw), *rt;
+	const char *group, *caerr = NULL;
 	char err[512];
 	int ret = -1;
 
@@ -150,17 +183,29 @@ swap_runtime(struct gw *gw, struct gw_config *cfg, uint64_t *gen,
 		cfg = cur->cfg;
 	else
 		warn_restart_needed(cur->cfg, cfg, why);
-	rt = runtime_new(cfg, ++*gen, err, sizeof(err));
-	if (rt == NULL) {
-		log_warnx("%s: keeping the running configuration: %s", why,
-		    err);
-		goto out;
+	rt = runtime_new(cfg, ms->gen + 1, err, sizeof(err));
+	if (rt == NULL)
+		goto refuse;
+	if ((group = lost_ca(cur, rt, &caerr)) != NULL) {
+		snprintf(err, sizeof(err), "the CA of group %s does not load "
+		    "any more (%s); the running CA stays in use", group, caerr);
+		runtime_unref(rt);
+		goto refuse;
 	}
+	ms->gen++;
+	ms->refused[0] = '\0';
 	gw_set_runtime(gw, rt);
 	leafcache_purge(gw->leaves, NULL);
 	log_info("%s: configuration generation %llu in effect", why,
-	    (unsigned long long)*gen);
+	    (unsigned long long)ms->gen);
 	ret = 0;
+	goto out;
+refuse:
+	/* Housekeeping retries every second: say it once per reason. */
+	if (strcmp(ms->refused, err) != 0 || strcmp(why, "reload") == 0)
+		log_warnx("%s: keeping the running configuration: %s", why,
+		    err);
+	util_strlcpy(ms->refused, err, sizeof(ms->refused));
 out:
 	runtime_unref(cur);
 	return ret;
@@ -180,7 +225,8 @@ struct ctl_ctx {
 };
 
 static void
-reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
+reload(struct gw *gw, struct l4side *l4, const char *path,
+    struct mainstate *ms)
 {
 	struct gw_config *cfg;
 	char *errs = NULL;
@@ -197,7 +243,7 @@ reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 		return;
 	}
 	free(errs);
-	if (swap_runtime(gw, cfg, gen, "reload") == 0) {
+	if (swap_runtime(gw, cfg, ms, "reload") == 0) {
 		alog_set_redact_query(gw->alog, cfg->audit_redact_query);
 		nfq_reload(l4->nfq, cfg);
 		dnsproxy_reload(l4->dns, cfg);
@@ -209,7 +255,7 @@ reload(struct gw *gw, struct l4side *l4, const char *path, uint64_t *gen)
 #define TRIM_EVERY	10
 
 static void
-housekeeping(struct gw *gw, uint64_t *gen, unsigned *ticks)
+housekeeping(struct gw *gw, struct mainstate *ms)
 {
 	struct runtime *rt = gw_runtime(gw);
 	size_t i;
@@ -219,11 +265,11 @@ housekeeping(struct gw *gw, uint64_t *gen, unsigned *ticks)
 	 * idle) leave free pages inside the workers' malloc arenas; return
 	 * them, so the memory of an idle gateway is what it really holds.
 	 */
-	if (++*ticks % TRIM_EVERY == 0)
+	if (++ms->ticks % TRIM_EVERY == 0)
 		(void)malloc_trim(0);
 
 	if (runtime_ca_changed(rt))
-		(void)swap_runtime(gw, NULL, gen, "CA files changed");
+		(void)swap_runtime(gw, NULL, ms, "CA files changed");
 	for (i = 0; i < rt->ngroups; i++)
 		if (rt->groups[i].secrets != NULL)
 			(void)secrets_refresh(rt->groups[i].secrets);
@@ -346,8 +392,7 @@ run(const char *path, struct gw_config *cfg)
 	struct gw gw;
 	struct runtime *rt;
 	sigset_t set;
-	uint64_t gen = 1;
-	unsigned ticks = 0;
+	struct mainstate ms = { .gen = 1 };
 	char err[512];
 	int sig, ret = 1;
 
@@ -387,7 +432,7 @@ run(const char *path, struct gw_config *cfg)
 		    "resolver threads");
 		goto out;
 	}
-	rt = runtime_new(cfg, gen, err, sizeof(err));
+	rt = runtime_new(cfg, ms.gen, err, sizeof(err));
 	if (rt == NULL) {
 		log_warnx("start-up: %s", err);
 		goto out;
@@ -421,12 +466,12 @@ run(const char *path, struct gw_config *cfg)
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == -1) {
 			if (errno == EAGAIN)
-				housekeeping(&gw, &gen, &ticks);
+				housekeeping(&gw, &ms);
 			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reading %s", path);
-			reload(&gw, &l4, path, &gen);
+			reload(&gw, &l4, path, &ms);
 		} else if (sig == SIGUSR1) {
 			if (alog_reopen(gw.alog) != 0)
 				log_warn("reopening the audit log");

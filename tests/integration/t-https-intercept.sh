@@ -163,4 +163,14 @@ echo | in_guest openssl s_client -connect example.com:443 -servername example.co
 T_GUEST_CA=$T_DIR/old-ca.crt
 assert_eq 000 "$(guest_code https://example.com/)" "old CA no longer used for new handshakes"
 
+# A CA file replaced by something that does not load never takes
+# interception away: the running CA stays in use, the log says why.
+cp "$T_CA_CRT" "$T_DIR/good-ca.crt"
+echo "not a certificate" >"$T_CA_CRT.tmp"
+mv "$T_CA_CRT.tmp" "$T_CA_CRT"
+wait_for 5 grep -q "does not load any more" "$GW_LOG" ||
+    fail "a broken CA file was not refused"
+T_GUEST_CA=$T_DIR/good-ca.crt
+assert_eq 200 "$(guest_code https://example.com/after-broken-ca)" "interception with the running CA"
+
 gw_stop || fail "gatewayd exited with status $GW_RC"
