@@ -9,11 +9,21 @@
  * teardown, which writes the tunnel audit line and frees everything.
  *
  * The work is split by concern:
- *   conn.c       life cycle, endpoints (plain or TLS I/O), timeouts,
- *                the state dispatcher, raw tunnels (splice, WebSocket)
- *   conn_tls.c   ClientHello peek, splice/bump decision, guest handshake
- *   conn_http.c  HTTP/1.1 exchanges: request policy, forwarding, replies
- *   upstream.c   resolve, dial the approved address, upstream TLS
+ *   conn.c          life cycle, endpoints (plain or TLS I/O, readiness
+ *                   flags), deadlines, the state dispatcher, raw tunnels
+ *                   (splice, WebSocket), lingering close
+ *   conn_tls.c      ClientHello peek, splice/bump decision, guest handshake
+ *   conn_http.c     request heads: target, SNI binding, policy, head
+ *                   rewriting, gateway-made replies
+ *   conn_exchange.c streaming one exchange: bodies both ways, response
+ *                   head, 1xx/101, resend-once on a closing upstream
+ *   conn_secrets.c  credential injection hook
+ *   conn_audit.c    audit records
+ *   upstream.c      the upstream's own phases: resolve, dial the approved
+ *                   address, verified TLS
+ *
+ * Not thread-safe: a conn is touched only by its worker's thread (the
+ * resolver's answer is posted back to that loop).
  */
 #ifndef GW_CONN_H
 #define GW_CONN_H
