@@ -66,7 +66,7 @@ s.sendall(b'GET /delay/3000 HTTP/1.1\r\nHost: echo.test\r\n\r\n')
 s.recv(100)" >/dev/null 2>&1 &
 	slow_pids+=($!)
 done
-wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN sentinel stats --socket $T_DIR/control.sock | awk '\$1 == \"connections_open\" { print \$2 }') -ge 4 ]" ||
+wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN stats --socket $T_DIR/control.sock | awk '\$1 == \"connections_open\" { print \$2 }') -ge 4 ]" ||
     fail "the 4 slow connections did not open"
 assert_eq 000 "$(guest_code http://echo.test/fifth)" "5th connection of one guest"
 assert_match "$GW_LOG" 'per-guest connection limit'
@@ -98,7 +98,7 @@ assert_match "$GW_LOG" 'destination is the gateway itself'
 T_GUEST_CA=$PKI/public-root.crt
 assert_eq 000 "$(guest_code https://example.com/untrusted)" "guest without the CA"
 T_GUEST_CA=$T_CA_CRT
-wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN sentinel stats --socket $T_DIR/control.sock | awk '\$1 == \"guest_tls_failed\" { print \$2 }') -ge 1 ]" ||
+wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN stats --socket $T_DIR/control.sock | awk '\$1 == \"guest_tls_failed\" { print \$2 }') -ge 1 ]" ||
     fail "guest TLS failure not counted"
 assert_match "$GW_LOG" 'guest TLS handshake failed'
 
