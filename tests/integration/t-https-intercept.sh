@@ -12,7 +12,7 @@
 need_gatewayd
 need_ca_tool
 
-topo_up bridge --guests 1
+topo_up bridge --guests 1 --ipv6
 inet_up
 upstream_start
 git_start
@@ -21,7 +21,7 @@ cat >"$T_DIR/gw.conf" <<EOF
 trust_file = "$PKI/public-root.crt";
 control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "json"; };
-groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
+groups = ( { name = "agents"; guests = [ "$T_GUEST_NET", "$T_GUEST_NET6" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "redirect"; http_port = 3128; https_port = 3129; };
   dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
@@ -43,6 +43,11 @@ assert_match "$T_DIR/403.txt" 'Blocked by egress policy: https://en.wikipedia.or
 wait_match "$T_AUDIT" '"url":"https://en.wikipedia.org/wiki/Main_Page"'
 assert_match "$T_AUDIT" '"url":"https://example.com/".*"status":200'
 assert_no_match "$NGINX_LOG" 'host="en.wikipedia.org"' "denied request forwarded"
+# IPv6 through nat redirect (the original destination from
+# IP6T_SO_ORIGINAL_DST)
+assert_eq 200 "$(guest_code https://example.com/v6 -6)" "bumped over IPv6, redirect mode"
+wait_match "$T_AUDIT" '"client":"fd00:66::2".*"url":"https://example.com/v6"'
+
 # a path rule inside an allowed host
 assert_eq 403 "$(guest_code https://news.ycombinator.com/admin/x)" "denied path"
 assert_eq 200 "$(guest_code https://news.ycombinator.com/item?id=1)" "allowed path"
