@@ -58,8 +58,8 @@ static const struct subcommand subcommands[] = {
 	    "ruleset" },
 	{ "sentinel",	sentinel_main,	"issue|revoke|list: VM-bound sentinels "
 	    "(asks the running daemon)" },
-	{ "stats",	stats_main,	"[--socket PATH]: the running daemon's "
-	    "counters" },
+	{ "stats",	stats_main,	"[--socket PATH | -c FILE]: the running "
+	    "daemon's counters" },
 };
 
 static void
@@ -529,22 +529,39 @@ check_secrets(const struct gw_config *cfg)
 	return bad ? -1 : 0;
 }
 
-/* `gatewayd stats [--socket PATH]`: the control socket's STATS. */
+/*
+ * `gatewayd stats [--socket PATH | -c FILE]`: the control socket's STATS;
+ * with -c, the socket named by that config's control_socket.
+ */
 static int
 stats_main(int argc, char **argv)
 {
 	char *args[4] = { "sentinel", "stats", NULL, NULL };
+	struct gw_config *cfg;
+	char *path;
+	int ret;
 
+	if (argc == 1)
+		return sentinel_main(2, args);
 	if (argc == 3 && strcmp(argv[1], "--socket") == 0) {
 		args[2] = "--socket";
 		args[3] = argv[2];
 		return sentinel_main(4, args);
 	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: gatewayd stats [--socket PATH]\n");
-		return 2;
+	if (argc == 3 && strcmp(argv[1], "-c") == 0) {
+		cfg = config_load(argv[2], stderr);
+		if (cfg == NULL)
+			return 1;
+		path = xstrdup(cfg->control_socket);
+		config_unref(cfg);
+		args[2] = "--socket";
+		args[3] = path;
+		ret = sentinel_main(4, args);
+		free(path);
+		return ret;
 	}
-	return sentinel_main(2, args);
+	fprintf(stderr, "usage: gatewayd stats [--socket PATH | -c FILE]\n");
+	return 2;
 }
 
 static int
