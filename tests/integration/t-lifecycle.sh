@@ -66,7 +66,7 @@ s.sendall(b'GET /delay/3000 HTTP/1.1\r\nHost: echo.test\r\n\r\n')
 s.recv(100)" >/dev/null 2>&1 &
 	slow_pids+=($!)
 done
-wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN stats --socket $T_DIR/control.sock | awk '\$1 == \"connections_open\" { print \$2 }') -ge 4 ]" ||
+wait_for 5 sh -c "[ \$(ip netns exec $NS_GW $GW_BIN stats -c $T_DIR/gw.conf | awk '\$1 == \"connections_open\" { print \$2 }') -ge 4 ]" ||
     fail "the 4 slow connections did not open"
 assert_eq 000 "$(guest_code http://echo.test/fifth)" "5th connection of one guest"
 assert_match "$GW_LOG" 'per-guest connection limit'
