@@ -46,6 +46,12 @@ void util_wipe(void *p, size_t n);
 uint64_t util_now_ms(void);
 uint64_t util_now_us(void);
 uint64_t util_wall_ms(void);
+/*
+ * The injectable wall clock: util_wall_ms() returns fn() while one is set
+ * (NULL restores the real clock).  For unit tests of expiry; set it
+ * before any other thread reads the clock.
+ */
+void util_wall_clock_set(uint64_t (*fn)(void));
 
 /*
  * Case-insensitive ASCII comparison of n bytes; no locale.

@@ -10,7 +10,8 @@ set -u
 
 T=${1:?usage: ca_tool.sh CA_TOOL}
 command -v openssl >/dev/null || { echo "1..0 # SKIP no openssl"; exit 0; }
-# python3 only parses the --json output; without it those checks are skipped.
+# python3 parses the --json output (scripts/deps.sh installs it): without it
+# those checks fail.
 if command -v python3 >/dev/null; then PY=python3; else PY=; fi
 
 TMP=$(mktemp -d /tmp/ca_tool_test.XXXXXX)
@@ -94,8 +95,8 @@ ok "X.509 v3" grep -q "Version: 3" "$TMP/text"
 ok "basicConstraints critical CA:TRUE pathlen 0" \
     grep -A1 -q "Basic Constraints: critical" "$TMP/text"
 ok "CA:TRUE, pathlen:0" grep -q "CA:TRUE, pathlen:0" "$TMP/text"
-ok "keyUsage critical keyCertSign+cRLSign" \
-    grep -A1 "Key Usage: critical" "$TMP/text" | grep -q "Certificate Sign, CRL Sign"
+ok "keyUsage critical keyCertSign+cRLSign" bash -c \
+    "grep -A1 'Key Usage: critical' '$TMP/text' | grep -q 'Certificate Sign, CRL Sign'"
 ok "SKI and AKI present" bash -c "grep -q 'Subject Key Identifier' $TMP/text && grep -q 'Authority Key Identifier' $TMP/text"
 ok "EC P-256 key" grep -q "NIST CURVE: P-256" "$TMP/text"
 ok "subject CN=agents egress CA" grep -q "Subject: CN = agents egress CA" "$TMP/text"
@@ -129,8 +130,8 @@ ok "  30 days" bash -c "! openssl x509 -noout -checkend $((31 * DAY)) -in $(g cu
 ok "status: exit 0 when fine" run 0 status agents
 ok "  text names the key type" out_has "EC P-256"
 ok "status --json" run 0 status agents --json
-json() {	# json ARGS... < script: run python3, or pass when it is absent
-	if [ -z "$PY" ]; then cat >/dev/null; echo "# no python3: JSON not parsed"; return 0; fi
+json() {	# json ARGS... < script: run python3 (a dependency: absent = fail)
+	if [ -z "$PY" ]; then cat >/dev/null; echo "# no python3: JSON not parsed"; return 1; fi
 	"$PY" "$@"
 }
 ok "  JSON fields" json - "$TMP/out" "$(fp "$A/ca.crt")" <<'EOF'
@@ -198,7 +199,7 @@ nxt=$(fp "$S/ca.next.crt")
 ok "  bundle = current + next" bash -c \
     "test \$(grep -c 'BEGIN CERTIFICATE' $S/ca.bundle.crt) -eq 2 && cat $S/ca.crt $S/ca.next.crt | cmp -s - $S/ca.bundle.crt"
 ok "  status shows the staged next" bash -c \
-    "CA_TOOL_NOW=$((NA - 17 * DAY)) $T status stg --json | { [ -z \"$PY\" ] || $PY -c 'import json,sys; d=json.load(sys.stdin); assert d[\"next\"][\"state\"]==\"ok\"'; }"
+    "CA_TOOL_NOW=$((NA - 17 * DAY)) $T status stg --json | { [ -n \"$PY\" ] && $PY -c 'import json,sys; d=json.load(sys.stdin); assert d[\"next\"][\"state\"]==\"ok\"'; }"
 cp "$S/ca.bundle.crt" "$TMP/vm_new.pem"
 ok "  second run: nothing to do" at $((NA - 17 * DAY)) 0 rotate stg --stage 10
 ok "  says next staged" out_has "next CA staged"

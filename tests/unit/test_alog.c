@@ -470,14 +470,26 @@ test_overflow(const char *dir)
 	unlink(path);
 }
 
+/*
+ * The rotation happens at a fixed point of every writer's run, not after
+ * a sleep: each writes 1000 lines, meets the main thread, waits while it
+ * rotates, then writes 1000 more.  Both files must get lines.
+ */
+static pthread_barrier_t rot_before, rot_after;
+
 static void *
 writer_thread(void *arg)
 {
 	struct alog_record r = sample();
 	int i;
 
-	for (i = 0; i < 2000; i++)
+	for (i = 0; i < 2000; i++) {
+		if (i == 1000) {
+			pthread_barrier_wait(&rot_before);
+			pthread_barrier_wait(&rot_after);
+		}
 		alog_write(arg, &r);
+	}
 	return NULL;
 }
 
@@ -496,17 +508,24 @@ test_concurrent(const char *dir)
 	a = alog_open(path, LOGFMT_JSON, err, sizeof(err));
 	if (!ok(a != NULL, "open for concurrency"))
 		return;
+	AZ(pthread_barrier_init(&rot_before, NULL, 5));
+	AZ(pthread_barrier_init(&rot_after, NULL, 5));
 	for (i = 0; i < 4; i++)
 		AZ(pthread_create(&t[i], NULL, writer_thread, a));
-	usleep(2000);
+	pthread_barrier_wait(&rot_before);
+	is(alog_flush(a, 5000), 0, "first half on disk before the rotation");
 	AZ(rename(path, rotated));
 	AZ(alog_reopen(a));
+	pthread_barrier_wait(&rot_after);
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	is(alog_flush(a, 5000), 0, "flush after concurrent writes");
 	alog_stats(a, &st);
 	lines = count_lines(slurp(path));
-	lines += count_lines(slurp(rotated));
+	ok(lines > 0, "lines written after the rotation reach the new file");
+	i = count_lines(slurp(rotated));
+	ok(i > 0, "lines written before it stay in the rotated one");
+	lines += i;
 	is(st.lines + st.dropped, 8000, "every write accounted for");
 	is((uint64_t)lines, st.lines, "every accepted line on disk, whole");
 	alog_close(a);

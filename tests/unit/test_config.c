@@ -262,7 +262,7 @@ test_bad_configs(void)
 		ok(c == NULL, "group case %zu refused", i);
 		if (!ok(has_msg(msgs, 2, group_cases[i].want),
 		    "group case %zu: line 2: %s", i, group_cases[i].want))
-			printf("#   got: %s", msgs);
+			diag("  got: %s", msgs);
 		config_unref(c);
 		free(msgs);
 	}
@@ -272,7 +272,7 @@ test_bad_configs(void)
 		if (!ok(has_msg(msgs, file_cases[i].line, file_cases[i].want),
 		    "file case %zu: line %d: %s", i, file_cases[i].line,
 		    file_cases[i].want))
-			printf("#   got: %s", msgs);
+			diag("  got: %s", msgs);
 		config_unref(c);
 		free(msgs);
 	}
@@ -418,7 +418,7 @@ test_defaults(void)
 
 	c = load(G1 GEND, &msgs);
 	if (!ok(c != NULL, "minimal config loads"))
-		printf("#   got: %s", msgs);
+		diag("  got: %s", msgs);
 	free(msgs);
 	if (c == NULL)
 		return;
@@ -460,7 +460,7 @@ test_defaults(void)
 	c = load("upstream_mark = 0xffffffff;\n# \"comment\" = 1;\n"
 	    "/* \"x\" */ tproxy_mark = 0x80000000;\n" G1 GEND, &msgs);
 	if (!ok(c != NULL, "hex marks load"))
-		printf("#   got: %s", msgs);
+		diag("  got: %s", msgs);
 	free(msgs);
 	if (c == NULL)
 		return;
@@ -514,7 +514,7 @@ test_match_group(void)
 
 	c = load(text, &msgs);
 	if (!ok(c != NULL, "match config loads"))
-		printf("#   got: %s", msgs);
+		diag("  got: %s", msgs);
 	free(msgs);
 	if (c == NULL)
 		return;

@@ -282,7 +282,7 @@ golden(const char *name, void (*make)(struct gw_config *), bool nft_queue)
 	ok(want != NULL && strcmp(buf, want) == 0, "%s: matches golden "
 	    "(GW_REGEN=1 to rewrite, then review the diff)", name);
 	if (want != NULL && strcmp(buf, want) != 0)
-		printf("# got:\n%s", buf);
+		diag("got:\n%s", buf);
 	free(want);
 	free(buf);
 	free_cfg(&c);
@@ -304,7 +304,7 @@ bad(const char *what, struct gw_config *c, const char *frag)
 	is(rc, -1, "bad %s: refused", what);
 	ok(strstr(ebuf, frag) != NULL, "bad %s: says \"%s\"", what, frag);
 	if (strstr(ebuf, frag) == NULL)
-		printf("# messages: %s\n", ebuf);
+		diag("messages: %s", ebuf);
 	free(buf);
 	free(ebuf);
 	free_cfg(c);

@@ -13,6 +13,16 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "util.h"
+
+/* The wall clock the code under test reads: expiry without sleeping. */
+static uint64_t fake_now = 1800000000000ull;
+
+static uint64_t
+fake_clock(void)
+{
+	return fake_now;
+}
 
 static char dir[] = "/tmp/test_secrets.XXXXXX";
 
@@ -358,7 +368,7 @@ test_apply(void)
 	r = run(s, st, &t[0].q, line, 20, &rc);
 	ok(rc == -1 && r.verdict == SECRETS_NONE, "small buffer: -1");
 
-	usleep(1100 * 1000);
+	fake_now += 1100;
 	{
 		struct reqspec q = { .host = "api.github.com", .hdrs = { hE } };
 
@@ -413,6 +423,7 @@ test_refresh(void)
 int
 main(void)
 {
+	util_wall_clock_set(fake_clock);
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	setup();
