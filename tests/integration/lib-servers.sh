@@ -197,22 +197,31 @@ PG_BIN=
 pg_user() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 
 # An initdb'd cluster, made once per build dir and copied per test (initdb
-# takes seconds, a copy does not).
+# takes seconds, a copy does not).  It lives outside the build tree, in a
+# directory of its own that the postgres user can enter: the checkout may
+# sit under a 0700 directory (as mktemp -d makes) that only root can walk.
+# PG_CACHE is named after the build dir, so two checkouts never share one.
+PG_CACHE=/var/tmp/gwtest-pg.$(printf '%s' "$BUILD_DIR" | sha256sum | cut -c1-12)
 pg_template() {
-	local tpl=$T_CACHE/pg-template
+	local tpl=$PG_CACHE/template
 	[ -f "$tpl/.ready" ] && return 0
+	mkdir -p "$PG_CACHE" && chmod 755 "$PG_CACHE" ||
+	    error "cannot make $PG_CACHE"
 	(
 		flock -w 60 9 || exit 1
 		[ -f "$tpl/.ready" ] && exit 0
 		rm -rf "$tpl" "$tpl.new"
 		mkdir -p "$tpl.new"
 		chown postgres:postgres "$tpl.new"
-		pg_user "$PG_BIN/initdb" -D "$tpl.new" -U test --auth=trust \
-		    -E UTF8 --no-sync >"$T_CACHE/pg-initdb.log" 2>&1 || exit 1
+		# cd /: initdb changes back to its working directory, which
+		# the postgres user may not be allowed to enter
+		(cd / && pg_user "$PG_BIN/initdb" -D "$tpl.new" -U test \
+		    --auth=trust -E UTF8 --no-sync) \
+		    >"$T_CACHE/pg-initdb.log" 2>&1 || exit 1
 		printf 'host all all 0.0.0.0/0 trust\nhost all all ::/0 trust\n' \
 		    >>"$tpl.new/pg_hba.conf" || exit 1
 		touch "$tpl.new/.ready" && mv "$tpl.new" "$tpl"
-	) 9>"$T_CACHE/pg.lock" || error "initdb failed: see $T_CACHE/pg-initdb.log"
+	) 9>"$PG_CACHE/lock" || error "initdb failed: see $T_CACHE/pg-initdb.log"
 }
 
 # pg_start [ADDR...]: PostgreSQL in the internet namespace on
@@ -226,7 +235,7 @@ pg_start() {
 	[ "$T_IPV6" = 1 ] && addrs="$addrs,$INET_DB_IP6"
 	for a in "$@"; do addrs="$addrs,$a"; done
 	mkdir -p "$d/sock"
-	cp -a "$T_CACHE/pg-template" "$d/data"
+	cp -a "$PG_CACHE/template" "$d/data"
 	chmod 700 "$d/data"
 	chown -R postgres:postgres "$d"
 	start_bg postgres "$NS_INET" setpriv --reuid=postgres --regid=postgres \

@@ -40,7 +40,9 @@ T_GUEST=2 in_guest sh -c "i=0; while [ \$i -lt 150 ]; do
     curl -sS --noproxy '*' -q --cacert '$T_CA_CRT' -o /dev/null -w '%{http_code}\n' \
         --max-time 5 https://example.com/1k || echo fail; i=\$((i+1)); done" >"$T_DIR/stream.txt" &
 stream=$!
-sleep 0.3
+# reload only once the stream is flowing, and check below that it still was
+wait_for 10 sh -c "[ \$(grep -c . '$T_DIR/stream.txt') -ge 10 ]" ||
+    fail "the request stream did not start"
 write_conf news.ycombinator.com
 line=$(gw_reload)
 echo "$line" | grep -q "in effect" || fail "good reload not taken: $line"
@@ -51,6 +53,8 @@ line=$(gw_reload)
 echo "$line" | grep -q "keeping" || fail "bad reload was taken: $line"
 assert_match "$GW_LOG" 'gw.conf:[0-9]+: '
 assert_eq 403 "$(guest_code https://news.ycombinator.com/)" "running config kept after a bad reload"
+during=$(grep -c . "$T_DIR/stream.txt")
+[ "$during" -lt 150 ] || fail "the stream ended before the reloads: not a reload under traffic"
 wait "$stream" || true
 assert_eq 150 "$(grep -c '^200$' "$T_DIR/stream.txt")" "requests answered 200 during reloads"
 write_conf news.ycombinator.com
@@ -116,7 +120,8 @@ assert_no_match "$T_AUDIT.1" 'after-rotate' "a line went to the rotated file"
 # SIGTERM drains: a request in flight completes, then gatewayd exits 0
 guest_curl -o "$T_DIR/slow.json" http://echo.test/delay/1500 &
 slow=$!
-sleep 0.5
+# SIGTERM only once the upstream holds the request
+wait_match "$UPSTREAM_LOG" '"kind": "delay-start".*"/delay/1500"'
 gw_stop TERM 15 || fail "gatewayd exited with status $GW_RC after SIGTERM"
 wait "$slow" || fail "the request in flight was cut by the drain"
 assert_match "$T_DIR/slow.json" 'delay' "slow response body"

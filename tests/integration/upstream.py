@@ -291,6 +291,8 @@ class HTTPConn:
             self.srv.log.write(**rec)
             return self.websocket(st, headers)
         if path.startswith("/delay/"):
+            # tests wait for this line to know a request is in flight
+            self.srv.log.write(kind="delay-start", target=target, **self.base())
             time.sleep(min(int(path[7:] or 0), 30000) / 1000.0)
         conn_hdr = ",".join(hget(headers, "connection")).lower()
         close = "close" in conn_hdr or path == "/close" or \
