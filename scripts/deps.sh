@@ -27,10 +27,16 @@ PKGS=(
 	# network namespaces, rules, tools used by the tests
 	nftables iproute2 iputils-ping procps util-linux curl openssl git
 	python3 socat bind9-dnsutils wrk ca-certificates
+	# strict real clients and parsers the tests drive the gateway with
+	python3-h11 python3-h2 python3-websockets python3-grpcio nghttp2-client
+	nodejs libnghttp2-dev
 	# servers run inside the test "internet" namespace
 	nginx-light fcgiwrap dnsmasq-base postgresql postgresql-client
 	"$@"
 )
+# Node's npm: Debian ships it as its own package; NodeSource's nodejs
+# bundles it and conflicts with Debian's.  Ask for it only when missing.
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
