@@ -28,6 +28,10 @@
 #define CATOOL_GROUP_MAX	64
 #define CATOOL_LOCK_WAIT_MS	30000
 
+/* Longest group name whose isolated-mode VMs "<group>-1".."-99" fit
+ * Slicer's 15-character limit. */
+#define SLICER_ISOLATED_GROUP_MAX	12
+
 /* Which subcommand accepts an option (bit mask). */
 #define CMD_GENERATE	0x1
 #define CMD_ROTATE	0x2

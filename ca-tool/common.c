@@ -249,6 +249,18 @@ finish(struct catool_opts *o)
 		    CATOOL_GROUP_MAX);
 		return CATOOL_EXIT_USAGE;
 	}
+	/*
+	 * Slicer's isolated mode names VMs "<group>-<N>" in at most 15
+	 * characters: a longer group still gets its CA (bridge mode has no
+	 * such limit), with a warning while it can be renamed cheaply.
+	 */
+	if ((o->cmd & (CMD_GENERATE | CMD_IMPORT)) != 0 && !o->quiet &&
+	    strlen(o->group) > SLICER_ISOLATED_GROUP_MAX)
+		fprintf(stderr, "ca-tool %s: warning: group name \"%s\" is "
+		    "longer than %d characters: in Slicer's isolated mode "
+		    "\"%s-N\" must fit in 15, which leaves room for fewer "
+		    "than 99 VMs\n", cmd_name(o->cmd), o->group,
+		    SLICER_ISOLATED_GROUP_MAX, o->group);
 	if ((size_t)snprintf(o->groupdir, sizeof(o->groupdir), "%s/%s",
 	    o->dir, o->group) >= sizeof(o->groupdir)) {
 		fprintf(stderr, "ca-tool: directory path too long\n");

@@ -161,6 +161,8 @@ static const struct cfg_enum protos[] = {
 
 /* ---- identity ---- */
 
+#define SLICER_ISOLATED_NAME_MAX	15	/* "<group>-<N>", Slicer's docs */
+
 static void
 g_name(struct cfg_ctx *x, const config_setting_t *s, const char *path,
     void *base)
@@ -605,6 +607,31 @@ const struct cfg_key cfg_group_keys[] = {
 	K_END
 };
 
+/*
+ * Slicer's isolated mode (veths "ve-*") names VMs "<group>-<N>" in at most
+ * 15 characters.  gatewayd does not need the limit, but a group name that
+ * leaves room for fewer than 99 VMs is most likely not the Slicer group it
+ * is meant to mirror, or one Slicer cannot run: say so, do not refuse.
+ */
+static void
+slicer_name_check(struct cfg_ctx *x, const config_setting_t *s,
+    const struct group_config *g)
+{
+	size_t i, n = strlen(g->name);
+
+	if (n <= SLICER_ISOLATED_NAME_MAX - 3)
+		return;
+	for (i = 0; i < g->ninterfaces; i++)
+		if (strncmp(g->interfaces[i], "ve-", 3) == 0)
+			break;
+	if (i == g->ninterfaces)
+		return;
+	cfg_warn(x, s, "group \"%s\": Slicer's isolated mode limits VM "
+	    "names \"%s-N\" to %d characters; this name leaves room for %s",
+	    g->name, g->name, SLICER_ISOLATED_NAME_MAX,
+	    n <= SLICER_ISOLATED_NAME_MAX - 2 ? "VMs 1-9 only" : "no VM");
+}
+
 void
 cfg_group_finish(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, size_t i, void *elem, bool clean, void *arg)
@@ -623,6 +650,7 @@ cfg_group_finish(struct cfg_ctx *x, const config_setting_t *s,
 	if (g->http_port != 0 && g->http_port == g->https_port)
 		cfg_err(x, s, "group \"%s\": http_port and https_port are "
 		    "both %u", g->name, g->http_port);
+	slicer_name_check(x, s, g);
 	if (g->ca_dir == NULL) {
 		snprintf(buf, sizeof(buf), ".slicer/ca/%s", g->name);
 		g->ca_dir = xstrdup(buf);

@@ -31,6 +31,9 @@ struct cfg_ctx {
 /* "name:line: message\n" to x->errs; counts the error.  s may be NULL. */
 void cfg_err(struct cfg_ctx *x, const config_setting_t *s, const char *fmt,
     ...) PRINTF(3, 4);
+/* "name:line: warning: message\n" to x->errs; not an error: the file loads. */
+void cfg_warn(struct cfg_ctx *x, const config_setting_t *s, const char *fmt,
+    ...) PRINTF(3, 4);
 
 enum cfg_type {
 	CT_STR = 0,	/* char *, xstrdup'd; min = minimum length */

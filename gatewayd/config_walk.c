@@ -14,6 +14,18 @@
 
 #include "hostname.h"
 
+static void
+cfg_vmsg(struct cfg_ctx *x, unsigned line, const char *kind, const char *fmt,
+    va_list ap)
+{
+	if (line > 0)
+		fprintf(x->errs, "%s:%u: %s", x->name, line, kind);
+	else
+		fprintf(x->errs, "%s: %s", x->name, kind);
+	vfprintf(x->errs, fmt, ap);
+	fputc('\n', x->errs);
+}
+
 void
 cfg_err(struct cfg_ctx *x, const config_setting_t *s, const char *fmt, ...)
 {
@@ -27,14 +39,22 @@ cfg_err(struct cfg_ctx *x, const config_setting_t *s, const char *fmt, ...)
 		fprintf(x->errs, "%s: too many errors, giving up\n", x->name);
 		return;
 	}
-	if (line > 0)
-		fprintf(x->errs, "%s:%u: ", x->name, line);
-	else
-		fprintf(x->errs, "%s: ", x->name);
 	va_start(ap, fmt);
-	vfprintf(x->errs, fmt, ap);
+	cfg_vmsg(x, line, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', x->errs);
+}
+
+void
+cfg_warn(struct cfg_ctx *x, const config_setting_t *s, const char *fmt, ...)
+{
+	unsigned line = s != NULL ? config_setting_source_line(s) : 0;
+	va_list ap;
+
+	if (x->errs == NULL)
+		return;
+	va_start(ap, fmt);
+	cfg_vmsg(x, line, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 const char *

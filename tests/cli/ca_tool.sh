@@ -299,6 +299,13 @@ bad "bad --window" "invalid --window" 2 rotate agents --window -1
 bad "bad --key-group name" "invalid --key-group" 2 generate k2 --key-group ../x
 bad "unknown --key-group" "no such group" 1 generate k2 --key-group nosuchgroupxyz
 CA_TOOL_NOW=yesterday bad "bad CA_TOOL_NOW" "CA_TOOL_NOW" 2 status agents
+# Slicer's isolated mode: "<group>-<N>" fits in 15 characters
+ok "13-character group: generated" run 0 generate agents-sandbx
+ok "  warns about Slicer's isolated-mode limit" stderr_has "warning: group name \"agents-sandbx\" is longer than 12"
+ok "12-character group: no warning" run 0 generate agents-sandb
+ok "  stderr empty" test ! -s "$TMP/err"
+ok "--quiet: no warning" run 0 generate agents-quiet1 --quiet
+ok "  stderr empty" test ! -s "$TMP/err"
 touch "$TMP/afile"
 ok "unwritable directory: exit 1" run 1 generate agents --dir "$TMP/afile/sub"
 ok "  message" stderr_has "Not a directory"

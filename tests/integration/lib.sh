@@ -357,6 +357,7 @@ write_resolv() { # NS NAMESERVER
 }
 
 # topo_up [bridge|isolated] [--guests N] [--ipv6] [--no-guest-hosts]
+#         [--isolated-net A.B.C.0/22]
 #
 # Builds the namespaces and sets, for guest i (1-based):
 #   GUEST_NS[i] GUEST_IP[i] GUEST_GW[i] (its next hop) GUEST_IF[i] (the
@@ -365,14 +366,18 @@ write_resolv() { # NS NAMESERVER
 # interface pattern a group config matches: "br-agents" or "ve-*").
 # --no-guest-hosts leaves the site names out of the guests' hosts file, so
 # guests must use DNS (their resolv.conf names their next hop).
+# --isolated-net: the isolated variant's /22 (default $ISOLATED_NET), e.g.
+# a Slicer range out of 169.254.0.0/16 for a worked example.
 topo_up() {
 	local variant=${1:-bridge} n=2 guest_hosts=1 i ns a gw
+	local iso_net=$ISOLATED_NET iso_b
 	[ $# -gt 0 ] && shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--guests) n=$2; shift ;;
 		--ipv6) T_IPV6=1 ;;
 		--no-guest-hosts) guest_hosts=0 ;;
+		--isolated-net) iso_net=$2; shift ;;
 		*) error "topo_up: unknown option $1" ;;
 		esac
 		shift
@@ -426,8 +431,13 @@ topo_up() {
 		[ "$T_IPV6" = 1 ] && ip -n "$NS_GW" addr add fd00:66::1/64 dev br-agents nodad
 		ip -n "$NS_GW" link set br-agents up
 	else
-		T_GUEST_NET=$ISOLATED_NET T_GUEST_NET6=$ISOLATED_NET6
+		T_GUEST_NET=$iso_net T_GUEST_NET6=$ISOLATED_NET6
 		T_GUEST_IFACE='ve-*'
+		[[ $iso_net =~ ^([0-9]+\.[0-9]+)\.([0-9]+)\.0/22$ ]] ||
+		    error "topo_up: --isolated-net $iso_net is not an A.B.C.0/22"
+		iso_b=${BASH_REMATCH[1]}
+		a=${BASH_REMATCH[2]}
+		[ $((a % 4)) = 0 ] || error "topo_up: $iso_net: host bits set"
 	fi
 	ip -n "$NS_INET" route add "$T_GUEST_NET" via "$GW_UP_IP"
 	[ "$T_IPV6" = 1 ] && ip -n "$NS_INET" route add "$T_GUEST_NET6" via "$GW_UP_IP6"
@@ -446,9 +456,11 @@ topo_up() {
 		else
 			# Slicer's isolated mode: a /30 per guest, guest .2, gw .1
 			a=$((4 * (i - 1)))
+			gw=${iso_net#*.*.}
+			gw=$((${gw%%.*} + a / 256))
 			GUEST_IF[i]=ve-g$i
-			GUEST_IP[i]=10.67.$((a / 256)).$((a % 256 + 2))
-			GUEST_GW[i]=10.67.$((a / 256)).$((a % 256 + 1))
+			GUEST_IP[i]=$iso_b.$gw.$((a % 256 + 2))
+			GUEST_GW[i]=$iso_b.$gw.$((a % 256 + 1))
 			GUEST_IP6[i]=fd00:67:0:$i::2 GUEST_GW6[i]=fd00:67:0:$i::1
 			ip -n "$NS_GW" link add "${GUEST_IF[i]}" type veth peer name eth0 netns "$ns"
 			ip -n "$NS_GW" addr add "${GUEST_GW[i]}/30" dev "${GUEST_IF[i]}"

@@ -248,6 +248,42 @@ static const struct {
 	  2, "dns.listen_port 2 is a capture port" },
 };
 
+/* Slicer's isolated mode: "<group>-<N>" in 15 characters; warned, loaded. */
+static void
+test_slicer_name_warning(void)
+{
+	static const struct {
+		const char	*name, *ifname;
+		int		warn;
+	} cases[] = {
+		{ "agents", "ve-*", 0 },
+		{ "agents-sandb", "ve-*", 0 },		/* 12: -1..-99 fit */
+		{ "agents-sandbx", "ve-*", 1 },		/* 13: -1..-9 only */
+		{ "isolated-agents", "ve-*", 1 },	/* Slicer's own example */
+		{ "isolated-agents", "bragents0", 0 },	/* bridge: no limit */
+	};
+	struct gw_config *c;
+	char text[512], *msgs;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(text, sizeof(text), "groups = ( { name = \"%s\";\n"
+		    "interfaces = [ \"%s\" ]; guests = [ \"10.0.0.0/24\" ];\n"
+		    "capture = { http_port = 3128; https_port = 3129; }; } );\n",
+		    cases[i].name, cases[i].ifname);
+		c = load(text, &msgs);
+		ok(c != NULL, "slicer name case %zu (%s on %s) loads", i,
+		    cases[i].name, cases[i].ifname);
+		if (!ok((strstr(msgs, "t.conf:1: warning: ") != NULL &&
+		    strstr(msgs, "Slicer's isolated mode") != NULL) ==
+		    cases[i].warn, "  %s", cases[i].warn ? "warned" :
+		    "no warning"))
+			diag("  got: %s", msgs);
+		config_unref(c);
+		free(msgs);
+	}
+}
+
 static void
 test_bad_configs(void)
 {
@@ -630,6 +666,7 @@ main(void)
 	test_example();
 	test_defaults();
 	test_bad_configs();
+	test_slicer_name_warning();
 	test_all_errors();
 	test_match_group();
 	test_restart_needed();
