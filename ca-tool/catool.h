@@ -37,6 +37,11 @@
 #define CMD_ROTATE	0x2
 #define CMD_STATUS	0x4
 #define CMD_IMPORT	0x8
+#define CMD_ENV		0x10
+
+/* ca-tool env: where Slicer writes the CA in a guest; the kit's bundle. */
+#define CATOOL_GUEST_CA		"/runner/ca.crt"
+#define CATOOL_GUEST_BUNDLE_DIR	"$HOME/.gatewayd"
 
 struct catool_opts {
 	unsigned		cmd;		/* CMD_* */
@@ -54,6 +59,7 @@ struct catool_opts {
 	unsigned		stage;		/* days, 0 = off */
 	const char		*pidfile;	/* --reload-pidfile */
 	const char		*cert, *key;	/* import */
+	const char		*guest_ca, *bundle;	/* env; bundle may be NULL */
 	time_t			now;		/* CA_TOOL_NOW or time() */
 };
 
@@ -64,6 +70,9 @@ struct catool_opts {
  * -1 after printing help (exit 0).
  */
 int catool_parse(int argc, char **argv, unsigned cmd, struct catool_opts *o);
+
+/* s as a JSON string, on stdout. */
+void catool_json_str(const char *s);
 
 /* Is s an acceptable host group name (path-safe)? */
 bool catool_group_ok(const char *s);

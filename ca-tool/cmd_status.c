@@ -25,23 +25,6 @@ static const char *const state_names[] = {
 };
 
 static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void
 json_pair(const char *name, const struct pair *p, time_t now, bool last)
 {
 	struct ca_info info;
@@ -50,14 +33,14 @@ json_pair(const char *name, const struct pair *p, time_t now, bool last)
 	printf("  \"%s\": {\"state\": \"%s\"", name, state_names[p->state]);
 	if (p->state != PAIR_OK && p->state != PAIR_MISSING) {
 		printf(", \"error\": ");
-		json_str(p->err);
+		catool_json_str(p->err);
 	}
 	if (p->ca != NULL) {
 		ca_get_info(p->ca, &info);
 		ca_format_time(info.not_before, nb, sizeof(nb));
 		ca_format_time(info.not_after, na, sizeof(na));
 		printf(", \"subject\": ");
-		json_str(info.subject);
+		catool_json_str(info.subject);
 		printf(", \"fingerprint_sha256\": \"%s\", \"key_type\": \"%s\", "
 		    "\"not_before\": \"%s\", \"not_after\": \"%s\", "
 		    "\"days_left\": %ld", info.fingerprint, info.key_type, nb,
@@ -131,9 +114,9 @@ cmd_status_main(int argc, char **argv)
 
 	if (o.json) {
 		printf("{\n  \"group\": ");
-		json_str(o.group);
+		catool_json_str(o.group);
 		printf(",\n  \"directory\": ");
-		json_str(o.groupdir);
+		catool_json_str(o.groupdir);
 		printf(",\n  \"window_days\": %u,\n  \"in_window\": %s,\n"
 		    "  \"needs_rotation\": %s,\n  \"key_mode\": \"%s\",\n",
 		    o.window, in_window ? "true" : "false",

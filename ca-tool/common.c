@@ -23,10 +23,11 @@
 enum opt_id {
 	OPT_DIR = 256, OPT_CN, OPT_KEY_TYPE, OPT_DAYS, OPT_KEY_GROUP,
 	OPT_FORCE, OPT_QUIET, OPT_JSON, OPT_WINDOW, OPT_STAGE, OPT_PIDFILE,
-	OPT_CERT, OPT_KEY, OPT_HELP,
+	OPT_CERT, OPT_KEY, OPT_SHELL, OPT_GUEST_CA, OPT_BUNDLE, OPT_HELP,
 };
 
-#define CMD_ALL		(CMD_GENERATE | CMD_ROTATE | CMD_STATUS | CMD_IMPORT)
+#define CMD_ALL		(CMD_GENERATE | CMD_ROTATE | CMD_STATUS | CMD_IMPORT | \
+			 CMD_ENV)
 #define CMD_WRITE	(CMD_GENERATE | CMD_ROTATE | CMD_IMPORT)
 #define CMD_NEW		(CMD_GENERATE | CMD_ROTATE)
 
@@ -52,7 +53,14 @@ static const struct opt_def {
 	  "replace a valid CA" },
 	{ "quiet", 0, OPT_QUIET, CMD_WRITE, NULL,
 	  "no output when there is nothing to do" },
-	{ "json", 0, OPT_JSON, CMD_STATUS, NULL, "JSON output" },
+	{ "json", 0, OPT_JSON, CMD_STATUS | CMD_ENV, NULL, "JSON output" },
+	{ "shell", 0, OPT_SHELL, CMD_ENV, NULL,
+	  "sh lines to source in the guest (default)" },
+	{ "guest-ca", 1, OPT_GUEST_CA, CMD_ENV, "PATH",
+	  "the CA's path in the guest (default " CATOOL_GUEST_CA ", Slicer's)" },
+	{ "bundle", 1, OPT_BUNDLE, CMD_ENV, "PATH",
+	  "the merged bundle's path in the guest (default "
+	  CATOOL_GUEST_BUNDLE_DIR "/<group>-bundle.pem)" },
 	{ "window", 1, OPT_WINDOW, CMD_ROTATE | CMD_STATUS, "DAYS",
 	  "rotate this close to expiry (default 7)" },
 	{ "stage", 1, OPT_STAGE, CMD_ROTATE | CMD_STATUS, "DAYS",
@@ -71,6 +79,7 @@ cmd_name(unsigned cmd)
 	case CMD_GENERATE:	return "generate";
 	case CMD_ROTATE:	return "rotate";
 	case CMD_STATUS:	return "status";
+	case CMD_ENV:		return "env";
 	default:		return "import";
 	}
 }
@@ -125,6 +134,24 @@ unix_group_ok(const char *s)
 		if (!(isalnum(c) || c == '_' || c == '.' || c == '-'))
 			return false;
 	}
+	return true;
+}
+
+/*
+ * A path printed into sh lines for the guest: absolute, or under $HOME
+ * (expanded in the guest), of characters that need no quoting, so the
+ * kit can never carry shell syntax.
+ */
+static bool
+guest_path_ok(const char *s)
+{
+	if (strncmp(s, "$HOME/", 6) == 0)
+		s += 5;
+	if (s[0] != '/' || strstr(s, "/../") != NULL || strlen(s) > 200)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("._-/", *s) != NULL))
+			return false;
 	return true;
 }
 
@@ -227,6 +254,18 @@ set_opt(struct catool_opts *o, int id, const char *arg)
 	case OPT_KEY:
 		o->key = arg;
 		break;
+	case OPT_SHELL:
+		o->json = false;
+		break;
+	case OPT_GUEST_CA:
+	case OPT_BUNDLE:
+		if (!guest_path_ok(arg))
+			return bad(o, id == OPT_BUNDLE ? "--bundle (an absolute "
+			    "path or $HOME/..., of A-Z a-z 0-9 . _ - /)" :
+			    "--guest-ca (an absolute path or $HOME/..., of "
+			    "A-Z a-z 0-9 . _ - /)", arg);
+		*(id == OPT_BUNDLE ? &o->bundle : &o->guest_ca) = arg;
+		break;
 	default:
 		WRONG("option table");
 	}
@@ -300,6 +339,7 @@ catool_parse(int argc, char **argv, unsigned cmd, struct catool_opts *o)
 	o->key_type = CA_KEY_P256;
 	o->days = CA_DEFAULT_DAYS;
 	o->window = CATOOL_DEFAULT_WINDOW;
+	o->guest_ca = CATOOL_GUEST_CA;
 	o->key_gid = (gid_t)-1;
 	for (i = 0; i < ARRAY_SIZE(opt_defs); i++) {
 		if (!(opt_defs[i].cmds & cmd))
@@ -400,6 +440,23 @@ catool_generate(const struct catool_opts *o)
 	if (ca == NULL)
 		catool_err(o, "%s", err);
 	return ca;
+}
+
+void
+catool_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
 }
 
 void

@@ -15,6 +15,7 @@ int cmd_generate_main(int argc, char **argv);
 int cmd_rotate_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_import_main(int argc, char **argv);
+int cmd_env_main(int argc, char **argv);
 
 static const struct {
 	const char	*name;
@@ -29,6 +30,8 @@ static const struct {
 	  "show the CA; exit 3 when it needs rotation" },
 	{ "import",	cmd_import_main,
 	  "install your own CA from --cert and --key" },
+	{ "env",	cmd_env_main,
+	  "print what makes a guest's runtimes trust the CA (sh or --json)" },
 };
 
 static void

@@ -29,6 +29,7 @@ PKGS=(
 	python3 socat bind9-dnsutils wrk ca-certificates
 	# strict real clients and parsers the tests drive the gateway with
 	python3-h11 python3-h2 python3-websockets python3-grpcio nghttp2-client
+	python3-requests
 	nodejs libnghttp2-dev
 	# servers run inside the test "internet" namespace
 	nginx-light fcgiwrap dnsmasq-base postgresql postgresql-client

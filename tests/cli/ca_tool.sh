@@ -306,6 +306,20 @@ ok "12-character group: no warning" run 0 generate agents-sandb
 ok "  stderr empty" test ! -s "$TMP/err"
 ok "--quiet: no warning" run 0 generate agents-quiet1 --quiet
 ok "  stderr empty" test ! -s "$TMP/err"
+snap >"$TMP/before"
+# env: the trust-store kit
+ok "env: exit 0" run 0 env agents
+ok "  Node gets the CA alone" out_has 'export NODE_EXTRA_CA_CERTS="$GATEWAYD_CA"'
+ok "  requests gets the merged bundle" out_has 'export REQUESTS_CA_BUNDLE="$GATEWAYD_BUNDLE"'
+ok "  Slicer's path by default" out_has 'GATEWAYD_CA="/runner/ca.crt"'
+ok "  valid sh" sh -n "$TMP/out"
+ok "  no key material" sh -c "! grep -q PRIVATE '$TMP/out'"
+ok "env --json: exit 0" run 0 env agents --json --guest-ca /opt/ca.pem
+ok "  JSON names the guest CA" out_has '"guest_ca": "/opt/ca.pem"'
+bad "env: no CA" "no valid CA" 1 env nosuchgroup
+bad "env: --bundle with shell syntax" "invalid --bundle" 2 env agents --bundle '/tmp/$(reboot)'
+bad "env: relative --guest-ca" "invalid --guest-ca" 2 env agents --guest-ca ca.crt
+bad "env: --guest-ca with .." "invalid --guest-ca" 2 env agents --guest-ca /a/../etc/x
 touch "$TMP/afile"
 ok "unwritable directory: exit 1" run 1 generate agents --dir "$TMP/afile/sub"
 ok "  message" stderr_has "Not a directory"
