@@ -19,7 +19,8 @@
  * JSON keys, in this order, each omitted when its value is absent:
  *   time kind group client client_port dst upstream sni host method url
  *   proto qtype status bytes_in bytes_out duration_ms action verdict rule
- *   reason secret verify_error content_type answers
+ *   reason secret verify_error content_type answers  (and "would" after
+ *   "action" in report mode)
  */
 #include "alog.h"
 
@@ -350,6 +351,12 @@ format_squid(struct obuf *o, const struct alog_record *r, const char *method,
 	else
 		ob_puts(o, "HIER_NONE/- ");
 	ob_squid_str(o, r->content_type, CAP_STR);
+	/* Report mode: an 11th field after Squid's ten, which Squid log
+	 * tools read past; "would=deny" on a line whose request passed. */
+	if (r->would != NULL) {
+		ob_puts(o, " would=");
+		ob_squid_str(o, r->would, CAP_STR);
+	}
 	ob_puts(o, "\n");
 }
 
@@ -404,6 +411,7 @@ format_json(struct obuf *o, const struct alog_record *r, const char *method,
 	json_key_u64(o, "bytes_out", r->bytes_out);
 	json_key_u64(o, "duration_ms", r->duration_ms);
 	json_key_str(o, "action", alog_action_str(r->action), CAP_STR);
+	json_key_str(o, "would", r->would, CAP_STR);
 	json_key_str(o, "verdict", r->verdict, CAP_STR);
 	json_key_str(o, "rule", r->rule, CAP_STR);
 	json_key_str(o, "reason", r->reason, CAP_STR);

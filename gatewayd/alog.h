@@ -83,6 +83,9 @@ struct alog_record {
 	const char		*answers;	/* DNS: upstream rcode, then the
 						 * addresses: "NOERROR
 						 * 198.18.0.1 2001:2::1" */
+	const char		*would;		/* report mode: "deny" when the
+						 * request passed but policy
+						 * would have denied it */
 	const char		*verdict;	/* flow: "accept" "drop" "reset";
 						 * DNS: "allow" "refused"
 						 * "nxdomain" "servfail"... */

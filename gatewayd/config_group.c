@@ -410,7 +410,13 @@ static const struct cfg_enum policy_defaults[] = {
 	{ "allow", POLICY_ALLOW }, { "deny", POLICY_DENY }, { NULL, 0 },
 };
 
+static const struct cfg_enum policy_modes[] = {
+	{ "enforce", POLICY_ENFORCE }, { "report", POLICY_REPORT },
+	{ NULL, 0 },
+};
+
 static const struct cfg_key policy_keys[] = {
+	K_ENUM("mode", struct policy, mode, policy_modes, POLICY_ENFORCE, 0),
 	K_ENUM("default", struct policy, dflt, policy_defaults, POLICY_DENY,
 	    0),
 	K_FUNC("internal_allow", p_internal, 0),

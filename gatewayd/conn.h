@@ -102,6 +102,7 @@ struct exchange {
 	char		*url;		/* full URL for the log */
 	const char	*action;	/* "TCP_MISS", "TCP_DENIED"... */
 	const char	*rule;		/* deciding rule label */
+	bool		would_deny;	/* report mode let a DENY through */
 	char		reason[300];	/* refusal / failure reason */
 	char		verify_error[160]; /* upstream certificate problem */
 	char		content_type[64];  /* response Content-Type */

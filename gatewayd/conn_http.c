@@ -378,6 +378,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	q.method = x->method_bit;
 	policy_decide(&g->policy, &q, &v);
 	x->rule = policy_verdict_label(&v);
+	x->would_deny = v.would_deny;
 	if (v.action == POLICY_DENY) {
 		x->action = "TCP_DENIED";
 		status = 403;

@@ -58,6 +58,13 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 	}
 	switch (res.verdict) {
 	case SECRETS_INJECT:
+		if (c->x.would_deny) {
+			/* Report mode forwards what policy would deny, but
+			 * never with a credential: only the guest's own
+			 * placeholder goes, as it was sent. */
+			util_wipe(line, res.line_len);
+			return 0;
+		}
 		c->x.secret = res.secret;
 		c->secret_header = res.header;
 		c->secret_line = secret_copy(line, res.line_len);

@@ -39,6 +39,7 @@
 #include "runtime.h"
 #include "secrets.h"
 #include "sentinel.h"
+#include "suggest.h"
 #include "worker.h"
 
 #define HOUSEKEEPING_MS	1000
@@ -60,6 +61,8 @@ static const struct subcommand subcommands[] = {
 	    "(asks the running daemon)" },
 	{ "stats",	stats_main,	"[--socket PATH | -c FILE]: the running "
 	    "daemon's counters" },
+	{ "suggest",	suggest_main,	"-c FILE AUDIT.json: policy rules that "
+	    "would allow what the audit log shows denied" },
 };
 
 static void

@@ -141,8 +141,8 @@ conn_match(const struct policy_rule *r, const struct policy_query *q,
 	return true;
 }
 
-void
-policy_decide(const struct policy *p, const struct policy_query *q,
+static void
+decide(const struct policy *p, const struct policy_query *q,
     struct policy_verdict *out)
 {
 	struct addr dst, *dstp = NULL;
@@ -198,6 +198,31 @@ policy_decide(const struct policy *p, const struct policy_query *q,
 		out->action = POLICY_DENY;
 		out->rule = &internal_rule;
 	}
+}
+
+void
+policy_decide(const struct policy *p, const struct policy_query *q,
+    struct policy_verdict *out)
+{
+	struct addr dst;
+
+	decide(p, q, out);
+	out->would_deny = false;
+	if (p->mode != POLICY_REPORT || out->action != POLICY_DENY ||
+	    out->rule == &internal_rule)
+		return;
+	/* decide() skips the internal check once something denied: make
+	 * it here, or report mode would open internal addresses. */
+	if (q->host == NULL && q->dst != NULL) {
+		dst = *q->dst;
+		addr_unmap(&dst);
+		if (!policy_dial_allowed(p, &dst, NULL)) {
+			out->rule = &internal_rule;
+			return;
+		}
+	}
+	out->action = q->request ? POLICY_ALLOW : POLICY_INSPECT;
+	out->would_deny = true;
 }
 
 bool

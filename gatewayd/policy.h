@@ -60,7 +60,20 @@ struct policy_rule {
 	char			*label;		/* "rule 3 (line 42)" or name */
 };
 
+/*
+ * Report mode lets an operator learn what agents need before enforcing:
+ * what would be denied is let through, and the verdict says so
+ * (would_deny) so that the audit line carries the decision and the rule.
+ * Never relaxed by it: the internal-destination refusal here, and, outside
+ * this module, upstream verification and the group's egress drop list.
+ */
+enum policy_mode {
+	POLICY_ENFORCE = 0,
+	POLICY_REPORT,
+};
+
 struct policy {
+	enum policy_mode	mode;
 	enum policy_action	dflt;		/* ALLOW or DENY */
 	struct policy_rule	*rules;
 	size_t			nrules;
@@ -85,6 +98,9 @@ struct policy_query {
 struct policy_verdict {
 	enum policy_action	action;
 	const struct policy_rule *rule;	/* NULL when the default decided */
+	bool			would_deny;	/* report mode: DENY let through
+						 * as ALLOW (request stage) or
+						 * INSPECT (connection stage) */
 };
 
 /*
@@ -96,7 +112,10 @@ struct policy_verdict {
  * path condition meets a path with dot segments, "//", '\\', %00 or a
  * broken escape.  Path prefixes compare against the percent-decoded path
  * (the query after '?' is compared as sent); case-sensitive.  Rule CIDRs
- * match q->dst (IPv4-mapped IPv6 folded to IPv4).
+ * match q->dst (IPv4-mapped IPv6 folded to IPv4).  In report mode a DENY
+ * other than "internal-destination" becomes ALLOW (INSPECT at the
+ * connection stage, so that each request is judged and logged) with
+ * would_deny set and the deciding rule kept.
  */
 void policy_decide(const struct policy *p, const struct policy_query *q,
     struct policy_verdict *out) NONNULL(1, 2, 3);

@@ -210,6 +210,17 @@ test_json(void)
 	alog_format(LOGFMT_JSON, true, &r, buf, sizeof(buf));
 	ok(strstr(buf, "\"url\":\"https://example.com/a/b?\"") != NULL,
 	    "json: redact_query");
+
+	/* report mode: "would" right after "action"; an 11th Squid field */
+	r = sample();
+	r.would = "deny";
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"action\":\"allow\",\"would\":\"deny\","
+	    "\"rule\":") != NULL, "json: would after action");
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	is(squid_fields(buf), 11, "squid: report mode adds one field");
+	ok(strstr(buf, " text/html would=deny\n") != NULL,
+	    "squid: would=deny last");
 }
 
 /* The record has no place for header values or bodies: every key output

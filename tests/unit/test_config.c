@@ -73,6 +73,8 @@ static const struct {
 	const char	*snippet;	/* line 2 of a one-group file */
 	const char	*want;
 } group_cases[] = {
+	{ "policy = { mode = \"audit\"; };",
+	  "unknown value \"audit\" (expected one of: enforce, report)" },
 	{ "policy = { rules = ( { action = \"allow\"; cidr = \"10.0.0.1/24\"; } ); };",
 	  "\"10.0.0.1/24\" has host bits set (did you mean 10.0.0.0/24?)" },
 	{ "policy = { rules = ( { action = \"allow\"; cidr = \"10.0.0.0/33\"; } ); };",

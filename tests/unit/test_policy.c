@@ -373,10 +373,86 @@ test_methods_and_names(void)
 	is_str(policy_verdict_label(&v), "github-read", "rule label");
 }
 
+/*
+ * Report mode: each DENY becomes ALLOW (request) or INSPECT (connection,
+ * so each request is judged) with would_deny and the deciding rule kept;
+ * an internal destination is never let through; ALLOW stays plain.
+ */
+static void
+test_report_mode(void)
+{
+	struct policy_rule rules[] = {
+		{ .action = POLICY_DENY, .host = H("wikipedia.org"),
+		  .host_suffix = true, .label = H("no-wikipedia") },
+		{ .action = POLICY_ALLOW, .host = H("api.example.com"),
+		  .path_prefix = H("/repos/") },
+	};
+	struct cidr internal_none[1];
+	struct policy p = { .mode = POLICY_REPORT, .dflt = POLICY_DENY,
+	    .rules = rules, .nrules = ARRAY_SIZE(rules),
+	    .internal_allow = internal_none, .ninternal_allow = 0 };
+	static const struct {
+		const char		*host, *dst, *method, *path;
+		enum policy_action	want;
+		bool			would;
+		const char		*label;
+	} t[] = {
+		{ "en.wikipedia.org", NULL, NULL, NULL, POLICY_INSPECT, true,
+		  "no-wikipedia" },
+		{ "en.wikipedia.org", NULL, "GET", "/wiki/", POLICY_ALLOW,
+		  true, "no-wikipedia" },
+		{ "api.example.com", NULL, "GET", "/repos/x", POLICY_ALLOW,
+		  false, NULL },
+		{ "api.example.com", NULL, "GET", "/admin", POLICY_ALLOW,
+		  true, "default" },
+		{ "other.test", NULL, "POST", "/", POLICY_ALLOW, true,
+		  "default" },
+		/* never relaxed: an internal address */
+		{ NULL, "10.1.2.3", "GET", "/", POLICY_DENY, false,
+		  "internal-destination" },
+		{ NULL, "169.254.169.254", NULL, NULL, POLICY_DENY, false,
+		  "internal-destination" },
+	};
+	struct policy_verdict v;
+	struct policy_query q;
+	struct addr dst;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		memset(&q, 0, sizeof(q));
+		q.host = t[i].host;
+		if (t[i].dst != NULL) {
+			dst = A(t[i].dst);
+			q.dst = &dst;
+		}
+		q.port = 443;
+		if (t[i].method != NULL) {
+			q.request = true;
+			q.method = policy_method_bit(t[i].method,
+			    strlen(t[i].method));
+			q.path = t[i].path;
+		}
+		policy_decide(&p, &q, &v);
+		is_str(policy_action_str(v.action),
+		    policy_action_str(t[i].want), "report: case %zu action", i);
+		ok(v.would_deny == t[i].would, "report: case %zu would_deny "
+		    "%d", i, t[i].would);
+		if (t[i].label != NULL)
+			is_str(policy_verdict_label(&v), t[i].label,
+			    "report: case %zu rule kept", i);
+	}
+	p.mode = POLICY_ENFORCE;
+	q.host = "en.wikipedia.org";
+	q.dst = NULL;
+	policy_decide(&p, &q, &v);
+	ok(v.action == POLICY_DENY && !v.would_deny, "enforce: plain deny");
+}
+
 int
 main(void)
 {
 	test_hosts();
+	test_report_mode();
 	test_requests();
 	test_inspect_order();
 	test_cidrs();
