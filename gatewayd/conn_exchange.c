@@ -133,12 +133,15 @@ build_client_head(struct conn *c, const struct http_response *resp,
 	for (i = 0; i < resp->nheaders; i++) {
 		const struct http_header *h = &resp->headers[i];
 
-		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders))
+		if (http_is_framing(&h->name) ||
+		    http_is_hop_by_hop(h, resp->headers, resp->nheaders))
 			continue;
 		conn_header_append(b, h);
 	}
-	if (resp->body == HTTP_BODY_CHUNKED)
-		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+	/* The framing the gateway streams by (a HEAD or 304 response keeps
+	 * its Content-Length; 1xx and 204 may not carry one). */
+	conn_framing_append(b, resp->body, resp->has_content_length &&
+	    resp->status >= 200 && resp->status != 204, resp->content_length);
 	if (resp->status == 101)
 		buf_appends(b, "Connection: Upgrade\r\n");
 	else if (close_after)

@@ -256,7 +256,33 @@ conn_header_append(struct buf *b, const struct http_header *h)
 	buf_append(b, "\r\n", 2);
 }
 
-/* Rewrite the request head for the upstream into c->to_up. */
+void
+conn_framing_append(struct buf *b, enum http_body body, bool has_length,
+    uint64_t length)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+
+	if (has_length) {
+		do {
+			digits[--i] = (char)('0' + length % 10);
+			length /= 10;
+		} while (length > 0);
+		buf_appends(b, "Content-Length: ");
+		buf_append(b, digits + i, sizeof(digits) - i);
+		buf_append(b, "\r\n", 2);
+	}
+	if (body == HTTP_BODY_CHUNKED)
+		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+}
+
+/*
+ * Rewrite the request head for the upstream into c->to_up.  Its framing
+ * is the gateway's own (conn_framing_append), from the body it streams:
+ * the guest's Content-Length and Transfer-Encoding fields are never
+ * copied, so no header rule (hop-by-hop or otherwise) can drop or
+ * duplicate them.
+ */
 static void
 build_upstream_head(struct conn *c, const struct http_request *req,
     const char *host, uint16_t port)
@@ -285,6 +311,7 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 		const struct http_header *h = &req->headers[i];
 
 		if (http_name_is(&h->name, "host") ||
+		    http_is_framing(&h->name) ||
 		    http_is_hop_by_hop(h, req->headers, req->nheaders))
 			continue;
 		if (c->x.secret != NULL && c->secret_header != NULL &&
@@ -292,8 +319,8 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 			continue;
 		conn_header_append(b, h);
 	}
-	if (req->body == HTTP_BODY_CHUNKED)
-		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+	conn_framing_append(b, req->body, req->has_content_length,
+	    req->content_length);
 	if (c->x.upgrade)
 		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
 		    (int)req->upgrade_proto.len, req->upgrade_proto.p);

@@ -135,6 +135,20 @@ smuggle bare-lf 'GET /s6 HTTP/1.1\nHost: echo.test\n\n'
 # (a bad chunk inside a body is found after the head went up: that
 # upstream connection is dropped, never reused)
 assert_no_match "$UPSTREAM_LOG" '/s[124-6]"' "a malformed request reached the upstream"
+# A Connection header may not nominate a header the gateway frames or
+# judges by: were Content-Length dropped as hop-by-hop while the body was
+# still sent, the upstream would read the body as a request of its own,
+# never judged nor logged.  Head, body and the next request in one write.
+printf 'GET /a HTTP/1.1\r\nHost: echo.test\r\nConnection: Content-Length\r\nContent-Length: 32\r\n\r\nGET /hidden HTTP/1.1\r\nX-Ignore: GET /b HTTP/1.1\r\nHost: echo.test\r\n\r\n' |
+    guest_client raw --timeout 3 "$INET_ECHO_IP" 80 >"$T_DIR/conn-cl.txt"
+assert_no_match "$UPSTREAM_LOG" '"/hidden"' "a request hidden in a body reached the upstream"
+assert_match "$T_DIR/conn-cl.txt" '^HTTP/1.1 400 ' "Connection: Content-Length"
+for cl in Transfer-Encoding Host; do
+	printf 'GET /conn-%s HTTP/1.1\r\nHost: echo.test\r\nConnection: %s\r\n\r\n' "$cl" "$cl" |
+	    guest_client raw --timeout 3 "$INET_ECHO_IP" 80 >"$T_DIR/conn-$cl.txt"
+	assert_match "$T_DIR/conn-$cl.txt" '^HTTP/1.1 400 ' "Connection: $cl"
+done
+assert_no_match "$UPSTREAM_LOG" '"/(a|conn-[A-Za-z-]+)"' "a request with a Connection-nominated framing header reached the upstream"
 # an oversized head gets 431
 { printf 'GET /big HTTP/1.1\r\nHost: echo.test\r\nX-Big: '; head -c 40000 /dev/zero | tr '\0' a; printf '\r\n\r\n'; } |
     guest_client raw "$INET_ECHO_IP" 80 >"$T_DIR/big.txt"
