@@ -344,8 +344,10 @@ request_up(struct conn *c)
 			return 0;
 		buf_free(&c->to_up);
 	}
+	/* Nothing more moves before the 101; the parser refused an Upgrade
+	 * with a body, so no byte of this request is left unsent. */
 	if (x->upgrade)
-		return 1;	/* nothing more moves before the 101 */
+		return 1;
 	b = stream_body(c, &c->client, &c->up, &c->c_in, x->req_body,
 	    &x->req_left, &x->req_chunk, &c->req_pending, &c->req_framed,
 	    &x->bytes_up, &why);

@@ -591,6 +591,10 @@ request_semantics(struct http_request *req, struct http_error *err)
 		}
 		req->upgrade = req->upgrade_proto.len > 0 &&
 		    headers_list_has(h, n, "connection", "upgrade");
+		/* Nothing moves before the 101, so a body would stay unsent
+		 * and the upstream would read what follows as it. */
+		if (req->upgrade && req->body != HTTP_BODY_NONE)
+			return fail(err, 400, "Upgrade request with a body");
 	}
 	return 0;
 }

@@ -24,7 +24,8 @@
  * overflowing Content-Length, Transfer-Encoding other than a final
  * "chunked" (501 for unknown codings), more than one Host, a missing Host
  * in HTTP/1.1, HTTP/1.0 with Transfer-Encoding, a Connection option
- * naming Content-Length, Transfer-Encoding or Host: all are errors.
+ * naming Content-Length, Transfer-Encoding or Host, an HTTP/1.1 Upgrade
+ * request with a body (Content-Length > 0 or chunked): all are errors.
  */
 #ifndef GW_HTTP_H
 #define GW_HTTP_H

@@ -149,6 +149,15 @@ for cl in Transfer-Encoding Host; do
 	assert_match "$T_DIR/conn-$cl.txt" '^HTTP/1.1 400 ' "Connection: $cl"
 done
 assert_no_match "$UPSTREAM_LOG" '"/(a|conn-[A-Za-z-]+)"' "a request with a Connection-nominated framing header reached the upstream"
+# An Upgrade request with a body: nothing moves before a 101, so the body
+# would stay unsent; an upstream that answers without reading it would
+# then take the gateway's next head as that body, and the rest of that
+# head (here an X-Pad value) as a request of its own.
+printf 'GET /answer-first HTTP/1.1\r\nHost: echo.test\r\nConnection: Upgrade\r\nUpgrade: foo\r\nContent-Length: 42\r\n\r\nGET /b1 HTTP/1.1\r\nHost: echo.test\r\nX-Pad: GET /hidden-up HTTP/1.1\r\n\r\n' |
+    guest_client raw --timeout 3 "$INET_ECHO_IP" 80 >"$T_DIR/up-body.txt"
+assert_no_match "$UPSTREAM_LOG" '"/hidden-up"' "a request hidden behind an Upgrade body reached the upstream"
+assert_match "$T_DIR/up-body.txt" '^HTTP/1.1 400 ' "Upgrade with a body"
+assert_no_match "$UPSTREAM_LOG" '"/answer-first"' "an Upgrade request with a body reached the upstream"
 # an oversized head gets 431
 { printf 'GET /big HTTP/1.1\r\nHost: echo.test\r\nX-Big: '; head -c 40000 /dev/zero | tr '\0' a; printf '\r\n\r\n'; } |
     guest_client raw "$INET_ECHO_IP" 80 >"$T_DIR/big.txt"

@@ -79,6 +79,12 @@ static const struct req_vec req_vecs[] = {
 	{ "Connection: Upgrade", R("GET /ws HTTP/1.1\r\nHost: a\r\n"
 	    "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"), OK_,
 	    HTTP_BODY_NONE, 0 },
+	{ "Upgrade, Content-Length 0", R("GET /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Content-Length: 0\r\n\r\n"), OK_, HTTP_BODY_NONE, 0 },
+	{ "Upgrade ignored in 1.0", R("POST / HTTP/1.0\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Content-Length: 2\r\n\r\n"), OK_, HTTP_BODY_LENGTH, 2 },
 	{ "Connection: TE", R("POST /rpc HTTP/1.1\r\nHost: a\r\n"
 	    "Connection: TE\r\nTE: trailers\r\nContent-Length: 2\r\n\r\n"),
 	    OK_, HTTP_BODY_LENGTH, 2 },
@@ -197,6 +203,14 @@ static const struct req_vec req_vecs[] = {
 	{ "relative target", R("GET a/b HTTP/1.1\r\nHost: a\r\n\r\n"), 400, 0, 0 },
 	{ "NUL in request line", R("GET /\0 HTTP/1.1\r\n"), 400, 0, 0 },
 	{ "NUL early", R("GE\0"), 400, 0, 0 },
+	/* An Upgrade request's body would never be sent (nothing moves
+	 * before the 101): the upstream would read what follows as it. */
+	{ "Upgrade with a length", R("GET /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Content-Length: 5\r\n\r\nhello"), 400, 0, 0 },
+	{ "Upgrade chunked", R("POST /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Upgrade\r\nUpgrade: h2c\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"), 400, 0, 0 },
 	/* A Connection header may not make a framing or judged header
 	 * hop-by-hop: the forwarded head would lose it, the body not. */
 	{ "Connection nominates CL", R("GET /a HTTP/1.1\r\nHost: a\r\n"
