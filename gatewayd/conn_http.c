@@ -354,6 +354,34 @@ wait_upstream(struct conn *c, const struct http_request *req, bool earlier)
 	return 1;
 }
 
+/*
+ * Frame the chunked body bytes that came with the head, before anything
+ * of the request leaves: a request refused for its framing must not have
+ * reached the upstream, not even its head.  The bytes scanned are counted
+ * as framed and unsent (req_pending), so stream_body() sends them without
+ * scanning them again.  0, or -1 with *reason set.
+ */
+static int
+frame_buffered_body(struct conn *c, const char **reason)
+{
+	struct exchange *x = &c->x;
+	struct http_error err;
+	size_t n;
+	int r;
+
+	if (x->req_body != HTTP_BODY_CHUNKED || buf_len(&c->c_in) == 0)
+		return 0;
+	r = http_chunk_scan(&x->req_chunk, buf_head(&c->c_in),
+	    buf_len(&c->c_in), &n, &err);
+	if (r == HTTP_ERR) {
+		*reason = err.reason;
+		return -1;
+	}
+	c->req_pending = n;
+	c->req_framed = r == HTTP_CHUNK_DONE;
+	return 0;
+}
+
 static int
 handle_request(struct conn *c, const struct http_request *req,
     size_t headlen)
@@ -392,6 +420,10 @@ handle_request(struct conn *c, const struct http_request *req,
 	buf_consume(&c->c_in, headlen);
 	if (status != 0)
 		goto refuse;
+	if (frame_buffered_body(c, &reason) != 0) {
+		status = 400;
+		goto refuse;
+	}
 	if (x->method_bit == METHOD_CONNECT) {
 		status = 405;
 		reason = "CONNECT is not used with a transparent gateway";

@@ -289,7 +289,12 @@ class HTTPConn:
         # ignore a body do: what the gateway sends next is read as it
         early = path == "/answer-first"
         if not early:
-            rec["body_len"] = read_body(st, headers, h)
+            try:
+                rec["body_len"] = read_body(st, headers, h)
+            except (EOFError, ValueError, BadRequest) as e:
+                # the head arrived: tests must see that it did
+                self.srv.log.write(error="body: %s" % (str(e) or "closed"), **rec)
+                raise
             rec["body_sha256"] = h.hexdigest()
         upgrade = (hget(headers, "upgrade") or [""])[0].lower()
         if upgrade == "websocket":

@@ -648,6 +648,7 @@ static const struct chunk_vec chunk_vecs[] = {
 	{ "no final CRLF", R("0\r\n"), HTTP_NEED_MORE, 0 },
 	{ "17 digits", R("00000000000000001\r\nx\r\n0\r\n\r\n"), HTTP_ERR, 0 },
 	{ "over 2^60", R("1000000000000001\r\n"), HTTP_ERR, 0 },
+	{ "2^64", R("10000000000000000\r\n"), HTTP_ERR, 0 },
 	{ "missing CRLF after data", R("5\r\nhelloX\r\n0\r\n\r\n"), HTTP_ERR, 0 },
 	{ "LF only after data", R("5\r\nhello\n0\r\n\r\n"), HTTP_ERR, 0 },
 	{ "bare LF after size", R("5\nhello\r\n0\r\n\r\n"), HTTP_ERR, 0 },
