@@ -175,7 +175,7 @@ retry_fresh(struct conn *c)
 	upstream_close(c);
 	c->retry_head = c->to_up;	/* swap storage, no allocation */
 	c->to_up = head;
-	buf_clear(&c->retry_head);
+	buf_free(&c->retry_head);	/* wiped: resent once only */
 	x->retried = true;
 	x->reused = false;
 	x->req_done = false;
@@ -285,6 +285,10 @@ response_head(struct conn *c)
 		return 1;
 	}
 	x->status = resp.status;
+	/* A response has begun: the request will not be resent, and its
+	 * copy (which may hold a credential) is wiped now, not at the next
+	 * request after an idle keep-alive. */
+	buf_free(&c->retry_head);
 	content_type(x, &resp);
 	if (resp.status == 101) {
 		if (!x->upgrade)

@@ -123,6 +123,7 @@ conn_exchange_end(struct conn *c)
 	memset(&c->x, 0, sizeof(c->x));
 	c->req_pending = c->resp_pending = 0;
 	c->req_framed = c->resp_framed = false;
+	buf_free(&c->retry_head);	/* wiped: may hold a credential */
 	if (!keep) {
 		conn_start_linger(c, "request asked for close");
 		return;
