@@ -162,6 +162,14 @@ printf 'GET /answer-first HTTP/1.1\r\nHost: echo.test\r\nConnection: Upgrade\r\n
 assert_no_match "$UPSTREAM_LOG" '"/hidden-up"' "a request hidden behind an Upgrade body reached the upstream"
 assert_match "$T_DIR/up-body.txt" '^HTTP/1.1 400 ' "Upgrade with a body"
 assert_no_match "$UPSTREAM_LOG" '"/answer-first"' "an Upgrade request with a body reached the upstream"
+# ... and the response head the guest gets carries the framing the gateway
+# streams by, whatever the upstream's Connection names (it named its
+# Content-Length: the guest would have read until close)
+printf 'GET /conn-cl HTTP/1.1\r\nHost: echo.test\r\n\r\nGET /after-conn-cl HTTP/1.1\r\nHost: echo.test\r\nConnection: close\r\n\r\n' |
+    guest_client raw --timeout 3 "$INET_ECHO_IP" 80 | tr -d '\r' >"$T_DIR/conn-cl-resp.txt"
+sed '/^$/q' "$T_DIR/conn-cl-resp.txt" >"$T_DIR/conn-cl-head.txt"
+assert_match "$T_DIR/conn-cl-head.txt" '^Content-Length: [0-9]+$' "a response whose Connection names its Content-Length"
+assert_eq 2 "$(count_match "$T_DIR/conn-cl-resp.txt" '^HTTP/1.1 200 ')" "responses on the connection"
 # an oversized head gets 431
 { printf 'GET /big HTTP/1.1\r\nHost: echo.test\r\nX-Big: '; head -c 40000 /dev/zero | tr '\0' a; printf '\r\n\r\n'; } |
     guest_client raw "$INET_ECHO_IP" 80 >"$T_DIR/big.txt"

@@ -16,6 +16,7 @@ connection (bounded), for tests, not for speed.  What it is:
       /close             answer, then close the connection
       /idle-close        answer as keep-alive, close it 200 ms later
       /answer-first      answer first, then read (and drop) the body
+      /conn-cl           answer with "Connection: Content-Length"
       any + Upgrade: websocket   RFC 6455 handshake, then echo every
                          data frame back; ping -> pong; close -> close
   --tcp ADDR:PORT        plain TCP: send "SSH-2.0-gwtest\\r\\n", echo bytes
@@ -324,6 +325,9 @@ class HTTPConn:
                 ("X-Upstream-Conn", str(self.id)), ("X-Upstream-Req", str(nreq))]
         if close:
             hdrs.append(("Connection", "close"))
+        if path == "/conn-cl":
+            # names its own framing header hop-by-hop
+            hdrs.append(("Connection", "Content-Length"))
         send_response(self.sock, status, body, hdrs, chunked, method == "HEAD")
         if early:
             read_body(st, headers, h)
