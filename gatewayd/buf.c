@@ -5,6 +5,66 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+static void (*storage_free_fn)(void *, size_t);
+
+void
+buf_set_storage_free(void (*fn)(void *p, size_t cap))
+{
+	storage_free_fn = fn;
+}
+
+/* Give up storage p of cap bytes, wiping it first if b is sensitive. */
+static void
+storage_free(const struct buf *b, char *p, size_t cap)
+{
+	if (p == NULL)
+		return;
+	if (b->sensitive)
+		util_wipe(p, cap);
+	if (storage_free_fn != NULL)
+		storage_free_fn(p, cap);
+	else
+		free(p);
+}
+
+/*
+ * Make the storage cap bytes.  realloc() may leave the old block behind
+ * unwiped, so a sensitive buffer copies its bytes to new storage and
+ * wipes the old.
+ */
+static void
+grow(struct buf *b, size_t cap)
+{
+	char *p;
+
+	if (!b->sensitive) {
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+		return;
+	}
+	p = xmalloc(cap);
+	memcpy(p, b->data + b->start, b->end - b->start);
+	storage_free(b, b->data, b->cap);
+	b->data = p;
+	b->cap = cap;
+	b->end -= b->start;
+	b->start = 0;
+}
+
+/* Move the unread bytes to the front (wiping the place they left). */
+static void
+compact(struct buf *b)
+{
+	size_t len = b->end - b->start;
+
+	memmove(b->data, b->data + b->start, len);
+	if (b->sensitive)
+		util_wipe(b->data + len, b->end - len);
+	b->end = len;
+	b->start = 0;
+}
 
 size_t
 buf_prepare(struct buf *b, size_t cap)
@@ -14,14 +74,10 @@ buf_prepare(struct buf *b, size_t cap)
 		b->cap = cap;
 		b->start = b->end = 0;
 	} else if (b->cap < cap) {
-		b->data = xrealloc(b->data, cap);
-		b->cap = cap;
+		grow(b, cap);
 	}
-	if (b->end == b->cap && b->start > 0) {
-		memmove(b->data, b->data + b->start, b->end - b->start);
-		b->end -= b->start;
-		b->start = 0;
-	}
+	if (b->end == b->cap && b->start > 0)
+		compact(b);
 	return b->cap - b->end;
 }
 
@@ -32,15 +88,10 @@ buf_append(struct buf *b, const void *p, size_t n)
 		b->cap = MAX(n, (size_t)512);
 		b->data = xmalloc(b->cap);
 	}
-	if (b->cap - b->end < n && b->start > 0) {
-		memmove(b->data, b->data + b->start, b->end - b->start);
-		b->end -= b->start;
-		b->start = 0;
-	}
-	if (b->cap - b->end < n) {
-		b->cap = MAX(b->cap * 2, b->end + n);
-		b->data = xrealloc(b->data, b->cap);
-	}
+	if (b->cap - b->end < n && b->start > 0)
+		compact(b);
+	if (b->cap - b->end < n)
+		grow(b, MAX(b->cap * 2, b->end + n));
 	memcpy(b->data + b->end, p, n);
 	b->end += n;
 }
@@ -88,7 +139,7 @@ buf_release_if_empty(struct buf *b)
 void
 buf_free(struct buf *b)
 {
-	free(b->data);
+	storage_free(b, b->data, b->cap);
 	b->data = NULL;
 	b->cap = b->start = b->end = 0;
 }
@@ -128,6 +179,8 @@ buf_release_pooled(struct buf *b, struct bufpool *p)
 	if (b->data == NULL || b->start != b->end)
 		return;
 	if (b->cap == p->size && p->n < p->max) {
+		if (b->sensitive)
+			util_wipe(b->data, b->cap);
 		p->free[p->n++] = b->data;
 		b->data = NULL;
 		b->cap = b->start = b->end = 0;

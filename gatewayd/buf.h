@@ -4,10 +4,18 @@
  * Storage is allocated on first use and can be released when the buffer
  * is empty, so an idle connection holds no buffer memory.  Not
  * thread-safe (owned by one connection).
+ *
+ * A buffer marked sensitive (it may hold an injected credential) leaves
+ * no copy behind: storage it gives up is wiped first (free, return to a
+ * pool), it grows by copy-then-wipe instead of realloc(), bytes moved to
+ * the front are wiped where they were, and emptying it (buf_clear, or
+ * consuming the last byte) wipes what it held.  The flag belongs to the
+ * buffer, not its storage: buf_free() keeps it.
  */
 #ifndef GW_BUF_H
 #define GW_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -17,6 +25,7 @@ struct buf {
 	size_t	cap;
 	size_t	start;		/* first unread byte */
 	size_t	end;		/* one past the last written byte */
+	bool	sensitive;	/* wipe every copy it gives up */
 };
 
 static inline size_t
@@ -52,14 +61,19 @@ static inline void
 buf_consume(struct buf *b, size_t n)
 {
 	b->start += n;
-	if (b->start == b->end)
+	if (b->start == b->end) {
+		if (b->sensitive && b->end > 0)
+			util_wipe(b->data, b->end);
 		b->start = b->end = 0;
+	}
 }
 
 /* Empty the buffer but keep its storage. */
 static inline void
 buf_clear(struct buf *b)
 {
+	if (b->sensitive && b->end > 0)
+		util_wipe(b->data, b->end);
 	b->start = b->end = 0;
 }
 
@@ -72,6 +86,14 @@ void buf_appends(struct buf *b, const char *s);
 /* Free the storage if the buffer is empty. */
 void buf_release_if_empty(struct buf *b);
 void buf_free(struct buf *b);
+
+/*
+ * Test seam: the function that frees storage a buffer gives up (after a
+ * sensitive buffer wiped it), called with the storage and its size;
+ * NULL restores free().  For unit tests only, set before any buffer is
+ * used; not thread-safe.
+ */
+void buf_set_storage_free(void (*fn)(void *p, size_t cap));
 
 /*
  * A bounded free list of equal-sized buffer storage, one per worker, so

@@ -137,6 +137,10 @@ conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 	c->client.io.fd = -1;
 	c->up.io.fd = -1;
 	c->holds = 1;
+	/* The upstream head and its resend copy carry an injected
+	 * credential: no copy of them may outlive its use. */
+	c->to_up.sensitive = true;
+	c->retry_head.sensitive = true;
 	c->state = tls_port ? CONN_PEEK : CONN_REQ_HEAD;
 	atomic_fetch_add(&w->gw->active, 1);
 	worker_add_conn(w, c);

@@ -254,6 +254,10 @@ void conn_reply(struct conn *c, int status, const char *reason,
 
 /* Append "Name: value\r\n" to b (head rewriting). */
 void conn_header_append(struct buf *b, const struct http_header *h);
+/* Append the framing fields of a forwarded head: "Content-Length: N" when
+ * has_length, "Transfer-Encoding: chunked" for a chunked body. */
+void conn_framing_append(struct buf *b, enum http_body body, bool has_length,
+    uint64_t length);
 
 /* Log the current exchange and reset it for the next request. */
 void conn_exchange_end(struct conn *c);

@@ -133,12 +133,15 @@ build_client_head(struct conn *c, const struct http_response *resp,
 	for (i = 0; i < resp->nheaders; i++) {
 		const struct http_header *h = &resp->headers[i];
 
-		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders))
+		if (http_is_framing(&h->name) ||
+		    http_is_hop_by_hop(h, resp->headers, resp->nheaders))
 			continue;
 		conn_header_append(b, h);
 	}
-	if (resp->body == HTTP_BODY_CHUNKED)
-		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+	/* The framing the gateway streams by (a HEAD or 304 response keeps
+	 * its Content-Length; 1xx and 204 may not carry one). */
+	conn_framing_append(b, resp->body, resp->has_content_length &&
+	    resp->status >= 200 && resp->status != 204, resp->content_length);
 	if (resp->status == 101)
 		buf_appends(b, "Connection: Upgrade\r\n");
 	else if (close_after)
@@ -172,7 +175,7 @@ retry_fresh(struct conn *c)
 	upstream_close(c);
 	c->retry_head = c->to_up;	/* swap storage, no allocation */
 	c->to_up = head;
-	buf_clear(&c->retry_head);
+	buf_free(&c->retry_head);	/* wiped: resent once only */
 	x->retried = true;
 	x->reused = false;
 	x->req_done = false;
@@ -282,6 +285,10 @@ response_head(struct conn *c)
 		return 1;
 	}
 	x->status = resp.status;
+	/* A response has begun: the request will not be resent, and its
+	 * copy (which may hold a credential) is wiped now, not at the next
+	 * request after an idle keep-alive. */
+	buf_free(&c->retry_head);
 	content_type(x, &resp);
 	if (resp.status == 101) {
 		if (!x->upgrade)
@@ -341,8 +348,10 @@ request_up(struct conn *c)
 			return 0;
 		buf_free(&c->to_up);
 	}
+	/* Nothing more moves before the 101; the parser refused an Upgrade
+	 * with a body, so no byte of this request is left unsent. */
 	if (x->upgrade)
-		return 1;	/* nothing more moves before the 101 */
+		return 1;
 	b = stream_body(c, &c->client, &c->up, &c->c_in, x->req_body,
 	    &x->req_left, &x->req_chunk, &c->req_pending, &c->req_framed,
 	    &x->bytes_up, &why);

@@ -123,6 +123,7 @@ conn_exchange_end(struct conn *c)
 	memset(&c->x, 0, sizeof(c->x));
 	c->req_pending = c->resp_pending = 0;
 	c->req_framed = c->resp_framed = false;
+	buf_free(&c->retry_head);	/* wiped: may hold a credential */
 	if (!keep) {
 		conn_start_linger(c, "request asked for close");
 		return;
@@ -256,7 +257,33 @@ conn_header_append(struct buf *b, const struct http_header *h)
 	buf_append(b, "\r\n", 2);
 }
 
-/* Rewrite the request head for the upstream into c->to_up. */
+void
+conn_framing_append(struct buf *b, enum http_body body, bool has_length,
+    uint64_t length)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+
+	if (has_length) {
+		do {
+			digits[--i] = (char)('0' + length % 10);
+			length /= 10;
+		} while (length > 0);
+		buf_appends(b, "Content-Length: ");
+		buf_append(b, digits + i, sizeof(digits) - i);
+		buf_append(b, "\r\n", 2);
+	}
+	if (body == HTTP_BODY_CHUNKED)
+		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+}
+
+/*
+ * Rewrite the request head for the upstream into c->to_up.  Its framing
+ * is the gateway's own (conn_framing_append), from the body it streams:
+ * the guest's Content-Length and Transfer-Encoding fields are never
+ * copied, so no header rule (hop-by-hop or otherwise) can drop or
+ * duplicate them.
+ */
 static void
 build_upstream_head(struct conn *c, const struct http_request *req,
     const char *host, uint16_t port)
@@ -285,6 +312,7 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 		const struct http_header *h = &req->headers[i];
 
 		if (http_name_is(&h->name, "host") ||
+		    http_is_framing(&h->name) ||
 		    http_is_hop_by_hop(h, req->headers, req->nheaders))
 			continue;
 		if (c->x.secret != NULL && c->secret_header != NULL &&
@@ -292,8 +320,8 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 			continue;
 		conn_header_append(b, h);
 	}
-	if (req->body == HTTP_BODY_CHUNKED)
-		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+	conn_framing_append(b, req->body, req->has_content_length,
+	    req->content_length);
 	if (c->x.upgrade)
 		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
 		    (int)req->upgrade_proto.len, req->upgrade_proto.p);
@@ -325,6 +353,34 @@ wait_upstream(struct conn *c, const struct http_request *req, bool earlier)
 	conn_set_state(c, CONN_WAIT_UP);
 	c->deadline = 0;	/* up_deadline bounds the wait */
 	return 1;
+}
+
+/*
+ * Frame the chunked body bytes that came with the head, before anything
+ * of the request leaves: a request refused for its framing must not have
+ * reached the upstream, not even its head.  The bytes scanned are counted
+ * as framed and unsent (req_pending), so stream_body() sends them without
+ * scanning them again.  0, or -1 with *reason set.
+ */
+static int
+frame_buffered_body(struct conn *c, const char **reason)
+{
+	struct exchange *x = &c->x;
+	struct http_error err;
+	size_t n;
+	int r;
+
+	if (x->req_body != HTTP_BODY_CHUNKED || buf_len(&c->c_in) == 0)
+		return 0;
+	r = http_chunk_scan(&x->req_chunk, buf_head(&c->c_in),
+	    buf_len(&c->c_in), &n, &err);
+	if (r == HTTP_ERR) {
+		*reason = err.reason;
+		return -1;
+	}
+	c->req_pending = n;
+	c->req_framed = r == HTTP_CHUNK_DONE;
+	return 0;
 }
 
 static int
@@ -365,6 +421,10 @@ handle_request(struct conn *c, const struct http_request *req,
 	buf_consume(&c->c_in, headlen);
 	if (status != 0)
 		goto refuse;
+	if (frame_buffered_body(c, &reason) != 0) {
+		status = 400;
+		goto refuse;
+	}
 	if (x->method_bit == METHOD_CONNECT) {
 		status = 405;
 		reason = "CONNECT is not used with a transparent gateway";

@@ -525,6 +525,22 @@ request_host(struct http_request *req, struct http_error *err)
 	return 0;
 }
 
+/*
+ * Headers a Connection option may not nominate (RFC 9110 7.6.1 lets a
+ * sender make any field hop-by-hop): the gateway frames the body by
+ * Content-Length and Transfer-Encoding and judges by Host, so a Connection
+ * that drops one of them from the forwarded head while the gateway still
+ * acts on it would make the upstream read the message differently.
+ * Upgrade and TE are hop-by-hop anyway; nominating them is normal.
+ */
+static bool
+connection_nominates_framing(const struct http_header *h, size_t n)
+{
+	return headers_list_has(h, n, "connection", "content-length") ||
+	    headers_list_has(h, n, "connection", "transfer-encoding") ||
+	    headers_list_has(h, n, "connection", "host");
+}
+
 static int
 request_semantics(struct http_request *req, struct http_error *err)
 {
@@ -535,8 +551,11 @@ request_semantics(struct http_request *req, struct http_error *err)
 
 	if (request_host(req, err) != 0)
 		return HTTP_ERR;
+	if (connection_nominates_framing(h, n))
+		return fail(err, 400, "Connection names a framing header");
 	if (content_length(h, n, &has_cl, &req->content_length) != 0)
 		return fail(err, 400, "bad Content-Length");
+	req->has_content_length = has_cl;
 	te = transfer_encoding(h, n);
 	if (te != TE_NONE && has_cl)
 		return fail(err, 400, "Content-Length with Transfer-Encoding");
@@ -572,6 +591,10 @@ request_semantics(struct http_request *req, struct http_error *err)
 		}
 		req->upgrade = req->upgrade_proto.len > 0 &&
 		    headers_list_has(h, n, "connection", "upgrade");
+		/* Nothing moves before the 101, so a body would stay unsent
+		 * and the upstream would read what follows as it. */
+		if (req->upgrade && req->body != HTTP_BODY_NONE)
+			return fail(err, 400, "Upgrade request with a body");
 	}
 	return 0;
 }
@@ -588,6 +611,7 @@ http_parse_request(const char *buf, size_t len, struct http_request *req,
 	req->nheaders = 0;
 	req->body = HTTP_BODY_NONE;
 	req->content_length = 0;
+	req->has_content_length = false;
 	req->keep_alive = false;
 	req->expect_continue = false;
 	req->upgrade = false;
@@ -651,6 +675,7 @@ response_semantics(struct http_response *resp, bool head,
 
 	if (content_length(h, n, &has_cl, &resp->content_length) != 0)
 		return fail(err, RESP_ERR_STATUS, "bad Content-Length");
+	resp->has_content_length = has_cl;
 	te = transfer_encoding(h, n);
 	if (te == TE_BAD)
 		return fail(err, RESP_ERR_STATUS, "bad Transfer-Encoding");
@@ -694,6 +719,7 @@ http_parse_response(const char *buf, size_t len, bool request_method_head,
 	resp->nheaders = 0;
 	resp->body = HTTP_BODY_NONE;
 	resp->content_length = 0;
+	resp->has_content_length = false;
 	resp->keep_alive = false;
 	err->status = 0;
 	err->reason = NULL;
@@ -742,4 +768,11 @@ http_is_hop_by_hop(const struct http_header *h, const struct http_header *all,
 				return true;
 	}
 	return false;
+}
+
+bool
+http_is_framing(const struct http_slice *name)
+{
+	return http_name_is(name, "content-length") ||
+	    http_name_is(name, "transfer-encoding");
 }

@@ -23,7 +23,9 @@
  * values (identical repeated values are folded), a non-numeric or
  * overflowing Content-Length, Transfer-Encoding other than a final
  * "chunked" (501 for unknown codings), more than one Host, a missing Host
- * in HTTP/1.1, HTTP/1.0 with Transfer-Encoding: all are errors.
+ * in HTTP/1.1, HTTP/1.0 with Transfer-Encoding, a Connection option
+ * naming Content-Length, Transfer-Encoding or Host, an HTTP/1.1 Upgrade
+ * request with a body (Content-Length > 0 or chunked): all are errors.
  */
 #ifndef GW_HTTP_H
 #define GW_HTTP_H
@@ -78,6 +80,7 @@ struct http_request {
 	size_t			nheaders;
 	enum http_body		body;
 	uint64_t		content_length;
+	bool			has_content_length; /* even "0" */
 	bool			keep_alive;	/* per version and Connection */
 	bool			expect_continue;
 	bool			upgrade;	/* Connection: upgrade + Upgrade */
@@ -92,6 +95,7 @@ struct http_response {
 	size_t			nheaders;
 	enum http_body		body;
 	uint64_t		content_length;
+	bool			has_content_length;
 	bool			keep_alive;
 };
 
@@ -116,6 +120,12 @@ ssize_t http_parse_response(const char *buf, size_t len,
  */
 bool http_is_hop_by_hop(const struct http_header *h,
     const struct http_header *all, size_t nall);
+
+/*
+ * Content-Length or Transfer-Encoding: never copied into a forwarded
+ * head, which carries the framing the gateway computed instead.
+ */
+bool http_is_framing(const struct http_slice *name);
 
 /* Case-insensitive comparison of a header name with a C string. */
 bool http_name_is(const struct http_slice *name, const char *s);

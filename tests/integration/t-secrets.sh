@@ -62,6 +62,15 @@ assert_no_match "$NGINX_LOG" "uri=\"/repos/o/ip\" .*$REAL" "IP literal"
 guest_curl -o /dev/null https://api.github.com.evil.example/repos/o/evil
 assert_no_match "$UPSTREAM_LOG" "$REAL" "look-alike host"
 
+# Connection: Content-Length over TLS: were the length dropped while the
+# body still went up, the body would be a request of its own at the
+# upstream, carrying the next request's injected credential unjudged.
+printf 'GET /repos/o/a HTTP/1.1\r\nHost: api.github.com\r\nConnection: Content-Length\r\nContent-Length: 32\r\n\r\nGET /hidden HTTP/1.1\r\nX-Ignore: GET /repos/o/b HTTP/1.1\r\nHost: api.github.com\r\n\r\n' |
+    guest_client raw --timeout 3 --tls --sni api.github.com api.github.com 443 >"$T_DIR/conn-cl.txt"
+assert_no_match "$NGINX_LOG" 'uri="/hidden"' "a request hidden in a body reached the upstream"
+assert_match "$T_DIR/conn-cl.txt" '^HTTP/1.1 400 ' "Connection: Content-Length over TLS"
+assert_no_match "$NGINX_LOG" 'uri="/repos/o/[ab]"' "a request with Connection: Content-Length reached the upstream"
+
 # sentinels: bound to one guest, a secret, a lifetime
 S1=$(gw_exec sentinel issue --socket "$CTL" --group agents --guest "${GUEST_IP[1]}" --secret echo --ttl 10m)
 case "$S1" in gwsnt_*) ;; *) fail "sentinel issue printed '$S1'" ;; esac

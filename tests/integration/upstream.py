@@ -15,6 +15,8 @@ connection (bounded), for tests, not for speed.  What it is:
       /delay/MS          wait MS milliseconds (at most 30000) first
       /close             answer, then close the connection
       /idle-close        answer as keep-alive, close it 200 ms later
+      /answer-first      answer first, then read (and drop) the body
+      /conn-cl           answer with "Connection: Content-Length"
       any + Upgrade: websocket   RFC 6455 handshake, then echo every
                          data frame back; ping -> pong; close -> close
   --tcp ADDR:PORT        plain TCP: send "SSH-2.0-gwtest\\r\\n", echo bytes
@@ -284,8 +286,17 @@ class HTTPConn:
         if (hget(headers, "expect") or [""])[0].lower() == "100-continue":
             self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         h = hashlib.sha256()
-        rec["body_len"] = read_body(st, headers, h)
-        rec["body_sha256"] = h.hexdigest()
+        # /answer-first answers before it reads the body, as servers that
+        # ignore a body do: what the gateway sends next is read as it
+        early = path == "/answer-first"
+        if not early:
+            try:
+                rec["body_len"] = read_body(st, headers, h)
+            except (EOFError, ValueError, BadRequest) as e:
+                # the head arrived: tests must see that it did
+                self.srv.log.write(error="body: %s" % (str(e) or "closed"), **rec)
+                raise
+            rec["body_sha256"] = h.hexdigest()
         upgrade = (hget(headers, "upgrade") or [""])[0].lower()
         if upgrade == "websocket":
             self.srv.log.write(**rec)
@@ -314,7 +325,12 @@ class HTTPConn:
                 ("X-Upstream-Conn", str(self.id)), ("X-Upstream-Req", str(nreq))]
         if close:
             hdrs.append(("Connection", "close"))
+        if path == "/conn-cl":
+            # names its own framing header hop-by-hop
+            hdrs.append(("Connection", "Content-Length"))
         send_response(self.sock, status, body, hdrs, chunked, method == "HEAD")
+        if early:
+            read_body(st, headers, h)
         if path == "/idle-close":
             # keep-alive promised, then the idle connection is closed, as
             # servers do after their keep-alive timeout

@@ -76,6 +76,18 @@ static const struct req_vec req_vecs[] = {
 	    "X-Name: caf\xc3\xa9\r\n\r\n"), OK_, HTTP_BODY_NONE, 0 },
 	{ "empty value", R("GET / HTTP/1.1\r\nHost: a\r\nX-E:\r\n\r\n"), OK_,
 	    HTTP_BODY_NONE, 0 },
+	{ "Connection: Upgrade", R("GET /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"), OK_,
+	    HTTP_BODY_NONE, 0 },
+	{ "Upgrade, Content-Length 0", R("GET /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Content-Length: 0\r\n\r\n"), OK_, HTTP_BODY_NONE, 0 },
+	{ "Upgrade ignored in 1.0", R("POST / HTTP/1.0\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Content-Length: 2\r\n\r\n"), OK_, HTTP_BODY_LENGTH, 2 },
+	{ "Connection: TE", R("POST /rpc HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: TE\r\nTE: trailers\r\nContent-Length: 2\r\n\r\n"),
+	    OK_, HTTP_BODY_LENGTH, 2 },
 	{ "prefix of a head", R("GET / HTTP/1.1\r\nHost: a\r\n"), MORE, 0, 0 },
 	{ "lone CR at the end", R("GET / HTTP/1.1\r"), MORE, 0, 0 },
 
@@ -191,6 +203,26 @@ static const struct req_vec req_vecs[] = {
 	{ "relative target", R("GET a/b HTTP/1.1\r\nHost: a\r\n\r\n"), 400, 0, 0 },
 	{ "NUL in request line", R("GET /\0 HTTP/1.1\r\n"), 400, 0, 0 },
 	{ "NUL early", R("GE\0"), 400, 0, 0 },
+	/* An Upgrade request's body would never be sent (nothing moves
+	 * before the 101): the upstream would read what follows as it. */
+	{ "Upgrade with a length", R("GET /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Content-Length: 5\r\n\r\nhello"), 400, 0, 0 },
+	{ "Upgrade chunked", R("POST /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Upgrade\r\nUpgrade: h2c\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"), 400, 0, 0 },
+	/* A Connection header may not make a framing or judged header
+	 * hop-by-hop: the forwarded head would lose it, the body not. */
+	{ "Connection nominates CL", R("GET /a HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: Content-Length\r\nContent-Length: 5\r\n\r\n"),
+	    400, 0, 0 },
+	{ "Connection nominates CL, no CL", R("GET /a HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: keep-alive, content-length\r\n\r\n"), 400, 0, 0 },
+	{ "Connection nominates TE", R("POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Transfer-Encoding: chunked\r\n"
+	    "Connection: Transfer-Encoding\r\n\r\n"), 400, 0, 0 },
+	{ "Connection nominates Host", R("GET / HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: close\r\nConnection: HOST\r\n\r\n"), 400, 0, 0 },
 };
 
 static char *
@@ -552,6 +584,13 @@ test_hop_by_hop(void)
 			    req.headers[i].name.p);
 	}
 	is(hop, 5, "five hop-by-hop fields");
+	ok(http_is_framing(&name), "Content-Length is framing");
+	ok(!http_is_framing(&req.headers[0].name), "Host is not framing");
+	ok(req_str("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
+	    "\r\n", &req, &err) > 0 && req.has_content_length &&
+	    req.body == HTTP_BODY_NONE, "Content-Length: 0 is kept as present");
+	ok(req_str("GET / HTTP/1.1\r\nHost: a\r\n\r\n", &req, &err) > 0 &&
+	    !req.has_content_length, "no Content-Length, none present");
 	ok(http_name_is(&name, "content-length"), "name_is ignores case");
 	ok(!http_name_is(&name, "content-lengt"), "name_is checks length");
 	ok(!http_name_is(&name, "content-lengthx"), "name_is longer");
@@ -609,6 +648,7 @@ static const struct chunk_vec chunk_vecs[] = {
 	{ "no final CRLF", R("0\r\n"), HTTP_NEED_MORE, 0 },
 	{ "17 digits", R("00000000000000001\r\nx\r\n0\r\n\r\n"), HTTP_ERR, 0 },
 	{ "over 2^60", R("1000000000000001\r\n"), HTTP_ERR, 0 },
+	{ "2^64", R("10000000000000000\r\n"), HTTP_ERR, 0 },
 	{ "missing CRLF after data", R("5\r\nhelloX\r\n0\r\n\r\n"), HTTP_ERR, 0 },
 	{ "LF only after data", R("5\r\nhello\n0\r\n\r\n"), HTTP_ERR, 0 },
 	{ "bare LF after size", R("5\nhello\r\n0\r\n\r\n"), HTTP_ERR, 0 },
