@@ -111,6 +111,9 @@ struct exchange {
 	uint64_t	bytes_down;	/* response bytes sent to the guest */
 	bool		head_request;
 	bool		upgrade;
+	/* the request's Upgrade value, which the 101 must choose from; a
+	 * longer one is not kept, and no 101 then matches it */
+	char		upgrade_proto[128];
 	bool		req_keep_alive;
 	bool		http10;		/* the guest spoke HTTP/1.0 */
 	bool		reused;		/* on a kept-alive upstream */

@@ -113,10 +113,11 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 	}
 }
 
-/* Rewrite a response head for the guest into c->to_client. */
+/* Rewrite a response head for the guest into c->to_client.  upgrade is
+ * the protocol a 101 switches to (checked against the request's). */
 static void
 build_client_head(struct conn *c, const struct http_response *resp,
-    bool close_after)
+    bool close_after, const struct http_slice *upgrade)
 {
 	struct buf *b = &c->to_client;
 	char status[16];
@@ -139,8 +140,14 @@ build_client_head(struct conn *c, const struct http_response *resp,
 	}
 	if (resp->body == HTTP_BODY_CHUNKED)
 		buf_appends(b, "Transfer-Encoding: chunked\r\n");
-	if (resp->status == 101)
-		buf_appends(b, "Connection: Upgrade\r\n");
+	if (upgrade != NULL) {
+		/* Upgrade is hop-by-hop, but a 101 without it is no switch
+		 * to any protocol (RFC 9110 section 15.2.2): strict clients
+		 * (RFC 6455 ones) refuse it. */
+		buf_appends(b, "Upgrade: ");
+		buf_append(b, upgrade->p, upgrade->len);
+		buf_appends(b, "\r\nConnection: Upgrade\r\n");
+	}
 	else if (close_after)
 		buf_appends(b, "Connection: close\r\n");
 	else if (c->x.http10)
@@ -252,6 +259,33 @@ coalesce_body(struct conn *c)
 	c->resp_framed = done;
 }
 
+/*
+ * A 101 to the Upgrade the guest asked for: passed on with the protocol
+ * it chose, and the connection becomes a tunnel.  Any other 101 is a 502
+ * while nothing has gone to the guest yet (x->status is set only once it
+ * is accepted: upstream_failed() closes on a 101 that went out).
+ */
+static int
+switch_head(struct conn *c, const struct http_response *resp, size_t len)
+{
+	struct exchange *x = &c->x;
+	struct http_slice offered = { x->upgrade_proto,
+	    strlen(x->upgrade_proto) }, chosen;
+
+	if (!x->upgrade)
+		return upstream_failed(c, 502, "unexpected 101");
+	if (!http_upgrade_chosen(resp, &offered, &chosen))
+		return upstream_failed(c, 502, "101 to a protocol that was "
+		    "not asked for");
+	x->status = 101;
+	content_type(x, resp);
+	build_client_head(c, resp, false, &chosen);
+	buf_consume(&c->u_in, len);
+	x->action = "TCP_TUNNEL";
+	x->resp_head_done = true;
+	return 1;
+}
+
 static int
 response_head(struct conn *c)
 {
@@ -277,21 +311,14 @@ response_head(struct conn *c)
 		    "upstream");
 	if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
 		/* Interim (100 Continue...): pass it on, wait for more. */
-		build_client_head(c, &resp, false);
+		build_client_head(c, &resp, false, NULL);
 		buf_consume(&c->u_in, (size_t)r);
 		return 1;
 	}
+	if (resp.status == 101)
+		return switch_head(c, &resp, (size_t)r);
 	x->status = resp.status;
 	content_type(x, &resp);
-	if (resp.status == 101) {
-		if (!x->upgrade)
-			return upstream_failed(c, 502, "unexpected 101");
-		build_client_head(c, &resp, false);
-		buf_consume(&c->u_in, (size_t)r);
-		x->action = "TCP_TUNNEL";
-		x->resp_head_done = true;
-		return 1;
-	}
 	x->resp_body = resp.body;
 	x->resp_left = resp.content_length;
 	http_chunk_init(&x->resp_chunk);
@@ -302,7 +329,7 @@ response_head(struct conn *c)
 	    resp.body == HTTP_BODY_CLOSE;
 	if (close_after)
 		c->must_close = true;
-	build_client_head(c, &resp, close_after);
+	build_client_head(c, &resp, close_after, NULL);
 	buf_consume(&c->u_in, (size_t)r);
 	x->resp_head_done = true;
 	coalesce_body(c);

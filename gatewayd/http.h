@@ -117,6 +117,15 @@ ssize_t http_parse_response(const char *buf, size_t len,
 bool http_is_hop_by_hop(const struct http_header *h,
     const struct http_header *all, size_t nall);
 
+/*
+ * The protocol a 101 switches to (RFC 9110 section 7.8): the response's
+ * Upgrade field, into *chosen.  False when it is missing, empty,
+ * repeated, or names a protocol that is not in offered (the request's
+ * Upgrade value; names compared case-insensitively).
+ */
+bool http_upgrade_chosen(const struct http_response *resp,
+    const struct http_slice *offered, struct http_slice *chosen);
+
 /* Case-insensitive comparison of a header name with a C string. */
 bool http_name_is(const struct http_slice *name, const char *s);
 

@@ -107,6 +107,13 @@ assert_match "$T_DIR/up100.json" "$(sha256_of "$T_DIR/up.bin")" "100-continue up
 guest_client ws ws://ws.test/chat --msg hello --msg "second message" >"$T_DIR/ws.json"
 assert_match "$T_DIR/ws.json" '101'
 wait_match "$T_AUDIT" '/101 [0-9]+ GET http://ws.test/chat'
+# strict RFC 6455 clients check the 101 itself (Upgrade: websocket,
+# Connection: upgrade, Sec-WebSocket-Accept): python3-websockets, Node's ws
+ws_strict_echo ws://ws.test
+# a 101 to another protocol than the one asked for is not a WebSocket
+printf 'GET /other-proto HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' |
+    guest_client raw "$INET_ECHO_IP" 80 --timeout 3 >"$T_DIR/ws-other.txt"
+assert_match "$T_DIR/ws-other.txt" '^HTTP/1.1 502 ' "101 with another protocol"
 # ... and a denied upgrade never reaches the upstream
 guest_client ws ws://en.wikipedia.org/ws --msg x >"$T_DIR/ws-denied.json" 2>&1 || true
 assert_match "$T_DIR/ws-denied.json" '403'

@@ -17,6 +17,7 @@ connection (bounded), for tests, not for speed.  What it is:
       /idle-close        answer as keep-alive, close it 200 ms later
       any + Upgrade: websocket   RFC 6455 handshake, then echo every
                          data frame back; ping -> pong; close -> close
+                         (/other-proto: the 101 says Upgrade: h2c)
   --tcp ADDR:PORT        plain TCP: send "SSH-2.0-gwtest\\r\\n", echo bytes
   --udp ADDR:PORT        echo datagrams
   --transparent          IP_TRANSPARENT listeners that also report each
@@ -289,7 +290,7 @@ class HTTPConn:
         upgrade = (hget(headers, "upgrade") or [""])[0].lower()
         if upgrade == "websocket":
             self.srv.log.write(**rec)
-            return self.websocket(st, headers)
+            return self.websocket(st, headers, path)
         if path.startswith("/delay/"):
             # tests wait for this line to know a request is in flight
             self.srv.log.write(kind="delay-start", target=target, **self.base())
@@ -322,12 +323,14 @@ class HTTPConn:
             return False
         return not close
 
-    def websocket(self, st, headers):
+    def websocket(self, st, headers, path):
         key = (hget(headers, "sec-websocket-key") or [""])[0]
         if not key:
             raise BadRequest("websocket upgrade without a key")
+        # /other-proto: a 101 to a protocol the client did not ask for
+        proto = "h2c" if path == "/other-proto" else "websocket"
         send_response(self.sock, 101, b"", [
-            ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Upgrade", proto), ("Connection", "Upgrade"),
             ("Sec-WebSocket-Accept", ws_accept(key))], head=True)
         while True:
             try:

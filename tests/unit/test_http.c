@@ -557,6 +557,55 @@ test_hop_by_hop(void)
 	ok(!http_name_is(&name, "content-lengthx"), "name_is longer");
 }
 
+/* The protocol a 101 chose must be one the request offered. */
+static void
+test_upgrade_chosen(void)
+{
+	static const struct {
+		const char	*offered;
+		const char	*fields;	/* the 101's header lines */
+		const char	*chosen;	/* NULL: refused */
+	} v[] = {
+		{ "websocket", "Upgrade: websocket\r\n", "websocket" },
+		{ "websocket", "Upgrade: WebSocket\r\n", "WebSocket" },
+		{ "h2c, websocket", "Upgrade: websocket\r\n", "websocket" },
+		{ "websocket", "Upgrade: h2c\r\n", NULL },
+		{ "websocket", "Upgrade: websocket, h2c\r\n", NULL },
+		{ "websocket", "X-A: b\r\n", NULL },
+		{ "websocket", "Upgrade: \r\n", NULL },
+		{ "websocket", "Upgrade: websocket\r\nUpgrade: websocket\r\n",
+		    NULL },
+		{ "", "Upgrade: websocket\r\n", NULL },
+		{ "websocketx", "Upgrade: websocket\r\n", NULL },
+	};
+	struct http_response resp;
+	struct http_error err;
+	struct http_slice offered, chosen;
+	char head[256];
+	size_t i;
+	bool r;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		snprintf(head, sizeof(head), "HTTP/1.1 101 Switching Protocols"
+		    "\r\nConnection: upgrade\r\n%s\r\n", v[i].fields);
+		offered.p = v[i].offered;
+		offered.len = strlen(v[i].offered);
+		if (http_parse_response(head, strlen(head), false, &resp,
+		    &err) <= 0) {
+			ok(false, "upgrade vector %zu parses", i);
+			continue;
+		}
+		r = http_upgrade_chosen(&resp, &offered, &chosen);
+		if (v[i].chosen == NULL)
+			ok(!r, "upgrade %zu (offered \"%s\"): refused", i,
+			    v[i].offered);
+		else
+			ok(r && slice_is(&chosen, v[i].chosen),
+			    "offered \"%s\": 101 chose %s", v[i].offered,
+			    v[i].chosen);
+	}
+}
+
 static int
 scan_all(const char *s, size_t n, size_t split, size_t *used,
     struct http_error *err)
@@ -745,6 +794,7 @@ main(int argc, char **argv)
 	test_pipelining();
 	test_response_vectors();
 	test_hop_by_hop();
+	test_upgrade_chosen();
 	test_chunk_vectors();
 	test_chunk_bytewise();
 	test_chunk_trailer_limit();
