@@ -73,6 +73,13 @@ struct endpoint {
 	 */
 	bool		rd_ready;
 	bool		wr_ready;
+	/*
+	 * epoll reported the peer's FIN (RDHUP/HUP).  Reads never block
+	 * again, so rd_ready stays set: a short read must not clear it, or
+	 * an end that came in the same batch as the last data (a
+	 * close-delimited body) is never read, and no new edge comes.
+	 */
+	bool		rd_hup;
 };
 
 /* The upstream side's own progress, beside the guest side's state. */
