@@ -137,6 +137,8 @@ struct exchange {
 	struct http_chunk_state resp_chunk;
 	bool		resp_done;
 	bool		resp_keep_alive;
+	bool		resp_dechunk;	/* chunked to an HTTP/1.0 guest: sent
+					 * de-chunked, delimited by the close */
 };
 
 struct conn {

@@ -159,4 +159,15 @@ void http_chunk_init(struct http_chunk_state *s);
 int http_chunk_scan(struct http_chunk_state *s, const char *buf,
     size_t len, size_t *consumed, struct http_error *err) NONNULL(1, 4, 5);
 
+/*
+ * The same scanner, for de-chunking: consumes the framing at the start
+ * of buf and then at most one run of chunk data, which is the last
+ * *data bytes of the *consumed ones.  Returns as http_chunk_scan(); a
+ * call that returns data always returns HTTP_NEED_MORE (the end, if it
+ * is in buf, is found by the next call).
+ */
+int http_chunk_data(struct http_chunk_state *s, const char *buf,
+    size_t len, size_t *consumed, size_t *data, struct http_error *err)
+    NONNULL(1, 4, 5, 6);
+
 #endif

@@ -15,6 +15,8 @@ connection (bounded), for tests, not for speed.  What it is:
       /delay/MS          wait MS milliseconds (at most 30000) first
       /close             answer, then close the connection
       /idle-close        answer as keep-alive, close it 200 ms later
+      /te/gzip-chunked   1000 /bytes/ gzipped, Transfer-Encoding: gzip, chunked
+      /te/gzip           the same, Transfer-Encoding: gzip, until close
       any + Upgrade: websocket   RFC 6455 handshake, then echo every
                          data frame back; ping -> pong; close -> close
                          (/other-proto: the 101 says Upgrade: h2c)
@@ -32,6 +34,7 @@ gets a 400 and a log line with "error".
 
 import argparse
 import base64
+import gzip
 import hashlib
 import json
 import socket
@@ -295,6 +298,9 @@ class HTTPConn:
             # tests wait for this line to know a request is in flight
             self.srv.log.write(kind="delay-start", target=target, **self.base())
             time.sleep(min(int(path[7:] or 0), 30000) / 1000.0)
+        if path.startswith("/te/"):
+            self.srv.log.write(**rec)
+            return self.coded(path[4:], method)
         conn_hdr = ",".join(hget(headers, "connection")).lower()
         close = "close" in conn_hdr or path == "/close" or \
             (version == "HTTP/1.0" and "keep-alive" not in conn_hdr)
@@ -322,6 +328,22 @@ class HTTPConn:
             time.sleep(0.2)
             return False
         return not close
+
+    def coded(self, codings, method):
+        """/te/gzip-chunked: 1000 bytes of /bytes/ gzipped, then chunked
+        (Transfer-Encoding: gzip, chunked), kept alive; /te/gzip: gzipped
+        and close-delimited (Transfer-Encoding: gzip)."""
+        body = gzip.compress(bytes(i % 251 for i in range(1000)), mtime=0)
+        te = codings.replace("-", ", ")
+        head = ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                "Transfer-Encoding: %s\r\n%s\r\n" %
+                (te, "" if te.endswith("chunked") else "Connection: close\r\n"))
+        out = head.encode()
+        if method != "HEAD":
+            out += b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) \
+                if te.endswith("chunked") else body
+        self.sock.sendall(out)
+        return te.endswith("chunked")
 
     def websocket(self, st, headers, path):
         key = (hget(headers, "sec-websocket-key") or [""])[0]

@@ -728,6 +728,48 @@ test_chunk_bytewise(void)
 	ok(r == HTTP_CHUNK_DONE && used == 0, "after the end: nothing taken");
 }
 
+/* De-chunking: only the data comes out, whatever the split. */
+static void
+test_chunk_data(void)
+{
+	const char *s = "1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+	    "3\r\nxyz\r\n0\r\nTrailer: v\r\n\r\nX";
+	const char *want = "abcdefghijklmnopqrstuvwxyzxyz";
+	struct http_chunk_state cs;
+	struct http_error err;
+	size_t n = strlen(s) - 1, split, pos, end, used, data, outlen;
+	char out[64];
+	int r, bad = 0;
+
+	for (split = 0; split <= n; split++) {
+		http_chunk_init(&cs);
+		pos = outlen = 0;
+		r = HTTP_NEED_MORE;
+		while (r == HTTP_NEED_MORE && pos <= n) {
+			end = pos < split ? split : n + 1;
+			r = http_chunk_data(&cs, s + pos, end - pos, &used,
+			    &data, &err);
+			if (data > sizeof(out) - outlen)
+				break;
+			memcpy(out + outlen, s + pos + used - data, data);
+			outlen += data;
+			pos += used;
+			if (r == HTTP_NEED_MORE && used == 0)
+				break;
+		}
+		bad += r != HTTP_CHUNK_DONE || pos != n ||
+		    outlen != strlen(want) || memcmp(out, want, outlen) != 0;
+	}
+	is(bad, 0, "de-chunked at every split: the data, ending before X");
+	http_chunk_init(&cs);
+	r = http_chunk_data(&cs, "5\r\nhelloX", 9, &used, &data, &err);
+	ok(r == HTTP_NEED_MORE && used == 8 && data == 5,
+	    "de-chunking: the size line, then the data");
+	r = http_chunk_data(&cs, "X", 1, &used, &data, &err);
+	ok(r == HTTP_ERR && data == 0,
+	    "de-chunking: no CRLF after the data is an error");
+}
+
 static void
 test_chunk_trailer_limit(void)
 {
@@ -797,6 +839,7 @@ main(int argc, char **argv)
 	test_upgrade_chosen();
 	test_chunk_vectors();
 	test_chunk_bytewise();
+	test_chunk_data();
 	test_chunk_trailer_limit();
 	return tap_done();
 }
