@@ -301,7 +301,8 @@ conn_check_timeout(struct conn *c, uint64_t now)
 			    c->up_host[0] ? c->up_host : "The destination");
 			break;
 		}
-		conn_close(c, "idle timeout");
+		conn_close(c, c->x.resp_head_done ? "response timeout" :
+		    "idle timeout");
 		return;
 	default:
 		conn_close(c, c->state == CONN_PEEK ? "no TLS ClientHello "

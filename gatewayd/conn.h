@@ -41,6 +41,7 @@
 
 struct worker;
 struct runtime;
+struct limits_config;
 struct group_rt;
 struct leaf;
 
@@ -265,6 +266,16 @@ void conn_reply(struct conn *c, int status, const char *reason,
 
 /* Append "Name: value\r\n" to b (head rewriting). */
 void conn_header_append(struct buf *b, const struct http_header *h);
+
+/*
+ * The deadline (ms from the last progress) of a connection in an
+ * exchange: idle_timeout while it waits for the guest (the request body
+ * is still coming and nothing of the response has), response_timeout
+ * while it waits for the upstream (the response head, then each next
+ * bytes of the response).  Pure.
+ */
+uint64_t conn_exchange_timeout(const struct limits_config *lim,
+    const struct exchange *x);
 
 /* Log the current exchange and reset it for the next request. */
 void conn_exchange_end(struct conn *c);

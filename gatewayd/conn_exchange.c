@@ -516,12 +516,22 @@ response_head_step(struct conn *c)
 		if (n == 0 && buf_len(&c->u_in) == 0)
 			return upstream_failed(c, 502, "upstream closed "
 			    "without a response") < 0 ? -1 : -2;
-		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
+		    &c->x));
 	}
 }
 
-int
-conn_http_exchange(struct conn *c)
+uint64_t
+conn_exchange_timeout(const struct limits_config *lim,
+    const struct exchange *x)
+{
+	if (!x->req_done && !x->resp_head_done)
+		return lim->idle_timeout_ms;
+	return lim->response_timeout_ms;
+}
+
+static int
+exchange_step(struct conn *c)
 {
 	struct exchange *x = &c->x;
 	const char *why = NULL;
@@ -559,7 +569,6 @@ conn_http_exchange(struct conn *c)
 		conn_close(c, "response body aborted or malformed");
 		return -1;
 	}
-	conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
 	if (b == BODY_OPEN)
 		return 0;
 	x->resp_done = true;
@@ -575,4 +584,25 @@ conn_http_exchange(struct conn *c)
 		upstream_close(c);
 	conn_exchange_end(c);
 	return c->state == CONN_CLOSED ? -1 : 1;
+}
+
+/*
+ * One step of the exchange; its deadline restarts whenever bytes moved
+ * (or the request was all sent), with the timeout of what it now waits
+ * for, so that a stream runs as long as it keeps sending.
+ */
+int
+conn_http_exchange(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	uint64_t before = x->bytes_up + x->bytes_down;
+	bool req_done = x->req_done;
+	int r;
+
+	r = exchange_step(c);
+	if (r >= 0 && c->state == CONN_EXCHANGE && (req_done != x->req_done ||
+	    x->bytes_up + x->bytes_down != before))
+		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
+		    x));
+	return r;
 }

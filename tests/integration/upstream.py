@@ -15,6 +15,7 @@ connection (bounded), for tests, not for speed.  What it is:
       /delay/MS          wait MS milliseconds (at most 30000) first
       /close             answer, then close the connection
       /idle-close        answer as keep-alive, close it 200 ms later
+      /drip/N/MS         N lines "tick I", chunked, one every MS ms (a stream)
       /te/gzip-chunked   1000 /bytes/ gzipped, Transfer-Encoding: gzip, chunked
       /te/gzip           the same, Transfer-Encoding: gzip, until close
       any + Upgrade: websocket   RFC 6455 handshake, then echo every
@@ -298,6 +299,9 @@ class HTTPConn:
             # tests wait for this line to know a request is in flight
             self.srv.log.write(kind="delay-start", target=target, **self.base())
             time.sleep(min(int(path[7:] or 0), 30000) / 1000.0)
+        if path.startswith("/drip/"):
+            self.srv.log.write(**rec)
+            return self.drip(path[6:])
         if path.startswith("/te/"):
             self.srv.log.write(**rec)
             return self.coded(path[4:], method)
@@ -328,6 +332,22 @@ class HTTPConn:
             time.sleep(0.2)
             return False
         return not close
+
+    def drip(self, spec):
+        """/drip/N/MS: a chunked body of N lines ("tick I"), one every MS
+        milliseconds (N <= 100, MS <= 5000), like a server-sent event
+        stream."""
+        n, _, ms = spec.partition("/")
+        n, ms = min(int(n), 100), min(int(ms or 0), 5000)
+        self.sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n")
+        for i in range(n):
+            if i:
+                time.sleep(ms / 1000.0)
+            line = b"tick %d\n" % i
+            self.sock.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+        self.sock.sendall(b"0\r\n\r\n")
+        return True
 
     def coded(self, codings, method):
         """/te/gzip-chunked: 1000 bytes of /bytes/ gzipped, then chunked
