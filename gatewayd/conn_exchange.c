@@ -386,8 +386,10 @@ response_head(struct conn *c)
 		return upstream_failed(c, 502, "invalid response from "
 		    "upstream");
 	if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
-		/* Interim (100 Continue...): pass it on, wait for more. */
-		build_client_head(c, &resp, false, NULL);
+		/* Interim (100 Continue...): pass it on, wait for more; an
+		 * HTTP/1.0 guest may not be sent one (RFC 9110 15.2). */
+		if (!x->http10)
+			build_client_head(c, &resp, false, NULL);
 		buf_consume(&c->u_in, (size_t)r);
 		return 1;
 	}

@@ -124,6 +124,10 @@ guest_curl -0 -o "$T_DIR/http10-chunked.bin" 'http://echo.test/bytes/300000?chun
 assert_eq 300000 "$(stat -c %s "$T_DIR/http10-chunked.bin")" "curl --http1.0, chunked response"
 raw_get http10-gzip HTTP/1.0 /te/gzip-chunked
 assert_match "$T_DIR/raw-http10-gzip.head" '^HTTP/1.1 502 ' "gzip coding for an HTTP/1.0 guest"
+# ... and no interim 1xx response (RFC 9110 15.2), even if the upstream
+# sends one (upstream.py answers any Expect: 100-continue)
+raw_get http10-100 HTTP/1.0 /http10-expect 'Expect: 100-continue\r\nContent-Length: 0\r\n'
+assert_match "$T_DIR/raw-http10-100.head" '^HTTP/1.1 200 ' "HTTP/1.0 guest: the final response first"
 
 # chunked upload streamed through, digest intact
 head -c 3000000 /dev/urandom >"$T_DIR/up.bin"
