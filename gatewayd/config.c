@@ -32,6 +32,8 @@ static const struct cfg_key limits_keys[] = {
 	    3600000, 10000, 0),
 	K_DUR("idle_timeout", struct limits_config, idle_timeout_ms, 1000,
 	    86400000, 120000, 0),
+	K_DUR("response_timeout", struct limits_config, response_timeout_ms,
+	    1000, 86400000, 900000, 0),
 	K_DUR("upstream_idle_timeout", struct limits_config,
 	    upstream_idle_timeout_ms, 100, 86400000, 5000, 0),
 	K_DUR("connect_timeout", struct limits_config, connect_timeout_ms,

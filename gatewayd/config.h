@@ -140,7 +140,10 @@ struct limits_config {
 	unsigned	max_conns_per_guest;
 	unsigned	max_header_bytes;	/* request head */
 	uint64_t	header_timeout_ms;	/* slowloris guard */
-	uint64_t	idle_timeout_ms;
+	uint64_t	idle_timeout_ms;	/* nothing to do: between
+						 * requests, tunnels, uploads */
+	uint64_t	response_timeout_ms;	/* the response head, and
+						 * between its bytes */
 	uint64_t	upstream_idle_timeout_ms; /* kept-alive upstream */
 	uint64_t	connect_timeout_ms;	/* upstream TCP + TLS */
 	uint64_t	drain_timeout_ms;	/* SIGTERM */

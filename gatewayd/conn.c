@@ -68,6 +68,8 @@ conn_io_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 		return;		/* stale event in the same batch */
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		e->rd_ready = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		e->rd_hup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		e->wr_ready = true;
 	if (e == &c->up && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
@@ -86,7 +88,7 @@ ep_open(struct conn *c, struct endpoint *e, int fd)
 	e->io.cb = conn_io_cb;
 	e->conn = c;
 	e->ssl = NULL;
-	e->eof = e->shut = false;
+	e->eof = e->shut = e->rd_hup = false;
 	/* Optimistic: a new socket may already hold data. */
 	e->rd_ready = e->wr_ready = true;
 	if (loop_io_add(c->worker->loop, &e->io, false) != 0) {
@@ -303,7 +305,8 @@ conn_check_timeout(struct conn *c, uint64_t now)
 			    c->up_host[0] ? c->up_host : "The destination");
 			break;
 		}
-		conn_close(c, "idle timeout");
+		conn_close(c, c->x.resp_head_done ? "response timeout" :
+		    "idle timeout");
 		return;
 	default:
 		conn_close(c, c->state == CONN_PEEK ? "no TLS ClientHello "
@@ -318,6 +321,9 @@ ssize_t
 ep_read(struct endpoint *e, char *p, size_t n)
 {
 	ssize_t r;
+
+	if (e->rd_hup)
+		e->rd_ready = true;	/* data or the end: never EAGAIN */
 
 	if (e->ssl != NULL) {
 		int sr, err;

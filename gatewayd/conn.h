@@ -41,6 +41,7 @@
 
 struct worker;
 struct runtime;
+struct limits_config;
 struct group_rt;
 struct leaf;
 
@@ -73,6 +74,13 @@ struct endpoint {
 	 */
 	bool		rd_ready;
 	bool		wr_ready;
+	/*
+	 * epoll reported the peer's FIN (RDHUP/HUP).  Reads never block
+	 * again, so rd_ready stays set: a short read must not clear it, or
+	 * an end that came in the same batch as the last data (a
+	 * close-delimited body) is never read, and no new edge comes.
+	 */
+	bool		rd_hup;
 };
 
 /* The upstream side's own progress, beside the guest side's state. */
@@ -112,6 +120,9 @@ struct exchange {
 	uint64_t	bytes_down;	/* response bytes sent to the guest */
 	bool		head_request;
 	bool		upgrade;
+	/* the request's Upgrade value, which the 101 must choose from; a
+	 * longer one is not kept, and no 101 then matches it */
+	char		upgrade_proto[128];
 	bool		req_keep_alive;
 	bool		http10;		/* the guest spoke HTTP/1.0 */
 	bool		reused;		/* on a kept-alive upstream */
@@ -128,6 +139,8 @@ struct exchange {
 	struct http_chunk_state resp_chunk;
 	bool		resp_done;
 	bool		resp_keep_alive;
+	bool		resp_dechunk;	/* chunked to an HTTP/1.0 guest: sent
+					 * de-chunked, delimited by the close */
 };
 
 struct conn {
@@ -258,6 +271,16 @@ void conn_header_append(struct buf *b, const struct http_header *h);
  * has_length, "Transfer-Encoding: chunked" for a chunked body. */
 void conn_framing_append(struct buf *b, enum http_body body, bool has_length,
     uint64_t length);
+
+/*
+ * The deadline (ms from the last progress) of a connection in an
+ * exchange: idle_timeout while it waits for the guest (the request body
+ * is still coming and nothing of the response has), response_timeout
+ * while it waits for the upstream (the response head, then each next
+ * bytes of the response).  Pure.
+ */
+uint64_t conn_exchange_timeout(const struct limits_config *lim,
+    const struct exchange *x);
 
 /* Log the current exchange and reset it for the next request. */
 void conn_exchange_end(struct conn *c);

@@ -2,8 +2,11 @@
  * conn_exchange.c - stream one HTTP exchange: the request head and body
  * up, the response head (rewritten) and body down, each framed by the
  * parser's rules (Content-Length, chunked, or until close) and never
- * buffered whole.  1xx responses pass through; a 101 to an allowed
- * Upgrade turns the connection into an opaque tunnel.
+ * buffered whole.  Transfer codings go to the guest as the upstream
+ * listed them; an HTTP/1.0 guest, who may not be sent any, gets a chunked
+ * body de-chunked and delimited by the close, and a 502 for any other
+ * coding.  1xx responses pass through; a 101 to an allowed Upgrade turns
+ * the connection into an opaque tunnel.
  */
 #include "conn.h"
 
@@ -18,12 +21,35 @@
 enum { BODY_OPEN = 0, BODY_DONE = 1, BODY_ERR = -1 };
 
 /*
+ * De-chunking: drop the chunk framing at the head of b; the data run
+ * that follows it (the count returned) is the body's next bytes.
+ */
+static ssize_t
+chunk_data(struct buf *b, struct http_chunk_state *cs, bool *done,
+    const char **why)
+{
+	struct http_error err;
+	size_t used, data;
+	int r;
+
+	r = http_chunk_data(cs, buf_head(b), buf_len(b), &used, &data, &err);
+	if (r == HTTP_ERR) {
+		*why = err.reason;
+		return -1;
+	}
+	buf_consume(b, used - data);
+	*done = r == HTTP_CHUNK_DONE;
+	return (ssize_t)data;
+}
+
+/*
  * How many bytes at the head of b belong to the body being streamed,
  * given its framing state.  Sets *done when they complete the body.
+ * With dechunk, a chunked body's framing is dropped from b on the way.
  * Returns -1 on bad chunked framing.
  */
 static ssize_t
-body_bytes(struct buf *b, enum http_body kind, uint64_t *left,
+body_bytes(struct buf *b, enum http_body kind, bool dechunk, uint64_t *left,
     struct http_chunk_state *cs, bool *done, const char **why)
 {
 	size_t len = buf_len(b), take;
@@ -41,6 +67,8 @@ body_bytes(struct buf *b, enum http_body kind, uint64_t *left,
 		*done = *left == 0;
 		return (ssize_t)take;
 	case HTTP_BODY_CHUNKED:
+		if (dechunk)
+			return chunk_data(b, cs, done, why);
 		r = http_chunk_scan(cs, buf_head(b), len, &take, &err);
 		if (r == HTTP_ERR) {
 			*why = err.reason;
@@ -60,8 +88,8 @@ body_bytes(struct buf *b, enum http_body kind, uint64_t *left,
  */
 static int
 stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
-    struct buf *b,
-    enum http_body kind, uint64_t *left, struct http_chunk_state *cs,
+    struct buf *b, enum http_body kind, bool dechunk, uint64_t *left,
+    struct http_chunk_state *cs,
     size_t *pending, bool *framed_done, uint64_t *count, const char **why)
 {
 	for (;;) {
@@ -70,7 +98,8 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 		if (*pending == 0 && !*framed_done && buf_len(b) > 0) {
 			bool done;
 
-			n = body_bytes(b, kind, left, cs, &done, why);
+			n = body_bytes(b, kind, dechunk, left, cs, &done,
+			    why);
 			if (n < 0)
 				return BODY_ERR;
 			*pending = (size_t)n;
@@ -93,6 +122,8 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 			*framed_done = true;
 			return BODY_DONE;
 		}
+		if (dechunk && buf_len(b) > 0)
+			continue;	/* de-chunking: a run at a time */
 		if (from->eof) {
 			if (kind == HTTP_BODY_CLOSE)
 				return BODY_DONE;
@@ -113,10 +144,56 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 	}
 }
 
-/* Rewrite a response head for the guest into c->to_client. */
+/*
+ * The transfer codings of a response, as the upstream listed them (every
+ * Transfer-Encoding field, in order): the body is coded so, and a proxy
+ * forwards them (RFC 9112 section 6.1), not just the final chunked.
+ */
+static void
+append_codings(struct buf *b, const struct http_response *resp)
+{
+	const char *sep = "Transfer-Encoding: ";
+	size_t i;
+
+	for (i = 0; i < resp->nheaders; i++) {
+		if (!http_name_is(&resp->headers[i].name, "transfer-encoding"))
+			continue;
+		buf_appends(b, sep);
+		buf_append(b, resp->headers[i].value.p,
+		    resp->headers[i].value.len);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		buf_append(b, "\r\n", 2);
+}
+
+/*
+ * Does the response use a transfer coding other than a lone chunked?
+ * Such a body cannot go to an HTTP/1.0 guest, who may not be sent
+ * Transfer-Encoding (RFC 9112 section 6.1); chunked alone is undone.
+ */
+static bool
+codings_beyond_chunked(const struct http_response *resp)
+{
+	size_t i, n = 0;
+	bool chunked = false;
+
+	for (i = 0; i < resp->nheaders; i++) {
+		const struct http_header *h = &resp->headers[i];
+
+		if (!http_name_is(&h->name, "transfer-encoding"))
+			continue;
+		n++;
+		chunked = http_name_is(&h->value, "chunked");
+	}
+	return n > 1 || (n == 1 && !chunked);
+}
+
+/* Rewrite a response head for the guest into c->to_client.  upgrade is
+ * the protocol a 101 switches to (checked against the request's). */
 static void
 build_client_head(struct conn *c, const struct http_response *resp,
-    bool close_after)
+    bool close_after, const struct http_slice *upgrade)
 {
 	struct buf *b = &c->to_client;
 	char status[16];
@@ -138,12 +215,27 @@ build_client_head(struct conn *c, const struct http_response *resp,
 			continue;
 		conn_header_append(b, h);
 	}
-	/* The framing the gateway streams by (a HEAD or 304 response keeps
-	 * its Content-Length; 1xx and 204 may not carry one). */
-	conn_framing_append(b, resp->body, resp->has_content_length &&
-	    resp->status >= 200 && resp->status != 204, resp->content_length);
-	if (resp->status == 101)
-		buf_appends(b, "Connection: Upgrade\r\n");
+	/* The framing the gateway streams by: a chunked body with the
+	 * codings the upstream listed (RFC 9112 section 6.1; none for an
+	 * HTTP/1.0 guest, which gets it de-chunked and close-delimited),
+	 * else the length (a HEAD or 304 response keeps its Content-Length;
+	 * 1xx and 204 may not carry one). */
+	if (resp->body == HTTP_BODY_CHUNKED) {
+		if (!c->x.resp_dechunk)
+			append_codings(b, resp);
+	} else {
+		conn_framing_append(b, resp->body, resp->has_content_length &&
+		    resp->status >= 200 && resp->status != 204,
+		    resp->content_length);
+	}
+	if (upgrade != NULL) {
+		/* Upgrade is hop-by-hop, but a 101 without it is no switch
+		 * to any protocol (RFC 9110 section 15.2.2): strict clients
+		 * (RFC 6455 ones) refuse it. */
+		buf_appends(b, "Upgrade: ");
+		buf_append(b, upgrade->p, upgrade->len);
+		buf_appends(b, "\r\nConnection: Upgrade\r\n");
+	}
 	else if (close_after)
 		buf_appends(b, "Connection: close\r\n");
 	else if (c->x.http10)
@@ -239,10 +331,10 @@ coalesce_body(struct conn *c)
 	ssize_t n;
 
 	if (buf_len(&c->u_in) == 0 || x->resp_body == HTTP_BODY_CLOSE ||
-	    buf_len(&c->u_in) > COALESCE_MAX)
+	    buf_len(&c->u_in) > COALESCE_MAX || x->resp_dechunk)
 		return;
-	n = body_bytes(&c->u_in, x->resp_body, &x->resp_left, &x->resp_chunk,
-	    &done, &why);
+	n = body_bytes(&c->u_in, x->resp_body, false, &x->resp_left,
+	    &x->resp_chunk, &done, &why);
 	if (n < 0) {
 		/* Bad framing: rewind, and let stream_body() meet and
 		 * report the same error. */
@@ -253,6 +345,33 @@ coalesce_body(struct conn *c)
 	buf_append(&c->to_client, buf_head(&c->u_in), (size_t)n);
 	buf_consume(&c->u_in, (size_t)n);
 	c->resp_framed = done;
+}
+
+/*
+ * A 101 to the Upgrade the guest asked for: passed on with the protocol
+ * it chose, and the connection becomes a tunnel.  Any other 101 is a 502
+ * while nothing has gone to the guest yet (x->status is set only once it
+ * is accepted: upstream_failed() closes on a 101 that went out).
+ */
+static int
+switch_head(struct conn *c, const struct http_response *resp, size_t len)
+{
+	struct exchange *x = &c->x;
+	struct http_slice offered = { x->upgrade_proto,
+	    strlen(x->upgrade_proto) }, chosen;
+
+	if (!x->upgrade)
+		return upstream_failed(c, 502, "unexpected 101");
+	if (!http_upgrade_chosen(resp, &offered, &chosen))
+		return upstream_failed(c, 502, "101 to a protocol that was "
+		    "not asked for");
+	x->status = 101;
+	content_type(x, resp);
+	build_client_head(c, resp, false, &chosen);
+	buf_consume(&c->u_in, len);
+	x->action = "TCP_TUNNEL";
+	x->resp_head_done = true;
+	return 1;
 }
 
 static int
@@ -279,26 +398,26 @@ response_head(struct conn *c)
 		return upstream_failed(c, 502, "invalid response from "
 		    "upstream");
 	if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
-		/* Interim (100 Continue...): pass it on, wait for more. */
-		build_client_head(c, &resp, false);
+		/* Interim (100 Continue...): pass it on, wait for more; an
+		 * HTTP/1.0 guest may not be sent one (RFC 9110 15.2). */
+		if (!x->http10)
+			build_client_head(c, &resp, false, NULL);
 		buf_consume(&c->u_in, (size_t)r);
 		return 1;
 	}
+	if (resp.status == 101)
+		return switch_head(c, &resp, (size_t)r);
+	if (x->http10 && resp.body != HTTP_BODY_NONE &&
+	    codings_beyond_chunked(&resp))
+		return upstream_failed(c, 502, "transfer coding that an "
+		    "HTTP/1.0 guest cannot be sent");
+	x->resp_dechunk = x->http10 && resp.body == HTTP_BODY_CHUNKED;
 	x->status = resp.status;
 	/* A response has begun: the request will not be resent, and its
 	 * copy (which may hold a credential) is wiped now, not at the next
 	 * request after an idle keep-alive. */
 	buf_free(&c->retry_head);
 	content_type(x, &resp);
-	if (resp.status == 101) {
-		if (!x->upgrade)
-			return upstream_failed(c, 502, "unexpected 101");
-		build_client_head(c, &resp, false);
-		buf_consume(&c->u_in, (size_t)r);
-		x->action = "TCP_TUNNEL";
-		x->resp_head_done = true;
-		return 1;
-	}
 	x->resp_body = resp.body;
 	x->resp_left = resp.content_length;
 	http_chunk_init(&x->resp_chunk);
@@ -306,10 +425,10 @@ response_head(struct conn *c)
 	if (!x->resp_keep_alive)
 		c->up_reusable = false;
 	close_after = !x->req_keep_alive || c->must_close ||
-	    resp.body == HTTP_BODY_CLOSE;
+	    resp.body == HTTP_BODY_CLOSE || x->resp_dechunk;
 	if (close_after)
 		c->must_close = true;
-	build_client_head(c, &resp, close_after);
+	build_client_head(c, &resp, close_after, NULL);
 	buf_consume(&c->u_in, (size_t)r);
 	x->resp_head_done = true;
 	coalesce_body(c);
@@ -352,7 +471,7 @@ request_up(struct conn *c)
 	 * with a body, so no byte of this request is left unsent. */
 	if (x->upgrade)
 		return 1;
-	b = stream_body(c, &c->client, &c->up, &c->c_in, x->req_body,
+	b = stream_body(c, &c->client, &c->up, &c->c_in, x->req_body, false,
 	    &x->req_left, &x->req_chunk, &c->req_pending, &c->req_framed,
 	    &x->bytes_up, &why);
 	if (b == BODY_ERR) {
@@ -417,12 +536,22 @@ response_head_step(struct conn *c)
 		if (n == 0 && buf_len(&c->u_in) == 0)
 			return upstream_failed(c, 502, "upstream closed "
 			    "without a response") < 0 ? -1 : -2;
-		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
+		    &c->x));
 	}
 }
 
-int
-conn_http_exchange(struct conn *c)
+uint64_t
+conn_exchange_timeout(const struct limits_config *lim,
+    const struct exchange *x)
+{
+	if (!x->req_done && !x->resp_head_done)
+		return lim->idle_timeout_ms;
+	return lim->response_timeout_ms;
+}
+
+static int
+exchange_step(struct conn *c)
 {
 	struct exchange *x = &c->x;
 	const char *why = NULL;
@@ -454,13 +583,12 @@ conn_http_exchange(struct conn *c)
 		return 1;
 	}
 	b = stream_body(c, &c->up, &c->client, &c->u_in, x->resp_body,
-	    &x->resp_left, &x->resp_chunk, &c->resp_pending,
+	    x->resp_dechunk, &x->resp_left, &x->resp_chunk, &c->resp_pending,
 	    &c->resp_framed, &x->bytes_down, &why);
 	if (b == BODY_ERR) {
 		conn_close(c, "response body aborted or malformed");
 		return -1;
 	}
-	conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
 	if (b == BODY_OPEN)
 		return 0;
 	x->resp_done = true;
@@ -476,4 +604,25 @@ conn_http_exchange(struct conn *c)
 		upstream_close(c);
 	conn_exchange_end(c);
 	return c->state == CONN_CLOSED ? -1 : 1;
+}
+
+/*
+ * One step of the exchange; its deadline restarts whenever bytes moved
+ * (or the request was all sent), with the timeout of what it now waits
+ * for, so that a stream runs as long as it keeps sending.
+ */
+int
+conn_http_exchange(struct conn *c)
+{
+	struct exchange *x = &c->x;
+	uint64_t before = x->bytes_up + x->bytes_down;
+	bool req_done = x->req_done;
+	int r;
+
+	r = exchange_step(c);
+	if (r >= 0 && c->state == CONN_EXCHANGE && (req_done != x->req_done ||
+	    x->bytes_up + x->bytes_down != before))
+		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
+		    x));
+	return r;
 }

@@ -776,3 +776,35 @@ http_is_framing(const struct http_slice *name)
 	return http_name_is(name, "content-length") ||
 	    http_name_is(name, "transfer-encoding");
 }
+
+bool
+http_upgrade_chosen(const struct http_response *resp,
+    const struct http_slice *offered, struct http_slice *chosen)
+{
+	struct http_slice e, o;
+	size_t i, pos, opos;
+	bool found;
+
+	chosen->p = NULL;
+	chosen->len = 0;
+	for (i = 0; i < resp->nheaders; i++) {
+		if (!http_name_is(&resp->headers[i].name, "upgrade"))
+			continue;
+		if (chosen->p != NULL)
+			return false;	/* several: ambiguous */
+		*chosen = resp->headers[i].value;
+	}
+	if (chosen->len == 0)
+		return false;
+	pos = 0;
+	while (list_next(chosen, &pos, &e)) {
+		found = false;
+		opos = 0;
+		while (!found && list_next(offered, &opos, &o))
+			found = o.len == e.len &&
+			    util_ascii_caseeq(o.p, e.p, e.len);
+		if (!found)
+			return false;
+	}
+	return true;
+}

@@ -127,6 +127,15 @@ bool http_is_hop_by_hop(const struct http_header *h,
  */
 bool http_is_framing(const struct http_slice *name);
 
+/*
+ * The protocol a 101 switches to (RFC 9110 section 7.8): the response's
+ * Upgrade field, into *chosen.  False when it is missing, empty,
+ * repeated, or names a protocol that is not in offered (the request's
+ * Upgrade value; names compared case-insensitively).
+ */
+bool http_upgrade_chosen(const struct http_response *resp,
+    const struct http_slice *offered, struct http_slice *chosen);
+
 /* Case-insensitive comparison of a header name with a C string. */
 bool http_name_is(const struct http_slice *name, const char *s);
 
@@ -159,5 +168,16 @@ void http_chunk_init(struct http_chunk_state *s);
  */
 int http_chunk_scan(struct http_chunk_state *s, const char *buf,
     size_t len, size_t *consumed, struct http_error *err) NONNULL(1, 4, 5);
+
+/*
+ * The same scanner, for de-chunking: consumes the framing at the start
+ * of buf and then at most one run of chunk data, which is the last
+ * *data bytes of the *consumed ones.  Returns as http_chunk_scan(); a
+ * call that returns data always returns HTTP_NEED_MORE (the end, if it
+ * is in buf, is found by the next call).
+ */
+int http_chunk_data(struct http_chunk_state *s, const char *buf,
+    size_t len, size_t *consumed, size_t *data, struct http_error *err)
+    NONNULL(1, 4, 5, 6);
 
 #endif

@@ -204,3 +204,35 @@ http_chunk_scan(struct http_chunk_state *s, const char *buf, size_t len,
 	}
 	return ret;
 }
+
+int
+http_chunk_data(struct http_chunk_state *s, const char *buf, size_t len,
+    size_t *consumed, size_t *data, struct http_error *err)
+{
+	size_t i = 0, n;
+	int r;
+
+	*data = 0;
+	/* Framing a byte at a time: it is a few bytes a chunk, and the
+	 * scanner then never runs into the data. */
+	while (i < len && s->state != CS_DATA) {
+		r = http_chunk_scan(s, buf + i, 1, &n, err);
+		i += n;
+		if (r != HTTP_NEED_MORE) {
+			*consumed = i;
+			return r;
+		}
+	}
+	if (i < len) {
+		n = len - i;
+		if ((uint64_t)n > s->remaining)
+			n = (size_t)s->remaining;
+		s->remaining -= n;
+		if (s->remaining == 0)
+			s->state = CS_DATA_CR;
+		*data = n;
+		i += n;
+	}
+	*consumed = i;
+	return HTTP_NEED_MORE;
+}

@@ -15,7 +15,8 @@ Every command takes --cafile F, --alpn LIST, --timeout S after its name.
         read the echo; prints JSON {status, echoes}; exit 1 on mismatch.
   raw HOST PORT [--tls] [--sni NAME]
         send stdin as is (e.g. a smuggling attempt), print what comes back
-        until the peer closes or --timeout; exit 0 either way.
+        until the peer closes or --timeout; exit 0 either way (with
+        --expect-close: 3 if the peer did not close in time).
   tls-split HOST PORT --sni NAME [--split N] [--delay S] [--path P]
         TLS whose ClientHello is written in pieces of N bytes, each its own
         TCP segment (TCP_NODELAY + delay), then GET P; prints the status
@@ -142,6 +143,7 @@ def cmd_raw(args):
     out = b""
     end = time.time() + args.timeout
     s.settimeout(0.5)
+    closed = False
     while time.time() < end:
         try:
             d = s.recv(65536)
@@ -150,10 +152,11 @@ def cmd_raw(args):
         except (OSError, ssl.SSLError):
             break
         if not d:
+            closed = True
             break
         out += d
     sys.stdout.buffer.write(out)
-    return 0
+    return 3 if args.expect_close and not closed else 0
 
 
 def cmd_tls_split(args):
@@ -227,6 +230,7 @@ def main():
     p.add_argument("--tls", action="store_true")
     p.add_argument("--sni")
     p.add_argument("--half-close", action="store_true")
+    p.add_argument("--expect-close", action="store_true")
     p = sub.add_parser("tls-split", parents=[common])
     p.add_argument("host")
     p.add_argument("port", type=int)

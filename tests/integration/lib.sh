@@ -539,6 +539,52 @@ guest_client() {
 	in_guest "$PY" "$T_LIB_DIR/client.py" "$1" "${ca[@]}" "${@:2}"
 }
 
+# node_modules_ensure: the npm packages of tests/integration/node (its
+# package-lock.json, exactly) in $T_CACHE/node, installed once per build
+# dir and again when the lock changes; never in the source tree.  Skips
+# without node or npm; an install that fails is an error (not a skip).
+NODE_DIR=$T_CACHE/node
+node_modules_ensure() {
+	local src=$T_LIB_DIR/node stamp
+	need_cmd node
+	need_cmd npm
+	stamp=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -c1-16)
+	[ "$(cat "$NODE_DIR/.ready" 2>/dev/null)" = "$stamp" ] && return 0
+	mkdir -p "$NODE_DIR"
+	(
+		flock -w 120 9 || exit 1
+		[ "$(cat "$NODE_DIR/.ready" 2>/dev/null)" = "$stamp" ] && exit 0
+		cp "$src/package.json" "$src/package-lock.json" "$NODE_DIR/" &&
+		    timeout 120 npm ci --prefix "$NODE_DIR" --no-audit --no-fund \
+		    >"$NODE_DIR/npm.log" 2>&1 &&
+		    echo "$stamp" >"$NODE_DIR/.ready"
+	) 9>"$T_CACHE/node.lock" || error "npm ci failed: see $NODE_DIR/npm.log"
+}
+
+# ws_strict_echo BASE-URL: a WebSocket echo through the gateway with the
+# strict RFC 6455 clients, python3-websockets and Node's ws (they check
+# the 101's Upgrade, Connection and Sec-WebSocket-Accept); BASE-URL is
+# ws://host or wss://host (then trusting only $T_GUEST_CA).
+ws_strict_echo() {
+	local ca=()
+	[ -n "$T_GUEST_CA" ] && ca=(--cafile "$T_GUEST_CA")
+	node_modules_ensure
+	in_guest "$PY" "$T_LIB_DIR/ws_echo.py" "$1/py" "${ca[@]}" \
+	    --msg "from python" --msg "ünïcode" >"$T_DIR/ws-py.json" ||
+	    { cat "$T_DIR/ws-py.json" >&2; fail "python3-websockets to $1"; }
+	assert_match "$T_DIR/ws-py.json" '"echoes": \["from python", ' "python3-websockets echo"
+	guest_node ws-echo.js "$1/node" "${ca[@]}" --msg "from node" --msg two \
+	    >"$T_DIR/ws-node.json" ||
+	    { cat "$T_DIR/ws-node.json" >&2; fail "Node ws to $1"; }
+	assert_match "$T_DIR/ws-node.json" '"echoes":\["from node","two"\]' "Node ws echo"
+}
+
+# guest_node SCRIPT ARGS...: node in the guest running
+# tests/integration/node/SCRIPT with the packages of node_modules_ensure.
+guest_node() {
+	in_guest env NODE_PATH="$NODE_DIR/node_modules" node "$T_LIB_DIR/node/$1" "${@:2}"
+}
+
 # ------------------------------------------------------------ assertions
 assert_eq() { # EXPECTED ACTUAL [WHAT]
 	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"

@@ -93,6 +93,42 @@ assert_match "$T_DIR/after-head.json" '/after-head' "request after a HEAD on the
 guest_curl -0 -o "$T_DIR/http10.bin" http://echo.test/bytes/70000
 assert_eq 70000 "$(stat -c %s "$T_DIR/http10.bin")" "HTTP/1.0 client"
 
+# transfer codings are forwarded as the upstream listed them (a body
+# coded gzip and then chunked arrives declared so), and close-delimited
+# codings too
+raw_get() { # NAME REQUEST-LINE-VERSION PATH [EXTRA-HEADER-LINE]
+	printf 'GET %s %s\r\nHost: echo.test\r\n%b\r\n' "$3" "$2" "${4:-}" |
+	    guest_client raw "$INET_ECHO_IP" 80 --timeout 5 --expect-close \
+	    >"$T_DIR/raw-$1.bin" || fail "$1: the gateway did not close the connection"
+	sed -n '1,/^\r$/p' "$T_DIR/raw-$1.bin" | tr -d '\r' >"$T_DIR/raw-$1.head"
+}
+raw_get gzip-chunked HTTP/1.1 /te/gzip-chunked 'Connection: close\r\n'
+assert_match "$T_DIR/raw-gzip-chunked.head" '^HTTP/1.1 200 ' "gzip, chunked status"
+assert_match "$T_DIR/raw-gzip-chunked.head" '^Transfer-Encoding: gzip, chunked$' "gzip, chunked forwarded"
+guest_curl --tr-encoding -o "$T_DIR/te.bin" http://echo.test/te/gzip-chunked
+assert_eq "$(guest_curl -o - 'http://echo.test/bytes/1000' | sha256sum)" \
+    "$(sha256sum <"$T_DIR/te.bin")" "gzip, chunked body decoded by curl"
+raw_get gzip HTTP/1.1 /te/gzip
+assert_match "$T_DIR/raw-gzip.head" '^Transfer-Encoding: gzip$' "close-delimited gzip forwarded"
+assert_match "$T_DIR/raw-gzip.head" '^Connection: close$' "close-delimited gzip"
+# an HTTP/1.0 guest cannot take chunked: it gets the body de-chunked,
+# delimited by the close, without Transfer-Encoding (even if it asked
+# for keep-alive); a coding it cannot be told of is a 502
+raw_get http10-chunked HTTP/1.0 '/bytes/300000?chunked' 'Connection: keep-alive\r\n'
+assert_match "$T_DIR/raw-http10-chunked.head" '^HTTP/1.1 200 ' "HTTP/1.0 guest, chunked response"
+assert_no_match "$T_DIR/raw-http10-chunked.head" '^(Transfer-Encoding|Content-Length):' "framing sent to an HTTP/1.0 guest"
+assert_match "$T_DIR/raw-http10-chunked.head" '^Connection: close$' "HTTP/1.0 guest told of the close"
+assert_eq "$(guest_curl -o - 'http://echo.test/bytes/300000' | sha256sum)" \
+    "$(sed '1,/^\r$/d' "$T_DIR/raw-http10-chunked.bin" | sha256sum)" "de-chunked body for HTTP/1.0"
+guest_curl -0 -o "$T_DIR/http10-chunked.bin" 'http://echo.test/bytes/300000?chunked'
+assert_eq 300000 "$(stat -c %s "$T_DIR/http10-chunked.bin")" "curl --http1.0, chunked response"
+raw_get http10-gzip HTTP/1.0 /te/gzip-chunked
+assert_match "$T_DIR/raw-http10-gzip.head" '^HTTP/1.1 502 ' "gzip coding for an HTTP/1.0 guest"
+# ... and no interim 1xx response (RFC 9110 15.2), even if the upstream
+# sends one (upstream.py answers any Expect: 100-continue)
+raw_get http10-100 HTTP/1.0 /http10-expect 'Expect: 100-continue\r\nContent-Length: 0\r\n'
+assert_match "$T_DIR/raw-http10-100.head" '^HTTP/1.1 200 ' "HTTP/1.0 guest: the final response first"
+
 # chunked upload streamed through, digest intact
 head -c 3000000 /dev/urandom >"$T_DIR/up.bin"
 guest_curl -H 'Transfer-Encoding: chunked' --data-binary @"$T_DIR/up.bin" \
@@ -107,6 +143,13 @@ assert_match "$T_DIR/up100.json" "$(sha256_of "$T_DIR/up.bin")" "100-continue up
 guest_client ws ws://ws.test/chat --msg hello --msg "second message" >"$T_DIR/ws.json"
 assert_match "$T_DIR/ws.json" '101'
 wait_match "$T_AUDIT" '/101 [0-9]+ GET http://ws.test/chat'
+# strict RFC 6455 clients check the 101 itself (Upgrade: websocket,
+# Connection: upgrade, Sec-WebSocket-Accept): python3-websockets, Node's ws
+ws_strict_echo ws://ws.test
+# a 101 to another protocol than the one asked for is not a WebSocket
+printf 'GET /other-proto HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' |
+    guest_client raw "$INET_ECHO_IP" 80 --timeout 3 >"$T_DIR/ws-other.txt"
+assert_match "$T_DIR/ws-other.txt" '^HTTP/1.1 502 ' "101 with another protocol"
 # ... and a denied upgrade never reaches the upstream
 guest_client ws ws://en.wikipedia.org/ws --msg x >"$T_DIR/ws-denied.json" 2>&1 || true
 assert_match "$T_DIR/ws-denied.json" '403'

@@ -134,6 +134,8 @@ assert_match "$T_DIR/upc.json" "$(sha256_of "$T_DIR/up.bin")" "chunked upload th
 # WebSocket over TLS
 guest_client ws wss://ws.test/chat --msg hello >"$T_DIR/wss.json"
 assert_match "$T_DIR/wss.json" '101'
+# ... with strict RFC 6455 clients: python3-websockets and Node's ws
+ws_strict_echo wss://ws.test
 
 # git over https (smart HTTP): clone through the gateway
 in_guest env GIT_SSL_CAINFO="$T_CA_CRT" git clone -q https://git.test/repo.git "$T_DIR/clone" ||

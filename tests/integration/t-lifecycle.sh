@@ -11,12 +11,12 @@ topo_up isolated --guests 2 --ipv6
 inet_up
 upstream_start
 ca_generate agents
-write_conf() { # DENY-HOST
+write_conf() { # DENY-HOST [MORE-LIMITS]
 	cat >"$T_DIR/gw.conf" <<EOF
 trust_file = "$PKI/public-root.crt";
 control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "squid"; };
-limits = { max_conns_per_guest = 4; drain_timeout = "10s"; header_timeout = "1s"; };
+limits = { max_conns_per_guest = 4; drain_timeout = "10s"; header_timeout = "1s"; ${2:-} };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET", "$T_GUEST_NET6" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
@@ -93,6 +93,35 @@ while True:
 print(data.split(b"\r\n")[0].decode(), "after %.1fs" % (time.monotonic() - t0))
 PY
 assert_match "$T_DIR/slow-head.txt" '^HTTP/1.1 408 .* after [1-3]\.'
+
+# Timeouts of an exchange: idle_timeout is for a connection with nothing
+# to do (between requests), not for a response that takes its time (a
+# non-streamed LLM completion); response_timeout bounds the wait for the
+# response head and between its bytes; a stream that keeps sending runs
+# on past it.
+reload_conf() { # DENY-HOST [MORE-LIMITS]
+	write_conf "$@"
+	line=$(gw_reload)
+	echo "$line" | grep -q "in effect" || fail "reload with limits '${2:-}' not taken: $line"
+}
+reload_conf news.ycombinator.com 'idle_timeout = "2s";'
+assert_eq 200 "$(guest_code http://echo.test/delay/4000)" "a response slower than idle_timeout"
+guest_py - >"$T_DIR/ka-idle.txt" <<'PY'
+import http.client, socket, time
+c = http.client.HTTPConnection("echo.test", 80, timeout=10)
+c.request("GET", "/ka-idle"); r = c.getresponse(); r.read()
+t0 = time.monotonic()
+c.sock.settimeout(10)
+print(r.status, "closed" if c.sock.recv(1) == b"" else "data",
+      "after %.1fs" % (time.monotonic() - t0))
+PY
+assert_match "$T_DIR/ka-idle.txt" '^200 closed after [2-3]\.' "idle keep-alive connection closed after idle_timeout"
+reload_conf news.ycombinator.com 'response_timeout = "2s";'
+assert_eq 504 "$(guest_code http://echo.test/delay/4000)" "a response slower than response_timeout"
+wait_match "$T_AUDIT" '/504 [0-9]+ GET http://echo.test/delay/4000 '
+guest_curl -o "$T_DIR/drip.txt" http://echo.test/drip/6/700
+assert_eq "tick 0 tick 5" "$(sed -n '1p;$p' "$T_DIR/drip.txt" | tr '\n' ' ' | sed 's/ $//')" "a stream longer than response_timeout"
+reload_conf news.ycombinator.com
 
 # A guest that dials the gateway's own capture port directly is refused
 assert_eq 000 "$(guest_code "http://${GUEST_GW[1]}:3128/")" "direct connection to the capture port"

@@ -17,8 +17,12 @@ connection (bounded), for tests, not for speed.  What it is:
       /idle-close        answer as keep-alive, close it 200 ms later
       /answer-first      answer first, then read (and drop) the body
       /conn-cl           answer with "Connection: Content-Length"
+      /drip/N/MS         N lines "tick I", chunked, one every MS ms (a stream)
+      /te/gzip-chunked   1000 /bytes/ gzipped, Transfer-Encoding: gzip, chunked
+      /te/gzip           the same, Transfer-Encoding: gzip, until close
       any + Upgrade: websocket   RFC 6455 handshake, then echo every
                          data frame back; ping -> pong; close -> close
+                         (/other-proto: the 101 says Upgrade: h2c)
   --tcp ADDR:PORT        plain TCP: send "SSH-2.0-gwtest\\r\\n", echo bytes
   --udp ADDR:PORT        echo datagrams
   --transparent          IP_TRANSPARENT listeners that also report each
@@ -33,6 +37,7 @@ gets a 400 and a log line with "error".
 
 import argparse
 import base64
+import gzip
 import hashlib
 import json
 import socket
@@ -300,11 +305,17 @@ class HTTPConn:
         upgrade = (hget(headers, "upgrade") or [""])[0].lower()
         if upgrade == "websocket":
             self.srv.log.write(**rec)
-            return self.websocket(st, headers)
+            return self.websocket(st, headers, path)
         if path.startswith("/delay/"):
             # tests wait for this line to know a request is in flight
             self.srv.log.write(kind="delay-start", target=target, **self.base())
             time.sleep(min(int(path[7:] or 0), 30000) / 1000.0)
+        if path.startswith("/drip/"):
+            self.srv.log.write(**rec)
+            return self.drip(path[6:])
+        if path.startswith("/te/"):
+            self.srv.log.write(**rec)
+            return self.coded(path[4:], method)
         conn_hdr = ",".join(hget(headers, "connection")).lower()
         close = "close" in conn_hdr or path == "/close" or \
             (version == "HTTP/1.0" and "keep-alive" not in conn_hdr)
@@ -338,12 +349,46 @@ class HTTPConn:
             return False
         return not close
 
-    def websocket(self, st, headers):
+    def drip(self, spec):
+        """/drip/N/MS: a chunked body of N lines ("tick I"), one every MS
+        milliseconds (N <= 100, MS <= 5000), like a server-sent event
+        stream."""
+        n, _, ms = spec.partition("/")
+        n, ms = min(int(n), 100), min(int(ms or 0), 5000)
+        self.sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n")
+        for i in range(n):
+            if i:
+                time.sleep(ms / 1000.0)
+            line = b"tick %d\n" % i
+            self.sock.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+        self.sock.sendall(b"0\r\n\r\n")
+        return True
+
+    def coded(self, codings, method):
+        """/te/gzip-chunked: 1000 bytes of /bytes/ gzipped, then chunked
+        (Transfer-Encoding: gzip, chunked), kept alive; /te/gzip: gzipped
+        and close-delimited (Transfer-Encoding: gzip)."""
+        body = gzip.compress(bytes(i % 251 for i in range(1000)), mtime=0)
+        te = codings.replace("-", ", ")
+        head = ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                "Transfer-Encoding: %s\r\n%s\r\n" %
+                (te, "" if te.endswith("chunked") else "Connection: close\r\n"))
+        out = head.encode()
+        if method != "HEAD":
+            out += b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) \
+                if te.endswith("chunked") else body
+        self.sock.sendall(out)
+        return te.endswith("chunked")
+
+    def websocket(self, st, headers, path):
         key = (hget(headers, "sec-websocket-key") or [""])[0]
         if not key:
             raise BadRequest("websocket upgrade without a key")
+        # /other-proto: a 101 to a protocol the client did not ask for
+        proto = "h2c" if path == "/other-proto" else "websocket"
         send_response(self.sock, 101, b"", [
-            ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Upgrade", proto), ("Connection", "Upgrade"),
             ("Sec-WebSocket-Accept", ws_accept(key))], head=True)
         while True:
             try:

@@ -475,6 +475,7 @@ test_defaults(void)
 	is(c->limits.max_header_bytes, 32768, "header bytes default");
 	is(c->limits.header_timeout_ms, 10000, "header timeout default");
 	is(c->limits.idle_timeout_ms, 120000, "idle default");
+	is(c->limits.response_timeout_ms, 900000, "response timeout default");
 	is(c->limits.connect_timeout_ms, 10000, "connect default");
 	is(c->limits.drain_timeout_ms, 10000, "drain default");
 	is(c->limits.leaf_cache_size, 1024, "leaf cache default");

@@ -596,6 +596,55 @@ test_hop_by_hop(void)
 	ok(!http_name_is(&name, "content-lengthx"), "name_is longer");
 }
 
+/* The protocol a 101 chose must be one the request offered. */
+static void
+test_upgrade_chosen(void)
+{
+	static const struct {
+		const char	*offered;
+		const char	*fields;	/* the 101's header lines */
+		const char	*chosen;	/* NULL: refused */
+	} v[] = {
+		{ "websocket", "Upgrade: websocket\r\n", "websocket" },
+		{ "websocket", "Upgrade: WebSocket\r\n", "WebSocket" },
+		{ "h2c, websocket", "Upgrade: websocket\r\n", "websocket" },
+		{ "websocket", "Upgrade: h2c\r\n", NULL },
+		{ "websocket", "Upgrade: websocket, h2c\r\n", NULL },
+		{ "websocket", "X-A: b\r\n", NULL },
+		{ "websocket", "Upgrade: \r\n", NULL },
+		{ "websocket", "Upgrade: websocket\r\nUpgrade: websocket\r\n",
+		    NULL },
+		{ "", "Upgrade: websocket\r\n", NULL },
+		{ "websocketx", "Upgrade: websocket\r\n", NULL },
+	};
+	struct http_response resp;
+	struct http_error err;
+	struct http_slice offered, chosen;
+	char head[256];
+	size_t i;
+	bool r;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		snprintf(head, sizeof(head), "HTTP/1.1 101 Switching Protocols"
+		    "\r\nConnection: upgrade\r\n%s\r\n", v[i].fields);
+		offered.p = v[i].offered;
+		offered.len = strlen(v[i].offered);
+		if (http_parse_response(head, strlen(head), false, &resp,
+		    &err) <= 0) {
+			ok(false, "upgrade vector %zu parses", i);
+			continue;
+		}
+		r = http_upgrade_chosen(&resp, &offered, &chosen);
+		if (v[i].chosen == NULL)
+			ok(!r, "upgrade %zu (offered \"%s\"): refused", i,
+			    v[i].offered);
+		else
+			ok(r && slice_is(&chosen, v[i].chosen),
+			    "offered \"%s\": 101 chose %s", v[i].offered,
+			    v[i].chosen);
+	}
+}
+
 static int
 scan_all(const char *s, size_t n, size_t split, size_t *used,
     struct http_error *err)
@@ -719,6 +768,48 @@ test_chunk_bytewise(void)
 	ok(r == HTTP_CHUNK_DONE && used == 0, "after the end: nothing taken");
 }
 
+/* De-chunking: only the data comes out, whatever the split. */
+static void
+test_chunk_data(void)
+{
+	const char *s = "1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+	    "3\r\nxyz\r\n0\r\nTrailer: v\r\n\r\nX";
+	const char *want = "abcdefghijklmnopqrstuvwxyzxyz";
+	struct http_chunk_state cs;
+	struct http_error err;
+	size_t n = strlen(s) - 1, split, pos, end, used, data, outlen;
+	char out[64];
+	int r, bad = 0;
+
+	for (split = 0; split <= n; split++) {
+		http_chunk_init(&cs);
+		pos = outlen = 0;
+		r = HTTP_NEED_MORE;
+		while (r == HTTP_NEED_MORE && pos <= n) {
+			end = pos < split ? split : n + 1;
+			r = http_chunk_data(&cs, s + pos, end - pos, &used,
+			    &data, &err);
+			if (data > sizeof(out) - outlen)
+				break;
+			memcpy(out + outlen, s + pos + used - data, data);
+			outlen += data;
+			pos += used;
+			if (r == HTTP_NEED_MORE && used == 0)
+				break;
+		}
+		bad += r != HTTP_CHUNK_DONE || pos != n ||
+		    outlen != strlen(want) || memcmp(out, want, outlen) != 0;
+	}
+	is(bad, 0, "de-chunked at every split: the data, ending before X");
+	http_chunk_init(&cs);
+	r = http_chunk_data(&cs, "5\r\nhelloX", 9, &used, &data, &err);
+	ok(r == HTTP_NEED_MORE && used == 8 && data == 5,
+	    "de-chunking: the size line, then the data");
+	r = http_chunk_data(&cs, "X", 1, &used, &data, &err);
+	ok(r == HTTP_ERR && data == 0,
+	    "de-chunking: no CRLF after the data is an error");
+}
+
 static void
 test_chunk_trailer_limit(void)
 {
@@ -785,8 +876,10 @@ main(int argc, char **argv)
 	test_pipelining();
 	test_response_vectors();
 	test_hop_by_hop();
+	test_upgrade_chosen();
 	test_chunk_vectors();
 	test_chunk_bytewise();
+	test_chunk_data();
 	test_chunk_trailer_limit();
 	return tap_done();
 }
