@@ -215,19 +215,17 @@ build_client_head(struct conn *c, const struct http_response *resp,
 			continue;
 		conn_header_append(b, h);
 	}
-	/* The framing the gateway streams by: a chunked body with the
-	 * codings the upstream listed (RFC 9112 section 6.1; none for an
-	 * HTTP/1.0 guest, which gets it de-chunked and close-delimited),
-	 * else the length (a HEAD or 304 response keeps its Content-Length;
-	 * 1xx and 204 may not carry one). */
-	if (resp->body == HTTP_BODY_CHUNKED) {
-		if (!c->x.resp_dechunk)
-			append_codings(b, resp);
-	} else {
+	/* The framing the gateway streams by: the codings the upstream
+	 * listed (RFC 9112 section 6.1; none for an HTTP/1.0 guest, which
+	 * gets a chunked body de-chunked and close-delimited), else the
+	 * length (a HEAD or 304 response keeps its Content-Length; 1xx and
+	 * 204 may not carry one). */
+	if (resp->body != HTTP_BODY_NONE && !c->x.resp_dechunk)
+		append_codings(b, resp);	/* none: nothing */
+	if (resp->body != HTTP_BODY_CHUNKED)
 		conn_framing_append(b, resp->body, resp->has_content_length &&
 		    resp->status >= 200 && resp->status != 204,
 		    resp->content_length);
-	}
 	if (upgrade != NULL) {
 		/* Upgrade is hop-by-hop, but a 101 without it is no switch
 		 * to any protocol (RFC 9110 section 15.2.2): strict clients
