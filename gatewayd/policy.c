@@ -35,37 +35,6 @@ static const struct policy_rule ambiguous_rule = {
 	.label = (char *)"ambiguous-path",
 };
 
-/* The request path, normalised when the first path rule needs it. */
-struct canon {
-	bool			done;
-	enum urlpath_status	st;
-	char			buf[URLPATH_MAX + 1];
-};
-
-/* Does the rule prefix match q's path?  UNSURE sets *why. */
-static enum urlpath_match
-path_match(struct canon *cn, const char *path, const char *prefix,
-    enum urlpath_status *why)
-{
-	enum urlpath_match m;
-	size_t len;
-
-	if (!cn->done) {
-		cn->st = urlpath_normalize(path, strlen(path), cn->buf,
-		    sizeof(cn->buf), &len);
-		cn->done = true;
-	}
-	if (cn->st == URLPATH_NOT_ORIGIN)
-		return URLPATH_NO;	/* "*" names no path */
-	if (cn->st != URLPATH_OK) {
-		*why = cn->st;
-		return URLPATH_UNSURE;
-	}
-	if ((m = urlpath_prefix(cn->buf, prefix)) == URLPATH_UNSURE)
-		*why = URLPATH_ENCODED_SLASH;
-	return m;
-}
-
 static bool
 cidrs_contain(const struct cidr *c, size_t n, const struct addr *a)
 {
@@ -100,10 +69,10 @@ policy_decide(const struct policy *p, const struct policy_query *q,
 	struct addr dst, *dstp = NULL;
 	enum urlpath_status why;
 	enum urlpath_match m;
-	struct canon cn;
+	struct urlpath_lazy lp;
 	size_t i;
 
-	cn.done = false;
+	lp.done = false;
 
 	if (q->dst != NULL) {
 		dst = *q->dst;
@@ -134,7 +103,8 @@ policy_decide(const struct policy *p, const struct policy_query *q,
 		if (r->path_prefix != NULL) {
 			if (q->path == NULL)
 				continue;
-			m = path_match(&cn, q->path, r->path_prefix, &why);
+			m = urlpath_rule_match(&lp, q->path, strlen(q->path),
+			    r->path_prefix, &why);
 			if (m == URLPATH_UNSURE) {
 				out->action = POLICY_DENY;
 				out->rule = &ambiguous_rule;

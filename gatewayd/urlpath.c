@@ -27,8 +27,6 @@
  */
 #include "urlpath.h"
 
-#include <stdbool.h>
-
 struct norm {
 	const char	*raw;
 	size_t		len;
@@ -260,6 +258,29 @@ urlpath_prefix(const char *canon, const char *prefix)
 		canon++;
 	}
 	return split ? URLPATH_UNSURE : URLPATH_YES;
+}
+
+enum urlpath_match
+urlpath_rule_match(struct urlpath_lazy *lp, const char *raw, size_t len,
+    const char *prefix, enum urlpath_status *why)
+{
+	enum urlpath_match m;
+	size_t clen;
+
+	if (!lp->done) {
+		lp->st = urlpath_normalize(raw, len, lp->buf, sizeof(lp->buf),
+		    &clen);
+		lp->done = true;
+	}
+	if (lp->st == URLPATH_NOT_ORIGIN)
+		return URLPATH_NO;
+	if (lp->st != URLPATH_OK) {
+		*why = lp->st;
+		return URLPATH_UNSURE;
+	}
+	if ((m = urlpath_prefix(lp->buf, prefix)) == URLPATH_UNSURE)
+		*why = URLPATH_ENCODED_SLASH;
+	return m;
 }
 
 const char *

@@ -17,6 +17,7 @@
 #ifndef GW_URLPATH_H
 #define GW_URLPATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -85,6 +86,27 @@ enum urlpath_match {
  */
 enum urlpath_match urlpath_prefix(const char *canon, const char *prefix)
     NONNULL(1, 2);
+
+/*
+ * A request path normalised once, when the first rule needs it, and then
+ * judged against any number of rules.  Zero .done before first use; the
+ * buffer makes it large: keep it on the stack of one decision.
+ */
+struct urlpath_lazy {
+	bool			done;
+	enum urlpath_status	st;
+	char			buf[URLPATH_MAX + 1];
+};
+
+/*
+ * Does the rule prefix match the raw path (len bytes, as for
+ * urlpath_normalize())?  NO for a target that names no path ("*");
+ * UNSURE when the path has no single reading or the answer depends on
+ * %2F, with *why saying which (unchanged otherwise).
+ */
+enum urlpath_match urlpath_rule_match(struct urlpath_lazy *lp,
+    const char *raw, size_t len, const char *prefix,
+    enum urlpath_status *why) NONNULL(1, 2, 4, 5);
 
 /* Readable text for a status ("a dot segment (. or ..)"); static. */
 const char *urlpath_status_str(enum urlpath_status s);

@@ -202,6 +202,32 @@ test_prefix(void)
 }
 
 static void
+test_rule_match(void)
+{
+	static struct urlpath_lazy lp;
+	enum urlpath_status why = URLPATH_OK;
+
+	lp.done = false;
+	is(urlpath_rule_match(&lp, "/re%70os/a", 10, "/repos/", &why),
+	    URLPATH_YES, "rule match on the canonical form");
+	ok(lp.done && strcmp(lp.buf, "/repos/a") == 0, "normalised once");
+	is(urlpath_rule_match(&lp, "/other", 6, "/re", &why), URLPATH_YES,
+	    "later calls judge the path of the first");
+	is(why, URLPATH_OK, "why untouched on YES");
+	lp.done = false;
+	is(urlpath_rule_match(&lp, "/;x/admin", 9, "/admin", &why),
+	    URLPATH_UNSURE, "no single reading: unsure");
+	is(why, URLPATH_PARAM, "... because of the parameter");
+	lp.done = false;
+	is(urlpath_rule_match(&lp, "/a%2Fb", 6, "/a/", &why), URLPATH_UNSURE,
+	    "%2F against '/': unsure");
+	is(why, URLPATH_ENCODED_SLASH, "... because of %2F");
+	lp.done = false;
+	is(urlpath_rule_match(&lp, "*", 1, "/", &why), URLPATH_NO,
+	    "\"*\" matches no prefix");
+}
+
+static void
 test_strings(void)
 {
 	int s;
@@ -217,6 +243,7 @@ main(void)
 	test_table();
 	test_limits();
 	test_prefix();
+	test_rule_match();
 	test_strings();
 	return tap_done();
 }
