@@ -116,6 +116,27 @@ static const struct row rows[] = {
 	{ "%2Fadmin", 0, URLPATH_NOT_ORIGIN, NULL },
 };
 
+/* The raw path for a TAP line: bytes outside printable ASCII, and the
+ * TAP directive mark "#", as \xNN. */
+static const char *
+shown(const char *p, size_t len)
+{
+	static char buf[512];
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 5 < sizeof(buf); i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c > 0x20 && c < 0x7f && c != '#')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    "\\x%02x", c);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void
 test_table(void)
 {
@@ -125,21 +146,23 @@ test_table(void)
 
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct row *r = &rows[i];
+		const char *name;
 
 		len = r->len ? r->len : strlen(r->raw);
+		name = shown(r->raw, len);
 		st = urlpath_normalize(r->raw, len, out, sizeof(out), &olen);
-		if (!ok(st == r->want, "%s: %s", r->raw,
+		if (!ok(st == r->want, "%s: %s", name,
 		    urlpath_status_str(r->want)))
 			diag("  got %s", urlpath_status_str(st));
 		if (r->want != OK) {
-			ok(olen == 0 && out[0] == '\0', "%s: no output", r->raw);
+			ok(olen == 0 && out[0] == '\0', "%s: no output", name);
 			continue;
 		}
-		is_str(out, r->canon, "%s: canonical", r->raw);
-		is(olen, strlen(r->canon), "%s: length", r->raw);
+		is_str(out, r->canon, "%s: canonical", name);
+		is(olen, strlen(r->canon), "%s: length", name);
 		st = urlpath_normalize(out, olen, again, sizeof(again), &alen);
 		ok(st == OK && strcmp(again, out) == 0,
-		    "%s: canonical form is stable", r->raw);
+		    "%s: canonical form is stable", name);
 	}
 }
 
