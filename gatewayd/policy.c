@@ -73,7 +73,6 @@ policy_decide(const struct policy *p, const struct policy_query *q,
 	size_t i;
 
 	lp.done = false;
-
 	if (q->dst != NULL) {
 		dst = *q->dst;
 		addr_unmap(&dst);
