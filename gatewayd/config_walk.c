@@ -618,11 +618,36 @@ cfg_methods(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	return x->nerrs == before ? 0 : -1;
 }
 
+/*
+ * What in a rule prefix no canonical path (urlpath.h) can hold, or NULL.
+ * Only complete segments count: "/a/." is a fine prefix of "/a/.well-known".
+ */
+static const char *
+prefix_unmatchable(const char *v)
+{
+	size_t n = strcspn(v, "?"), i, start = 1, l;
+
+	if (memchr(v, ';', n) != NULL)
+		return "';' (paths with parameters are refused as ambiguous)";
+	for (i = 1; i < n || (i == n && v[n] == '?'); i++) {
+		if (i < n && v[i] != '/')
+			continue;
+		l = i - start;
+		if (l == 0 && i < n)
+			return "an empty segment (\"//\")";
+		if ((l == 1 && v[start] == '.') ||
+		    (l == 2 && v[start] == '.' && v[start + 1] == '.'))
+			return "a \".\" or \"..\" segment";
+		start = i + 1;
+	}
+	return NULL;
+}
+
 int
 cfg_path_prefix(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, char **out)
 {
-	const char *v, *p;
+	const char *v, *p, *why;
 
 	if (cfg_string(x, s, path, &v) != 0)
 		return -1;
@@ -638,6 +663,12 @@ cfg_path_prefix(struct cfg_ctx *x, const config_setting_t *s,
 			    "spaces, '#' or '\\')", path, v, *p);
 			return -1;
 		}
+	}
+	if ((why = prefix_unmatchable(v)) != NULL) {
+		cfg_err(x, s, "%s: \"%s\" can never match: it holds %s, and "
+		    "requests are judged on their canonical path", path, v,
+		    why);
+		return -1;
 	}
 	free(*out);
 	*out = xstrdup(v);

@@ -450,9 +450,12 @@ handle_request(struct conn *c, const struct http_request *req,
 		conn_reply(c, 403, reason,
 		    "Blocked by egress policy: %.*s\n"
 		    "The gateway of host group \"%s\" does not allow this "
-		    "request (%s, %s).\nRetrying will not help; ask for the "
-		    "policy to be changed.\n", (int)strcspn(x->url, "?"),
-		    x->url, g->name, x->rule, x->method);
+		    "request (%s%s%s, %s).\n%s", (int)strcspn(x->url, "?"),
+		    x->url, g->name, x->rule, v.why ? ": " : "",
+		    v.why ? v.why : "", x->method, v.why ? "Servers read "
+		    "this path in different ways, so a path rule cannot "
+		    "judge it; send it in its plain form.\n" : "Retrying "
+		    "will not help; ask for the policy to be changed.\n");
 		return 1;
 	}
 	if (conn_secrets_apply(c, req, host, port) != 0)

@@ -78,8 +78,10 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 			c->must_close = true;
 		/* No URL in the page: it could carry the sentinel. */
 		conn_reply(c, 403, "credential refused", "Credential refused "
-		    "by the gateway: %s.\nThe request to %s was not sent.\n",
-		    res.reason ? res.reason : "not valid here", host);
+		    "by the gateway: %s%s%s%s.\nThe request to %s was not "
+		    "sent.\n", res.reason ? res.reason : "not valid here",
+		    res.detail ? " (" : "", res.detail ? res.detail : "",
+		    res.detail ? ")" : "", host);
 		return 1;
 	case SECRETS_NONE:
 	default:

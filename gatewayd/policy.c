@@ -14,13 +14,16 @@
  *    Named queries are checked on each resolved address by the caller
  *    through policy_dial_allowed().
  *  - "ambiguous-path": a rule with a path condition cannot be judged on a
- *    path with dot segments, "//", a backslash, %00 or broken percent
- *    escapes, because origin servers disagree on what such a path means
- *    ("/public/../admin", "//admin", "/..;/admin").
+ *    path that urlpath_normalize() refuses, or where the rule's answer
+ *    depends on whether %2F is a separator, because origin servers
+ *    disagree on what such a path means ("/public/../admin", "//admin",
+ *    "/;x/admin", "/..;/admin").  Prefixes are compared with the
+ *    canonical form; the request goes upstream as sent.
  */
 #include "policy.h"
 
 #include "hostname.h"
+#include "urlpath.h"
 
 static const struct policy_rule internal_rule = {
 	.action = POLICY_DENY,
@@ -31,88 +34,6 @@ static const struct policy_rule ambiguous_rule = {
 	.action = POLICY_DENY,
 	.label = (char *)"ambiguous-path",
 };
-
-/* Iterator over a request target: the path percent-decoded, then ?query. */
-struct path_it {
-	const char	*p;
-	bool		in_query;
-	bool		bad;
-};
-
-/* Next byte of the target, decoded in the path part; -1 at the end. */
-static int
-path_next(struct path_it *it)
-{
-	int hi, lo;
-
-	if (*it->p == '\0')
-		return -1;
-	if (it->in_query)
-		return (unsigned char)*it->p++;
-	if (*it->p == '?') {
-		it->in_query = true;
-		return (unsigned char)*it->p++;
-	}
-	if (*it->p == '#') {
-		it->bad = true;		/* fragments are never sent */
-		return -1;
-	}
-	if (*it->p != '%')
-		return (unsigned char)*it->p++;
-	if ((hi = util_hexval((unsigned char)it->p[1])) < 0 ||
-	    (lo = util_hexval((unsigned char)it->p[2])) < 0) {
-		it->bad = true;
-		return -1;
-	}
-	it->p += 3;
-	return hi * 16 + lo;
-}
-
-/*
- * True if the decoded path part has a segment "." or ".." (also "..;x"),
- * an empty segment ("//"), a backslash, a NUL or a broken escape.
- */
-static bool
-path_ambiguous(const char *target)
-{
-	struct path_it it = { .p = target };
-	size_t seglen = 0, dots = 0;
-	bool first = true;
-	int c;
-
-	for (;;) {
-		c = path_next(&it);
-		if (c < 0 || (c == '?' && it.in_query) || c == '/') {
-			if (seglen > 0 && dots == seglen && seglen <= 2)
-				return true;
-			if (c == '/' && seglen == 0 && !first)
-				return true;
-			if (c != '/')
-				return it.bad;
-			first = false;
-			seglen = dots = 0;
-			continue;
-		}
-		if (c == '\\' || c == 0)
-			return true;
-		if (c == ';' && dots == seglen && dots >= 1 && dots <= 2)
-			return true;
-		if (c == '.' && dots == seglen)
-			dots++;
-		seglen++;
-	}
-}
-
-static bool
-path_prefix_match(const char *prefix, const char *target)
-{
-	struct path_it it = { .p = target };
-
-	for (; *prefix != '\0'; prefix++)
-		if (path_next(&it) != (unsigned char)*prefix)
-			return false;
-	return true;
-}
 
 static bool
 cidrs_contain(const struct cidr *c, size_t n, const struct addr *a)
@@ -146,9 +67,12 @@ decide(const struct policy *p, const struct policy_query *q,
     struct policy_verdict *out)
 {
 	struct addr dst, *dstp = NULL;
-	int ambiguous = -1;
+	enum urlpath_status why;
+	enum urlpath_match m;
+	struct urlpath_lazy lp;
 	size_t i;
 
+	lp.done = false;
 	if (q->dst != NULL) {
 		dst = *q->dst;
 		addr_unmap(&dst);
@@ -156,6 +80,7 @@ decide(const struct policy *p, const struct policy_query *q,
 	}
 	out->action = p->dflt;
 	out->rule = NULL;
+	out->why = NULL;
 	for (i = 0; i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];
 
@@ -177,14 +102,15 @@ decide(const struct policy *p, const struct policy_query *q,
 		if (r->path_prefix != NULL) {
 			if (q->path == NULL)
 				continue;
-			if (ambiguous < 0)
-				ambiguous = path_ambiguous(q->path);
-			if (ambiguous) {
+			m = urlpath_rule_match(&lp, q->path, strlen(q->path),
+			    r->path_prefix, &why);
+			if (m == URLPATH_UNSURE) {
 				out->action = POLICY_DENY;
 				out->rule = &ambiguous_rule;
+				out->why = urlpath_status_str(why);
 				return;
 			}
-			if (!path_prefix_match(r->path_prefix, q->path))
+			if (m == URLPATH_NO)
 				continue;
 		}
 		out->action = r->action;

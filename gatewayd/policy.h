@@ -98,6 +98,8 @@ struct policy_query {
 struct policy_verdict {
 	enum policy_action	action;
 	const struct policy_rule *rule;	/* NULL when the default decided */
+	const char		*why;	/* "ambiguous-path": what is ambiguous
+					 * (static text), else NULL */
 	bool			would_deny;	/* report mode: DENY let through
 						 * as ALLOW (request stage) or
 						 * INSPECT (connection stage) */
@@ -109,10 +111,12 @@ struct policy_verdict {
  * for an IP-only query (host NULL) to an internal address not covered by
  * internal_allow (named queries: the caller checks each resolved address
  * with policy_dial_allowed()), and "ambiguous-path" when a rule with a
- * path condition meets a path with dot segments, "//", '\\', %00 or a
- * broken escape.  Path prefixes compare against the percent-decoded path
- * (the query after '?' is compared as sent); case-sensitive.  Rule CIDRs
- * match q->dst (IPv4-mapped IPv6 folded to IPv4).  In report mode a DENY
+ * path condition meets a path that has no single reading (urlpath.h:
+ * dot or empty segments, ';', '\\', %00, broken escapes, ...; out->why
+ * says which).  Path prefixes compare against the canonical path of
+ * urlpath_normalize() (the query after '?' as sent), case-sensitive;
+ * "*" matches no path prefix.  Rule CIDRs match q->dst (IPv4-mapped IPv6
+ * folded to IPv4).  In report mode a DENY
  * other than "internal-destination" becomes ALLOW (INSPECT at the
  * connection stage, so that each request is judged and logged) with
  * would_deny set and the deciding rule kept.

@@ -22,6 +22,7 @@
 #include "hostname.h"
 #include "log.h"
 #include "policy.h"
+#include "urlpath.h"
 
 #define SECRETS_MAGIC	0x5ec2e75bu
 #define BASIC_MAX	768	/* decoded Basic credentials scanned */
@@ -398,53 +399,23 @@ is_ip_literal(const char *h)
 	    strspn(h, "0123456789.") == strlen(h);
 }
 
-/*
- * Could the origin resolve this path outside the prefix?  Dot segments,
- * encoded dots or slashes and backslashes are refused for prefix rules.
- */
-static bool
-path_is_tricky(const char *p, size_t len)
+/* UNSURE (with *why): the request could be under the secret's prefix or
+ * not, depending on how the server reads the path. */
+static enum urlpath_match
+secret_matches(const struct secret_config *c, const struct secrets_req *r,
+    struct urlpath_lazy *lp, enum urlpath_status *why)
 {
-	size_t i;
-
-	for (i = 0; i < len && p[i] != '?' && p[i] != '#'; i++) {
-		if (p[i] == '\\')
-			return true;
-		if (p[i] == '%' && i + 2 < len && (p[i + 1] == '2' &&
-		    (p[i + 2] == 'e' || p[i + 2] == 'E' || p[i + 2] == 'f' ||
-		    p[i + 2] == 'F')))
-			return true;
-		if (p[i] == '%' && i + 2 < len && (p[i + 1] == '5') &&
-		    (p[i + 2] == 'c' || p[i + 2] == 'C'))
-			return true;
-		if (p[i] == '.' && i > 0 && p[i - 1] == '/' && (i + 1 == len ||
-		    p[i + 1] == '/' || p[i + 1] == '?' || (p[i + 1] == '.' &&
-		    (i + 2 == len || p[i + 2] == '/' || p[i + 2] == '?'))))
-			return true;
-	}
-	return false;
-}
-
-static bool
-secret_matches(const struct secret_config *c, const struct secrets_req *r)
-{
-	size_t pl;
-
 	if (c->host == NULL || !host_match(c->host, c->host_suffix, r->host))
-		return false;
+		return URLPATH_NO;
 	if ((c->port != 0 ? c->port : 443) != r->port)
-		return false;
+		return URLPATH_NO;
 	if (c->methods != 0 &&
 	    (policy_method_bit(r->method, r->method_len) & c->methods) == 0)
-		return false;
-	if (c->path_prefix != NULL) {
-		pl = strlen(c->path_prefix);
-		if (r->path == NULL || r->path_len < pl ||
-		    memcmp(r->path, c->path_prefix, pl) != 0 ||
-		    path_is_tricky(r->path, r->path_len))
-			return false;
-	}
-	return true;
+		return URLPATH_NO;
+	if (c->path_prefix != NULL)
+		return r->path == NULL ? URLPATH_NO : urlpath_rule_match(lp,
+		    r->path, r->path_len, c->path_prefix, why);
+	return URLPATH_YES;
 }
 
 /* Minimal base64 (RFC 4648) decoder; stops at the first invalid byte. */
@@ -547,22 +518,31 @@ secrets_apply(struct secrets *s, struct sentinel_store *sentinels,
 	struct secret *sv = NULL;
 	unsigned char basic[BASIC_MAX];
 	const char *group = "", *why = NULL, *hname;
+	enum urlpath_status pwhy = URLPATH_OK;
+	enum urlpath_match m = URLPATH_NO;
 	bool valid = false, right;
+	struct urlpath_lazy lp;
 	size_t i, n;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
+	lp.done = false;
 	if (s != NULL) {
 		AN(s->magic == SECRETS_MAGIC);
 		group = s->group->name;
 		for (i = 0; r->host != NULL && !is_ip_literal(r->host) &&
 		    i < s->n; i++) {
-			if (secret_matches(s->v[i].cfg, r)) {
+			m = secret_matches(s->v[i].cfg, r, &lp, &pwhy);
+			if (m != URLPATH_NO) {
 				sv = &s->v[i];
 				match = sv->cfg;
 				break;
 			}
 		}
+	}
+	if (m == URLPATH_UNSURE) {
+		why = "ambiguous path for a path-scoped secret";
+		res->detail = urlpath_status_str(pwhy);
 	}
 	hname = match == NULL ? NULL : match->header != NULL ? match->header :
 	    "Authorization";

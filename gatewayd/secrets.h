@@ -88,6 +88,8 @@ struct secrets_result {
 	bool			via_sentinel;	/* INJECT: a valid sentinel */
 	const char		*reason;	/* REFUSE: static text naming no
 						 * value; NONE: why, or NULL */
+	const char		*detail;	/* REFUSE for an ambiguous path:
+						 * what is ambiguous (static) */
 };
 
 /*
@@ -96,10 +98,13 @@ struct secrets_result {
  * sentinels may be NULL (none issued: every sentinel is unknown).
  *
  * A secret matches when the host is exactly its host (or a subdomain when
- * configured as ".x"; never for an IP literal), the port, the path prefix
- * (a path with dot segments, %2e, %2f or backslash never matches a
- * prefix) and the method all match; the first match in config order is
- * used.  Every header value (and the decoded credentials of "Basic") is
+ * configured as ".x"; never for an IP literal), the port, the method and
+ * the path prefix all match; the first match in config order is used.
+ * The prefix is compared with urlpath_normalize()'s canonical path: when
+ * the first secret that matches on host, port and method has a prefix
+ * and the path has no single reading (dot or empty segments, ';', '\\',
+ * %00, broken escapes, %2F where the prefix has '/'; see urlpath.h), the
+ * request is refused ("ambiguous path ...", res->detail says what).  Every header value (and the decoded credentials of "Basic") is
  * scanned for sentinels: a sentinel is accepted only in the matched
  * secret's header, on an intercepted connection, valid for this group,
  * guest and secret; any other sentinel refuses the request.  With no

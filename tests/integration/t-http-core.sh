@@ -46,6 +46,20 @@ assert_no_match "$NGINX_LOG" 'host="en.wikipedia.org"' "upstream saw the denied 
 # a path rule: one path denied, the rest of the host allowed
 assert_eq 403 "$(guest_code http://site-a.test/private/x)" "denied path"
 assert_eq 200 "$(guest_code http://site-a.test/public/x)" "allowed path"
+# a path with no single reading is refused where a path rule applies
+# (Tomcat serves /;x/private/x as /private/x) and never reaches the site;
+# a host without path rules gets it as sent
+guest_curl --path-as-is 'http://site-a.test/;x/private/x' >"$T_DIR/amb.txt" || true
+assert_match "$T_DIR/amb.txt" "\\(ambiguous-path: ';' path parameter, GET\\)" "ambiguous path page"
+assert_eq 403 "$(guest_code 'http://site-a.test/public/..;/private/x' --path-as-is)" "..; under a path rule"
+assert_eq 403 "$(guest_code 'http://site-a.test//private/x' --path-as-is)" "// under a path rule"
+assert_eq 403 "$(guest_code 'http://site-a.test/private%2Fx')" "%2F against the rule's /"
+assert_eq 403 "$(guest_code 'http://site-a.test/%70rivate/x')" "encoded letter, judged decoded"
+assert_eq 200 "$(guest_code 'http://site-a.test/public/a%2Fb')" "%2F away from the rule"
+assert_eq 200 "$(guest_code 'http://example.com/a/..;/b;c//d' --path-as-is)" "no path rule: as sent"
+wait_match "$NGINX_LOG" 'host="example.com" method="GET" uri="/a/\.\.;/b;c//d"'
+wait_match "$NGINX_LOG" 'host="site-a.test" method="GET" uri="/public/a%2Fb"'
+assert_no_match "$NGINX_LOG" 'uri="(/;x|/public/\.\.;|//private|/private%2F|/%70rivate)' "a refused path reached the site"
 
 # keep-alive: three requests on one connection, each judged and logged
 guest_client get http://echo.test/ka --n 3 >"$T_DIR/ka.json"

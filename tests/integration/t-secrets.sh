@@ -61,6 +61,18 @@ guest_curl -o /dev/null "https://$INET_MAIN_IP/repos/o/ip" -H 'Host: api.github.
 assert_no_match "$NGINX_LOG" "uri=\"/repos/o/ip\" .*$REAL" "IP literal"
 guest_curl -o /dev/null https://api.github.com.evil.example/repos/o/evil
 assert_no_match "$UPSTREAM_LOG" "$REAL" "look-alike host"
+# a path with no single reading never gets the path-scoped secret: the
+# request is refused and never leaves (Tomcat reads /repos/..;/user as /user)
+for p in '/repos//o/r' '/repos/o/r%00' '/repos/..;/user'; do
+	assert_eq 403 "$(guest_code "https://api.github.com$p" --path-as-is)" "ambiguous path $p"
+done
+guest_curl --path-as-is 'https://api.github.com/repos/..;/user' >"$T_DIR/amb.txt" || true
+assert_match "$T_DIR/amb.txt" "ambiguous path for a path-scoped secret \\(';' path parameter\\)" "ambiguous path page"
+assert_no_match "$NGINX_LOG" 'uri="(/repos//|/repos/o/r%00|/repos/\.\.;)' "an ambiguous path reached upstream"
+wait_match "$T_AUDIT" '"url":"https://api.github.com/repos/\.\.;/user".*"secret":"github"'
+# an encoded letter is judged decoded, and goes up as sent
+guest_curl -o /dev/null https://api.github.com/re%70os/o/enc
+assert_match "$NGINX_LOG" "uri=\"/re%70os/o/enc\" .*auth=\"Bearer $REAL\"" "encoded letter under the prefix"
 
 # Connection: Content-Length over TLS: were the length dropped while the
 # body still went up, the body would be a request of its own at the

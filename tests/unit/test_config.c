@@ -99,6 +99,14 @@ static const struct {
 	  "\"repos\" must start with '/'" },
 	{ "policy = { rules = ( { action = \"allow\"; host = \"a.test\"; path = \"/a%2fb\"; } ); };",
 	  "'%' is not allowed in a path rule" },
+	{ "policy = { rules = ( { action = \"deny\"; host = \"a.test\"; path = \"/a;x/b\"; } ); };",
+	  "\"/a;x/b\" can never match: it holds ';'" },
+	{ "policy = { rules = ( { action = \"deny\"; host = \"a.test\"; path = \"/a//b\"; } ); };",
+	  "can never match: it holds an empty segment" },
+	{ "policy = { rules = ( { action = \"deny\"; host = \"a.test\"; path = \"/a/../b\"; } ); };",
+	  "can never match: it holds a \".\" or \"..\" segment" },
+	{ "policy = { rules = ( { action = \"deny\"; host = \"a.test\"; path = \"/a/.?x\"; } ); };",
+	  "can never match: it holds a \".\" or \"..\" segment" },
 	{ "policy = { rules = ( { action = \"allow\"; host = \"a.test\"; methods = [\"FETCH\"]; } ); };",
 	  "unknown method \"FETCH\"" },
 	{ "policy = { rules = ( { action = \"allow\"; host = \"a.test\"; methods = [\"get\"]; } ); };",
@@ -310,6 +318,30 @@ test_bad_configs(void)
 		if (!ok(has_msg(msgs, file_cases[i].line, file_cases[i].want),
 		    "file case %zu: line %d: %s", i, file_cases[i].line,
 		    file_cases[i].want))
+			diag("  got: %s", msgs);
+		config_unref(c);
+		free(msgs);
+	}
+}
+
+/* Prefixes that a canonical path can start with are accepted. */
+static void
+test_path_prefixes(void)
+{
+	static const char *ok_paths[] = {
+		"/a/.", "/a/..", "/a/", "/", "/s?q=a;b//../x", "/a/?q",
+		"/.well-known/",
+	};
+	struct gw_config *c;
+	char text[1024], *msgs;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok_paths); i++) {
+		snprintf(text, sizeof(text), G1 "policy = { rules = ( { action "
+		    "= \"deny\"; host = \"a.test\"; path = \"%s\"; } ); };"
+		    GEND, ok_paths[i]);
+		c = load(text, &msgs);
+		if (!ok(c != NULL, "path prefix %s accepted", ok_paths[i]))
 			diag("  got: %s", msgs);
 		config_unref(c);
 		free(msgs);
@@ -670,6 +702,7 @@ main(void)
 	test_defaults();
 	test_bad_configs();
 	test_slicer_name_warning();
+	test_path_prefixes();
 	test_all_errors();
 	test_match_group();
 	test_restart_needed();

@@ -245,6 +245,68 @@ test_requests(void)
 	run("requests", &p, t, ARRAY_SIZE(t));
 }
 
+/*
+ * A deny path rule under a default allow: every spelling a server reads
+ * as "/admin" must be denied, by the rule or as ambiguous; others pass.
+ */
+static void
+test_deny_bypass(void)
+{
+	struct policy_rule rules[] = {
+		{ .action = POLICY_DENY, .host = H("docs.test"),
+		  .path_prefix = H("/admin") },
+		{ .action = POLICY_DENY, .host = H("docs.test"),
+		  .path_prefix = H("/private/") },
+	};
+	struct policy p = { .dflt = POLICY_ALLOW, .rules = rules,
+	    .nrules = ARRAY_SIZE(rules) };
+	static const struct tcase t[] = {
+		{ "docs.test", NULL, 443, "GET", "/admin", POLICY_DENY, 0 },
+		{ "docs.test", NULL, 443, "GET", "/%61dmin", POLICY_DENY, 0 },
+		{ "docs.test", NULL, 443, "GET", "/admin%2Fx", POLICY_DENY, 0 },
+		/* Tomcat and Jetty serve these as /admin */
+		{ "docs.test", NULL, 443, "GET", "/;x/admin", POLICY_DENY, -2,
+		  "ambiguous-path" },
+		{ "docs.test", NULL, 443, "GET", "/x/..;/admin", POLICY_DENY,
+		  -2, "ambiguous-path" },
+		{ "docs.test", NULL, 443, "GET", "/%3Bx/admin", POLICY_ALLOW,
+		  -1 },
+		/* nginx serves this as /private/x */
+		{ "docs.test", NULL, 443, "GET", "/private%2Fx", POLICY_DENY,
+		  -2, "ambiguous-path" },
+		{ "docs.test", NULL, 443, "GET", "/public%2Fx", POLICY_ALLOW,
+		  -1 },
+		{ "docs.test", NULL, 443, "GET", "/%c0%ae%c0%ae/admin",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "docs.test", NULL, 443, "GET", "/a/%252e%252e/admin",
+		  POLICY_DENY, -2, "ambiguous-path" },
+		{ "docs.test", NULL, 443, "GET", "/public/x", POLICY_ALLOW, -1 },
+		{ "docs.test", NULL, 443, "GET", "/public?/admin", POLICY_ALLOW,
+		  -1 },
+		/* OPTIONS * names no path: no path rule applies */
+		{ "docs.test", NULL, 443, "OPTIONS", "*", POLICY_ALLOW, -1 },
+		/* another host has no path rule: untouched */
+		{ "other.test", NULL, 443, "GET", "/;x/..//admin", POLICY_ALLOW,
+		  -1 },
+	};
+
+	struct policy_verdict v;
+	struct policy_query q = { .host = "docs.test", .port = 443,
+	    .path = "/;x/admin", .method = METHOD_GET, .request = true };
+
+	run("deny bypass", &p, t, ARRAY_SIZE(t));
+	policy_decide(&p, &q, &v);
+	is_str(v.why, "';' path parameter", "the verdict says what is "
+	    "ambiguous");
+	q.path = "/private%2Fx";
+	policy_decide(&p, &q, &v);
+	is_str(v.why, "encoded slash (%2F) where the rule has '/'",
+	    "%2F against a rule's '/'");
+	q.path = "/admin";
+	policy_decide(&p, &q, &v);
+	ok(v.why == NULL, "a rule's verdict has no why");
+}
+
 static void
 test_inspect_order(void)
 {
@@ -454,6 +516,7 @@ main(void)
 	test_hosts();
 	test_report_mode();
 	test_requests();
+	test_deny_bypass();
 	test_inspect_order();
 	test_cidrs();
 	test_methods_and_names();

@@ -290,12 +290,41 @@ test_apply(void)
 	    SECRETS_NONE, NULL },
 	{ "prefix without slash", { .host = "api.github.com",
 	    .path = "/repos" }, SECRETS_NONE, NULL },
+	/* a path with no single reading never gets a path-scoped secret:
+	 * refused, whichever way the server would have read it */
 	{ "dot-dot escape", { .host = "api.github.com",
-	    .path = "/repos/../user" }, SECRETS_NONE, NULL },
+	    .path = "/repos/../user" }, SECRETS_REFUSE, "ambiguous path" },
 	{ "encoded dot-dot", { .host = "api.github.com",
-	    .path = "/repos/%2E%2e/user" }, SECRETS_NONE, NULL },
+	    .path = "/repos/%2E%2e/user" }, SECRETS_REFUSE, "ambiguous path" },
+	{ "double slash", { .host = "api.github.com",
+	    .path = "/repos//x" }, SECRETS_REFUSE, "ambiguous path" },
+	{ "leading double slash", { .host = "api.github.com",
+	    .path = "//repos/x" }, SECRETS_REFUSE, "ambiguous path" },
+	{ "%00", { .host = "api.github.com",
+	    .path = "/repos/x%00/../../user" }, SECRETS_REFUSE,
+	    "ambiguous path" },
+	{ "%00 alone", { .host = "api.github.com",
+	    .path = "/repos/x%00" }, SECRETS_REFUSE, "ambiguous path" },
+	{ "..;", { .host = "api.github.com",
+	    .path = "/repos/..;/user" }, SECRETS_REFUSE, "ambiguous path" },
+	{ "path parameter", { .host = "api.github.com",
+	    .path = "/repos;x/a" }, SECRETS_REFUSE, "ambiguous path" },
+	{ "backslash", { .host = "api.github.com",
+	    .path = "/repos/..\\user" }, SECRETS_REFUSE, "ambiguous path" },
+	{ "%2F where the prefix has /", { .host = "api.github.com",
+	    .path = "/repos%2Fx" }, SECRETS_REFUSE, "ambiguous path" },
+	/* %2F inside the prefix's reach: both readings are under it */
 	{ "encoded slash", { .host = "api.github.com",
-	    .path = "/repos/a%2fb" }, SECRETS_NONE, NULL },
+	    .path = "/repos/a%2fb" }, SECRETS_INJECT, "ghp_REALVALUE1" },
+	{ "encoded unreserved", { .host = "api.github.com",
+	    .path = "/re%70os/x" }, SECRETS_INJECT, "ghp_REALVALUE1" },
+	/* method outside: the path does not matter */
+	{ "method outside, odd path", { .host = "api.github.com",
+	    .method = "DELETE", .path = "//x" }, SECRETS_NONE, NULL },
+	/* no path-scoped secret for the host: forwarded untouched */
+	{ "odd path, secret without path", { .host = "registry.npm.example",
+	    .port = 8443, .path = "/a/..;//%00", .hdrs = { hN } },
+	    SECRETS_INJECT, "X-Api-Key: npm_ENVVALUE\r\n" },
 	{ "query may hold dots", { .host = "api.github.com",
 	    .path = "/repos/a?x=../y" }, SECRETS_INJECT, "ghp_REALVALUE1" },
 	{ "method outside", { .host = "api.github.com", .method = "DELETE" },
@@ -361,6 +390,15 @@ test_apply(void)
 			    "%s: reason \"%s\"", t[i].what, r.reason);
 	}
 
+	{
+		struct reqspec q = { .host = "api.github.com",
+		    .path = "/repos/..;/user" };
+
+		r = run(s, st, &q, line, sizeof(line), &rc);
+		is_str(r.detail, "';' path parameter", "an ambiguous path: "
+		    "the detail says what");
+		is_str(r.secret, "github", "... and the secret it was near");
+	}
 	r = run(s, st, &t[0].q, line, sizeof(line), &rc);
 	ok(strcmp(r.header, "Authorization") == 0 &&
 	    strcmp(r.secret, "github") == 0 && !r.via_sentinel,
