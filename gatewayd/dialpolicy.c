@@ -31,6 +31,31 @@ egress_first(const struct group_config *g, const struct addr *a,
 	return NULL;
 }
 
+/*
+ * The drop entry that refuses a, or NULL.  An IPv6 address that carries
+ * IPv4 (NAT64, 6to4, Teredo...) is also judged as each IPv4 address it
+ * carries, as the internal ranges are: a translator may deliver it there.
+ */
+static const struct egress_rule *
+egress_drops(const struct group_config *g, const struct addr *a,
+    uint16_t port)
+{
+	const struct egress_rule *e;
+	struct addr v4[2];
+	size_t i, n;
+
+	e = egress_first(g, a, port);
+	if (e != NULL && e->action == EGRESS_DROP)
+		return e;
+	n = addr_embedded_v4(a, v4, NULL);
+	for (i = 0; i < n; i++) {
+		e = egress_first(g, &v4[i], port);
+		if (e != NULL && e->action == EGRESS_DROP)
+			return e;
+	}
+	return NULL;
+}
+
 bool
 dial_judge(const struct group_config *g, const struct policy_query *q,
     const struct addr *a, struct dial_verdict *out)
@@ -45,8 +70,7 @@ dial_judge(const struct group_config *g, const struct policy_query *q,
 		out->refusal = DIAL_INTERNAL;
 		return false;
 	}
-	e = egress_first(g, &u, q->port);
-	if (e != NULL && e->action == EGRESS_DROP) {
+	if ((e = egress_drops(g, &u, q->port)) != NULL) {
 		out->refusal = DIAL_EGRESS;
 		out->egress = e;
 		return false;

@@ -10,7 +10,8 @@
  *      covers the address;
  *   2. the group's IP-level egress list, as nftables would judge a TCP
  *      packet to that address and port: first match, drop refuses, allow
- *      ends the list;
+ *      ends the list; an IPv6 address that carries IPv4 (NAT64, 6to4,
+ *      Teredo: addr_embedded_v4()) is also judged as that IPv4 address;
  *   3. the policy rules, decided again with the address known (a rule's
  *      cidr is matched against it): a deny refuses.
  *
