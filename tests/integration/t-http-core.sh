@@ -31,7 +31,8 @@ groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   egress = ( { action = "drop"; cidr = "$DROP_IP/32"; } );
   policy = { default = "allow"; rules = (
     { action = "deny"; host = ".wikipedia.org"; },
-    { action = "deny"; host = "site-a.test"; path = "/private/"; }
+    { action = "deny"; host = "site-a.test"; path = "/private/"; },
+    { action = "deny"; cidr = "$INET_BAD_IP/32"; name = "no-bad-host"; }
   ); }; } );
 EOF
 rules_apply "$T_DIR/gw.conf" >/dev/null
@@ -171,4 +172,8 @@ gw_start "$T_DIR/gw-json.conf"
 assert_eq 403 "$(guest_code http://dropped.test/json --resolve "dropped.test:80:$INET_ECHO_IP")" "Host naming a dropped address (JSON log)"
 wait_match "$T_DIR/audit.json" "\"url\":\"http://dropped.test/json\".*\"status\":403.*\"action\":\"deny\",\"rule\":\"egress drop, config line $eline\""
 assert_no_match "$UPSTREAM_LOG" "\"listen\": \"$DROP_IP:" "a dropped address was dialled"
+# a policy rule's cidr is matched against the address dialled, too
+assert_eq 403 "$(guest_code http://bad.test/cidr-rule --resolve "bad.test:80:$INET_ECHO_IP")" "Host naming an address a cidr rule denies"
+wait_match "$T_DIR/audit.json" "\"url\":\"http://bad.test/cidr-rule\".*\"status\":403.*\"action\":\"deny\",\"rule\":\"no-bad-host\""
+assert_no_match "$NGINX_LOG" 'uri="/cidr-rule"' "an address a cidr rule denies was dialled"
 gw_stop || fail "gatewayd exited with status $GW_RC"
