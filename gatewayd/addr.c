@@ -199,6 +199,7 @@ static const struct internal_range internal_ranges[] = {
 	{ "198.51.100.0/24",	"documentation" },
 	{ "203.0.113.0/24",	"documentation" },
 	{ "224.0.0.0/4",	"multicast" },
+	{ "255.255.255.255/32",	"broadcast" },	/* before the /4 below */
 	{ "240.0.0.0/4",	"reserved" },
 	{ "::/128",		"unspecified" },
 	{ "::1/128",		"loopback" },
@@ -206,41 +207,99 @@ static const struct internal_range internal_ranges[] = {
 	{ "2001:db8::/32",	"documentation" },
 	{ "fc00::/7",		"unique-local" },
 	{ "fe80::/10",		"link-local" },
+	{ "fec0::/10",		"site-local" },	/* deprecated, RFC 3879 */
 	{ "ff00::/8",		"multicast" },
 };
 
-bool
-addr_is_internal(const struct addr *in, const char **name_out)
+/*
+ * IPv6 forms that carry an IPv4 address: the prefix, where the address
+ * sits (byte offset), and whether it is stored inverted.  Teredo has two
+ * rows (server, then client).
+ */
+static const struct {
+	const char	*cidr;
+	const char	*name;
+	uint8_t		off;
+	bool		inverted;
+} embed_forms[] = {
+	{ "::ffff:0:0/96",	"ipv4-mapped",		12, false },
+	{ "::/96",		"ipv4-compatible",	12, false },
+	{ "::ffff:0:0:0/96",	"ipv4-translated",	12, false },
+	{ "64:ff9b::/96",	"nat64",		12, false },
+	{ "64:ff9b:1::/48",	"nat64-local",		12, false },
+	{ "2002::/16",		"6to4",			2, false },
+	{ "2001::/32",		"teredo",		4, false },
+	{ "2001::/32",		"teredo",		12, true },
+};
+
+static struct cidr
+builtin_cidr(const char *s)
 {
-	struct addr a = *in;
+	struct cidr c;
+
+	if (cidr_parse(s, &c) != 0)
+		WRONG("bad built-in range");
+	return c;
+}
+
+size_t
+addr_embedded_v4(const struct addr *a, struct addr v4[2],
+    const char **form_out)
+{
+	size_t i, n = 0;
+
+	if (a->family != AF_INET6)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(embed_forms) && n < 2; i++) {
+		struct cidr c = builtin_cidr(embed_forms[i].cidr);
+		unsigned j;
+
+		/* The prefixes are disjoint: only Teredo's two rows both
+		 * match one address. */
+		if (!cidr_contains(&c, a))
+			continue;
+		memset(&v4[n], 0, sizeof(v4[n]));
+		v4[n].family = AF_INET;
+		for (j = 0; j < 4; j++)
+			v4[n].u.bytes[j] = a->u.bytes[embed_forms[i].off + j] ^
+			    (embed_forms[i].inverted ? 0xff : 0);
+		if (form_out != NULL)
+			*form_out = embed_forms[i].name;
+		n++;
+	}
+	return n;
+}
+
+/* The built-in range a falls in, by a's own family; NULL if none. */
+static const char *
+internal_range_of(const struct addr *a)
+{
 	size_t i;
 
-	addr_unmap(&a);
-	/* NAT64 well-known prefix: judge the embedded IPv4 address. */
-	if (a.family == AF_INET6 && memcmp(a.u.bytes,
-	    "\x00\x64\xff\x9b\x00\x00\x00\x00\x00\x00\x00\x00", 12) == 0) {
-		struct in_addr v4;
-
-		memcpy(&v4, &a.u.bytes[12], 4);
-		memset(&a.u, 0, sizeof(a.u));
-		a.family = AF_INET;
-		a.u.v4 = v4;
-	}
 	for (i = 0; i < ARRAY_SIZE(internal_ranges); i++) {
-		struct cidr c;
+		struct cidr c = builtin_cidr(internal_ranges[i].cidr);
 
-		if (cidr_parse(internal_ranges[i].cidr, &c) != 0)
-			WRONG("bad built-in range");
-		if (!cidr_contains(&c, &a))
-			continue;
-		if (name_out != NULL)
-			*name_out = internal_ranges[i].name;
-		return true;
+		if (cidr_contains(&c, a))
+			return internal_ranges[i].name;
 	}
-	if (a.family == AF_INET && a.u.v4.s_addr == INADDR_BROADCAST) {
-		if (name_out != NULL)
-			*name_out = "broadcast";
-		return true;
-	}
-	return false;
+	return NULL;
+}
+
+bool
+addr_is_internal(const struct addr *a, const char **name_out)
+{
+	struct addr v4[2];
+	const char *range, *form = NULL;
+	size_t i, n;
+
+	range = internal_range_of(a);
+	/* A form that carries IPv4: judged by what it carries. */
+	n = addr_embedded_v4(a, v4, &form);
+	for (i = 0; range == NULL && i < n; i++)
+		range = internal_range_of(&v4[i]);
+	if (range == NULL)
+		return false;
+	if (name_out != NULL)
+		*name_out = range;
+	return true;
 }

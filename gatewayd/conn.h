@@ -108,6 +108,7 @@ struct exchange {
 	char		method[24];
 	unsigned	method_bit;
 	char		*url;		/* full URL for the log */
+	size_t		path_off;	/* the request target in url */
 	const char	*action;	/* "TCP_MISS", "TCP_DENIED"... */
 	const char	*rule;		/* deciding rule label */
 	bool		would_deny;	/* report mode let a DENY through */
@@ -184,6 +185,7 @@ struct conn {
 	int		up_fail_status;	/* 403, 502, 504 */
 	const char	*up_fail_reason; /* short, static */
 	char		up_fail_detail[400];
+	char		up_fail_rule[64]; /* 403: refusal label, for the log */
 	char		up_verify_error[160];
 
 	/* buffers */
@@ -306,6 +308,13 @@ void upstream_check_timeout(struct conn *c, uint64_t now);
 /* Is the upstream (in progress, ready or failed) for this target? */
 bool upstream_matches(const struct conn *c, enum up_purpose purpose,
     const char *host, const struct addr *ip, uint16_t port);
+/*
+ * A request is about to use an upstream dialled before it (ahead of it,
+ * or kept alive): judge the request with the address that upstream has
+ * (dialpolicy.h).  0, or -1 when refused (the failure is kept, answered
+ * by conn_wait_upstream()).
+ */
+int upstream_recheck(struct conn *c);
 /* CONN_WAIT_UP step: go on when the upstream is ready, answer a failure. */
 int conn_wait_upstream(struct conn *c);
 void upstream_close(struct conn *c);

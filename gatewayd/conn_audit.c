@@ -90,7 +90,13 @@ conn_audit_tunnel(struct conn *c, const char *reason)
 	r.bytes_out = c->tunnel_down;
 	r.rule = c->conn_verdict.rule != NULL || c->spliced ?
 	    policy_verdict_label(&c->conn_verdict) : NULL;
-	if (c->spliced && strcmp(reason, "tunnel closed") == 0) {
+	if (c->spliced && c->up_phase == UPH_FAILED &&
+	    c->up_fail_status == 403) {
+		/* the address the name resolves to was refused */
+		r.action = ALOG_DENY;
+		r.rule = c->up_fail_rule[0] ? c->up_fail_rule : r.rule;
+		r.reason = c->x.reason[0] ? c->x.reason : reason;
+	} else if (c->spliced && strcmp(reason, "tunnel closed") == 0) {
 		r.action = ALOG_SPLICE;
 		r.status = 200;
 	} else if (c->spliced) {

@@ -433,6 +433,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	q.host = is_ip ? NULL : host;
 	q.dst = is_ip ? &ip : NULL;
 	q.port = port;
+	x->path_off = path_off;
 	q.path = x->url + path_off;
 	q.request = true;
 	q.method = x->method_bit;
@@ -469,9 +470,10 @@ handle_request(struct conn *c, const struct http_request *req,
 
 	purpose = c->bumped ? UP_HTTPS : UP_HTTP;
 	if (upstream_matches(c, purpose, is_ip ? NULL : host, &ip, port)) {
-		if (!c->up_used)
-			/* Dialled ahead for this connection (or failing): the
-			 * answer comes when it is ready. */
+		/* Dialled ahead for this connection (or failing, or refused
+		 * now that the request is known): the answer comes when it
+		 * is ready. */
+		if (upstream_recheck(c) != 0 || !c->up_used)
 			return wait_upstream(c, req, true);
 		if (c->up_phase == UPH_READY && c->up_reusable &&
 		    upstream_idle_alive(c, loop_now(c->worker->loop)))

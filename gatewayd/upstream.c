@@ -4,9 +4,12 @@
  * A guest must not be able to name an allowed host and have the gateway
  * carry its bytes to an address of the guest's choosing: for a name, the
  * gateway resolves it itself and dials the original destination only if
- * it is among the answers, else the first answer; every address is
- * checked against the internal ranges (policy_dial_allowed()).  Own
- * connections carry SO_MARK so the capture rules never take them again.
+ * it is among the answers, else the first answer that may be dialled.
+ * Every address is judged before connect() as the packet filter would
+ * judge a guest's packet to it, and more (dialpolicy.h: internal ranges,
+ * the group's egress list, the policy rules with the address known): the
+ * guest picks the name, never the address.  Own connections carry
+ * SO_MARK so the capture rules never take them again.
  *
  * The upstream side runs its own phases (resolve, connect, TLS) beside
  * the guest side's state, so that a bumped flow can dial and verify the
@@ -24,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dialpolicy.h"
 #include "log.h"
 #include "resolver.h"
 #include "runtime.h"
@@ -103,34 +107,97 @@ upstream_matches(const struct conn *c, enum up_purpose purpose,
 	    addr_equal(&c->up_addr, ip);
 }
 
+/*
+ * What is known of the flow when an address is judged: the request that
+ * waits for this upstream (its path and method count), or, dialled ahead
+ * of any request or for a splice, the connection stage.
+ */
+static void
+dial_query(const struct conn *c, struct policy_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->host = c->up_host[0] ? c->up_host : NULL;
+	q->port = c->up_port;
+	if (c->up_purpose != UP_SPLICE && c->x.active && c->x.url != NULL) {
+		q->request = true;
+		q->path = c->x.url + c->x.path_off;
+		q->method = c->x.method_bit;
+	}
+}
+
+static bool
+judge(const struct conn *c, const struct addr *a, struct dial_verdict *dv)
+{
+	struct policy_query q;
+
+	dial_query(c, &q);
+	return dial_judge(c->grp->cfg, &q, a, dv);
+}
+
+/* Keep a 403 for address a, named by the refusal (the audit's rule). */
+static void
+refuse_addr(struct conn *c, const struct addr *a,
+    const struct dial_verdict *dv)
+{
+	char abuf[ADDR_STRLEN], why[160];
+
+	dial_label(dv, c->up_fail_rule, sizeof(c->up_fail_rule));
+	dial_explain(dv, why, sizeof(why));
+	addr_ntop(a, abuf, sizeof(abuf));
+	if (c->up_host[0] != '\0')
+		fail(c, 403, "destination refused", "%s resolves to %s, "
+		    "which is %s.", c->up_host, abuf, why);
+	else
+		fail(c, 403, "destination refused", "%s is %s.", abuf, why);
+}
+
 static void
 pick_address(struct conn *c, const struct resolve_result *res)
 {
-	const struct policy *pol = &c->grp->cfg->policy;
-	const char *range = NULL;
-	char abuf[ADDR_STRLEN];
-	size_t i;
+	struct dial_verdict dv, first = { 0 };
+	size_t i, nrefused = 0;
 
 	/* The original destination, if the name really points there. */
 	for (i = 0; i < res->naddrs; i++) {
 		if (addr_equal(&res->addrs[i], &c->dst) &&
-		    policy_dial_allowed(pol, &res->addrs[i], &range)) {
+		    judge(c, &res->addrs[i], &dv)) {
 			c->up_addr = res->addrs[i];
 			dial(c);
 			return;
 		}
 	}
 	for (i = 0; i < res->naddrs; i++) {
-		if (policy_dial_allowed(pol, &res->addrs[i], &range)) {
+		if (judge(c, &res->addrs[i], &dv)) {
 			c->up_addr = res->addrs[i];
 			dial(c);
 			return;
 		}
+		if (nrefused++ == 0)
+			first = dv;
 	}
-	fail(c, 403, "internal destination refused", "%s resolves to %s, a %s "
-	    "address, which egress policy does not allow", c->up_host,
-	    res->naddrs ? addr_ntop(&res->addrs[0], abuf, sizeof(abuf)) :
-	    "nothing", range ? range : "refused");
+	if (res->naddrs == 0) {
+		fail(c, 502, "name resolution failed", "%s resolves to no "
+		    "address", c->up_host);
+		return;
+	}
+	/* Every answer refused: the first one's reason. */
+	refuse_addr(c, &res->addrs[0], &first);
+}
+
+int
+upstream_recheck(struct conn *c)
+{
+	struct dial_verdict dv;
+
+	/* Still resolving: the address is judged with the request when it
+	 * is picked.  Failed: answered as it is. */
+	if (c->up_phase != UPH_CONNECT && c->up_phase != UPH_TLS &&
+	    c->up_phase != UPH_READY)
+		return 0;
+	if (judge(c, &c->up_addr, &dv))
+		return 0;
+	refuse_addr(c, &c->up_addr, &dv);
+	return -1;
 }
 
 static void
@@ -175,13 +242,13 @@ upstream_start(struct conn *c, enum up_purpose purpose, const char *host,
 	struct gw *gw = c->worker->gw;
 	struct resolve_result res;
 	struct resolve_job *job;
-	const char *range = NULL;
-	char abuf[ADDR_STRLEN];
+	struct dial_verdict dv;
 
 	c->up_purpose = purpose;
 	c->up_port = port;
 	c->up_used = false;
 	c->up_verify_error[0] = '\0';
+	c->up_fail_rule[0] = '\0';
 	util_strlcpy(c->up_host, host ? host : "", sizeof(c->up_host));
 	c->up_deadline = loop_now(c->worker->loop) +
 	    c->rt->cfg->limits.connect_timeout_ms;
@@ -190,12 +257,8 @@ upstream_start(struct conn *c, enum up_purpose purpose, const char *host,
 		 * the original destination. */
 		if (purpose != UP_HTTP)
 			c->up_addr = c->dst;
-		if (!policy_dial_allowed(&c->grp->cfg->policy, &c->up_addr,
-		    &range)) {
-			fail(c, 403, "internal destination refused", "%s is a "
-			    "%s address, which egress policy does not allow",
-			    addr_ntop(&c->up_addr, abuf, sizeof(abuf)),
-			    range ? range : "refused");
+		if (!judge(c, &c->up_addr, &dv)) {
+			refuse_addr(c, &c->up_addr, &dv);
 			return;
 		}
 		dial(c);
@@ -357,8 +420,11 @@ refuse(struct conn *c)
 	if (status == 502 || status == 504)
 		atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
 	c->must_close = true;
-	if (status == 403)
+	if (status == 403) {
 		x->action = "TCP_DENIED";
+		if (c->up_fail_rule[0] != '\0')
+			x->rule = c->up_fail_rule;
+	}
 	util_strlcpy(x->reason, c->up_fail_detail, sizeof(x->reason));
 	util_strlcpy(x->verify_error, c->up_verify_error,
 	    sizeof(x->verify_error));

@@ -4,14 +4,20 @@
 # with every request logged, chunked upload, 10 MB download intact,
 # WebSocket only after policy and 101, smuggling attempts refused, a Host
 # that names an allowed site sent to another address is carried to the
-# site's real address, a private destination refused, audit lines.
+# site's real address, a private destination refused, the egress drop
+# list applied to the address the gateway dials, audit lines.
 . "$(dirname "$0")/lib.sh"
 need_gatewayd
 need_ca_tool
 
 topo_up isolated --guests 1
 inet_up
-upstream_start
+# A simulated-internet host on the group's egress drop list, with a name
+# that the gateway resolves to it.
+DROP_IP=198.18.0.77
+ip -n "$NS_INET" addr add "$DROP_IP/24" dev inet0
+hosts_lines "$DROP_IP" dropped.test >>"/etc/netns/$NS_GW/hosts"
+upstream_start --listen "$DROP_IP:80"
 ca_generate agents
 cat >"$T_DIR/gw.conf" <<EOF
 trust_file = "$PKI/public-root.crt";
@@ -22,9 +28,11 @@ groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
   dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
+  egress = ( { action = "drop"; cidr = "$DROP_IP/32"; } );
   policy = { default = "allow"; rules = (
     { action = "deny"; host = ".wikipedia.org"; },
-    { action = "deny"; host = "site-a.test"; path = "/private/"; }
+    { action = "deny"; host = "site-a.test"; path = "/private/"; },
+    { action = "deny"; cidr = "$INET_BAD_IP/32"; name = "no-bad-host"; }
   ); }; } );
 EOF
 rules_apply "$T_DIR/gw.conf" >/dev/null
@@ -232,6 +240,32 @@ assert_eq 2 "$(count_match "$T_DIR/conn-cl-resp.txt" '^HTTP/1.1 200 ')" "respons
     guest_client raw "$INET_ECHO_IP" 80 >"$T_DIR/big.txt"
 assert_match "$T_DIR/big.txt" '^HTTP/1.1 431 '
 
+# The egress drop list covers what the gateway dials, not only what the
+# guest sends to: a Host naming the dropped host (or its address) sent to
+# another address is refused, never carried there.
+eline=$(grep -n "cidr = \"$DROP_IP/32\"" "$T_DIR/gw.conf" | cut -d: -f1)
+assert_eq 000 "$(guest_code "http://$DROP_IP/direct" --connect-timeout 2)" "direct to a dropped address"
+assert_eq 403 "$(guest_code http://dropped.test/by-name --resolve "dropped.test:80:$INET_ECHO_IP")" "Host naming a dropped address"
+guest_curl -H "Host: $DROP_IP" "http://$INET_ECHO_IP/by-literal" >"$T_DIR/drop-lit.txt" || true
+assert_match "$T_DIR/drop-lit.txt" "egress drop, config line $eline" "the 403 names the egress entry"
+wait_match "$T_AUDIT" " TCP_DENIED/403 [0-9]+ GET http://dropped.test/by-name "
+wait_match "$T_AUDIT" " TCP_DENIED/403 [0-9]+ GET http://$DROP_IP/by-literal "
+assert_no_match "$UPSTREAM_LOG" "\"listen\": \"$DROP_IP:" "a dropped address was dialled"
+
 # no header value ever reaches the audit log
 assert_no_match "$T_AUDIT" 'Bearer|Cookie'
+gw_stop || fail "gatewayd exited with status $GW_RC"
+
+# The JSON audit log names the refusing entry (the Squid format has no
+# field for it).
+sed -e 's/format = "squid"/format = "json"/' -e "s|$T_AUDIT|$T_DIR/audit.json|" \
+    "$T_DIR/gw.conf" >"$T_DIR/gw-json.conf"
+gw_start "$T_DIR/gw-json.conf"
+assert_eq 403 "$(guest_code http://dropped.test/json --resolve "dropped.test:80:$INET_ECHO_IP")" "Host naming a dropped address (JSON log)"
+wait_match "$T_DIR/audit.json" "\"url\":\"http://dropped.test/json\".*\"status\":403.*\"action\":\"deny\",\"rule\":\"egress drop, config line $eline\""
+assert_no_match "$UPSTREAM_LOG" "\"listen\": \"$DROP_IP:" "a dropped address was dialled"
+# a policy rule's cidr is matched against the address dialled, too
+assert_eq 403 "$(guest_code http://bad.test/cidr-rule --resolve "bad.test:80:$INET_ECHO_IP")" "Host naming an address a cidr rule denies"
+wait_match "$T_DIR/audit.json" "\"url\":\"http://bad.test/cidr-rule\".*\"status\":403.*\"action\":\"deny\",\"rule\":\"no-bad-host\""
+assert_no_match "$NGINX_LOG" 'uri="/cidr-rule"' "an address a cidr rule denies was dialled"
 gw_stop || fail "gatewayd exited with status $GW_RC"

@@ -7,14 +7,20 @@
 # 421, no-SNI IP literal, a ClientHello split across segments, h2 offered
 # -> http/1.1, large bodies both ways, many requests per connection, git
 # over https, openssl s_client and Python's ssl as clients, CA rotation
-# while a connection is open.
+# while a connection is open, the egress drop list applied to the address
+# the gateway dials for an SNI (bumped and spliced).
 . "$(dirname "$0")/lib.sh"
 need_gatewayd
 need_ca_tool
 
 topo_up bridge --guests 1 --ipv6
 inet_up
-upstream_start
+# A simulated-internet host on the group's egress drop list, with names
+# that the gateway resolves to it.
+DROP_IP=198.18.0.77
+ip -n "$NS_INET" addr add "$DROP_IP/24" dev inet0
+hosts_lines "$DROP_IP" dropped.test dropped-pin.test >>"/etc/netns/$NS_GW/hosts"
+upstream_start --listen "$DROP_IP:443:tls"
 git_start
 ca_generate agents
 cat >"$T_DIR/gw.conf" <<EOF
@@ -25,9 +31,11 @@ groups = ( { name = "agents"; guests = [ "$T_GUEST_NET", "$T_GUEST_NET6" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "redirect"; http_port = 3128; https_port = 3129; };
   dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
+  egress = ( { action = "drop"; cidr = "$DROP_IP/32"; } );
   policy = { default = "allow"; rules = (
     { action = "deny"; host = ".wikipedia.org"; },
     { action = "splice"; host = "pinned.test"; },
+    { action = "splice"; host = "dropped-pin.test"; },
     { action = "deny"; host = "news.ycombinator.com"; path = "/admin"; }
   ); }; } );
 EOF
@@ -82,6 +90,20 @@ T_GUEST_CA=$PKI/public-root.crt guest_curl -o "$T_DIR/pinned.64k" https://pinned
 assert_eq "$(www_sha 64k)" "$(sha256_of "$T_DIR/pinned.64k")" "spliced body"
 assert_eq 000 "$(guest_code https://pinned.test/64k)" "a spliced flow is not bumped"
 wait_match "$T_AUDIT" '"kind":"tunnel".*"sni":"pinned.test"'
+
+# The egress drop list covers what the gateway dials: an SNI naming the
+# dropped host sent to another address is refused (bumped: a readable 403;
+# spliced: a TLS alert), and the dropped host sees nothing.
+eline=$(grep -n "cidr = \"$DROP_IP/32\"" "$T_DIR/gw.conf" | cut -d: -f1)
+assert_eq 403 "$(guest_code https://dropped.test/bumped --resolve "dropped.test:443:$INET_ECHO_IP")" "SNI naming a dropped address (bumped)"
+guest_curl https://dropped.test/bumped2 --resolve "dropped.test:443:$INET_ECHO_IP" >"$T_DIR/drop.txt" || true
+assert_match "$T_DIR/drop.txt" "egress drop, config line $eline" "the 403 names the egress entry"
+wait_match "$T_AUDIT" "\"url\":\"https://dropped.test/bumped\".*\"status\":403.*\"action\":\"deny\",\"rule\":\"egress drop, config line $eline\""
+T_GUEST_CA=$PKI/public-root.crt guest_code https://dropped-pin.test/spliced \
+    --resolve "dropped-pin.test:443:$INET_ECHO_IP" >"$T_DIR/drop-pin.code"
+assert_eq 000 "$(cat "$T_DIR/drop-pin.code")" "SNI naming a dropped address (spliced)"
+wait_match "$T_AUDIT" "\"kind\":\"tunnel\".*\"sni\":\"dropped-pin.test\".*\"action\":\"deny\",\"rule\":\"egress drop, config line $eline\""
+assert_no_match "$UPSTREAM_LOG" "\"listen\": \"$DROP_IP:" "a dropped address was dialled"
 
 # Upstream certificate problems: 502 naming the host and the reason, and
 # nothing reaches the upstream.

@@ -1,10 +1,12 @@
 /*
  * test_policy.c - decision tables for policy_decide(), the two stages,
- * internal destinations, method bits and names.
+ * internal destinations, method bits and names; dial_judge() (every
+ * address the gateway dials).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "dialpolicy.h"
 #include "hostname.h"
 #include "policy.h"
 #include "tap.h"
@@ -32,6 +34,17 @@ C(const char *s)
 	if (cidr_parse(s, &c) != 0)
 		fprintf(stderr, "bad test cidr %s\n", s);
 	return c;
+}
+
+/* Request stage when a method is given, else the connection stage. */
+static void
+set_request(struct policy_query *q, const char *method, const char *path)
+{
+	if (method == NULL)
+		return;
+	q->request = true;
+	q->method = policy_method_bit(method, strlen(method));
+	q->path = path;
 }
 
 /* One query and its expected verdict. */
@@ -71,12 +84,7 @@ run(const char *name, const struct policy *p, const struct tcase *t,
 			q.dst = &dst;
 		}
 		q.port = t[i].port;
-		if (t[i].method != NULL) {
-			q.request = true;
-			q.method = policy_method_bit(t[i].method,
-			    strlen(t[i].method));
-			q.path = t[i].path;
-		}
+		set_request(&q, t[i].method, t[i].path);
 		policy_decide(p, &q, &v);
 		is_str(policy_action_str(v.action),
 		    policy_action_str(t[i].want), "%s: %s %s %s%s action",
@@ -404,6 +412,121 @@ test_cidrs(void)
 	ok(policy_dial_allowed(&p, &a, &range), "dial 2001:2::1 allowed");
 }
 
+/* One address the gateway is about to dial, and the expected judgement. */
+struct dcase {
+	const char		*host;
+	const char		*addr;
+	uint16_t		port;
+	const char		*method;	/* NULL: connection stage */
+	const char		*path;
+	enum dial_refusal	want;
+	const char		*label;
+};
+
+static void
+test_dial(void)
+{
+	struct cidr admin[] = { C("198.18.5.0/24") };
+	struct cidr six[] = { C("198.18.6.0/24") };
+	struct policy_rule rules[] = {
+		{ .action = POLICY_DENY, .cidrs = admin, .ncidrs = 1,
+		  .path_prefix = H("/admin"), .label = H("no-admin") },
+		{ .action = POLICY_DENY, .cidrs = six, .ncidrs = 1,
+		  .label = H("no-six") },
+		{ .action = POLICY_ALLOW, .host = H("a.test") },
+	};
+	struct egress_rule egress[] = {
+		{ .action = EGRESS_ALLOW, .cidr = C("198.18.9.0/24"),
+		  .proto = L4_TCP, .port_lo = 5432, .port_hi = 5432,
+		  .line = 10 },
+		{ .action = EGRESS_DROP, .cidr = C("198.18.9.0/24"),
+		  .line = 11 },
+		{ .action = EGRESS_DROP, .cidr = C("198.18.0.77/32"),
+		  .proto = L4_UDP, .line = 12 },
+		{ .action = EGRESS_DROP, .cidr = C("2001:2::/64"),
+		  .proto = L4_TCP, .port_lo = 443, .port_hi = 443,
+		  .line = 13 },
+		{ .action = EGRESS_DROP, .cidr = C("198.18.0.78/32"),
+		  .line = 14 },
+	};
+	struct group_config g = { .name = H("agents"),
+	    .policy = { .dflt = POLICY_ALLOW, .rules = rules,
+	    .nrules = ARRAY_SIZE(rules) },
+	    .egress = egress, .negress = ARRAY_SIZE(egress) };
+	static const struct dcase t[] = {
+		{ "a.test", "198.18.1.1", 443, NULL, NULL, DIAL_ALLOWED, "-" },
+		/* the egress list, as nftables judges a TCP packet */
+		{ "a.test", "198.18.0.78", 80, NULL, NULL, DIAL_EGRESS,
+		  "egress drop, config line 14" },
+		{ NULL, "198.18.0.78", 443, NULL, NULL, DIAL_EGRESS,
+		  "egress drop, config line 14" },
+		{ "a.test", "::ffff:198.18.0.78", 443, NULL, NULL, DIAL_EGRESS,
+		  "egress drop, config line 14" },
+		{ "a.test", "64:ff9b::198.18.0.78", 443, NULL, NULL,
+		  DIAL_EGRESS, "egress drop, config line 14" },
+		{ "a.test", "2002:c612:4e::1", 443, NULL, NULL, DIAL_EGRESS,
+		  "egress drop, config line 14" },
+		{ "a.test", "64:ff9b::198.18.0.79", 443, NULL, NULL,
+		  DIAL_ALLOWED, "-" },
+		{ "a.test", "198.18.0.77", 443, NULL, NULL, DIAL_ALLOWED, "-" },
+		{ "db.test", "198.18.9.1", 5432, NULL, NULL, DIAL_ALLOWED,
+		  "-" },
+		{ "db.test", "198.18.9.1", 443, NULL, NULL, DIAL_EGRESS,
+		  "egress drop, config line 11" },
+		{ "a.test", "2001:2::5", 443, "GET", "/", DIAL_EGRESS,
+		  "egress drop, config line 13" },
+		{ "a.test", "2001:2::5", 80, "GET", "/", DIAL_ALLOWED, "-" },
+		/* policy rules, with the address known: a name does not
+		 * escape a cidr rule, even one after a host rule's place */
+		{ "x.test", "198.18.6.1", 443, NULL, NULL, DIAL_RULE,
+		  "no-six" },
+		{ "a.test", "198.18.6.1", 443, "GET", "/", DIAL_RULE,
+		  "no-six" },
+		{ "x.test", "198.18.5.1", 443, NULL, NULL, DIAL_ALLOWED, "-" },
+		{ "x.test", "198.18.5.1", 443, "GET", "/admin/x", DIAL_RULE,
+		  "no-admin" },
+		{ "x.test", "198.18.5.1", 443, "GET", "/public", DIAL_ALLOWED,
+		  "-" },
+		/* internal ranges first */
+		{ "a.test", "10.1.2.3", 443, NULL, NULL, DIAL_INTERNAL,
+		  "internal-destination" },
+		{ "a.test", "::1", 443, NULL, NULL, DIAL_INTERNAL,
+		  "internal-destination" },
+	};
+	struct dial_verdict v;
+	struct policy_query q;
+	char label[64], why[160];
+	struct addr a;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		memset(&q, 0, sizeof(q));
+		q.host = t[i].host;
+		q.port = t[i].port;
+		set_request(&q, t[i].method, t[i].path);
+		a = A(t[i].addr);
+		is(dial_judge(&g, &q, &a, &v), t[i].want == DIAL_ALLOWED,
+		    "dial %s %s:%u %s", t[i].host ? t[i].host : "(ip)",
+		    t[i].addr, t[i].port, t[i].path ? t[i].path : "");
+		is(v.refusal, t[i].want, "  refusal kind");
+		is_str(dial_label(&v, label, sizeof(label)), t[i].label,
+		    "  label");
+	}
+	a = A("10.1.2.3");
+	memset(&q, 0, sizeof(q));
+	(void)dial_judge(&g, &q, &a, &v);
+	is_str(dial_explain(&v, why, sizeof(why)), "a private address, which "
+	    "egress policy does not allow", "explain internal");
+	a = A("198.18.0.78");
+	(void)dial_judge(&g, &q, &a, &v);
+	is_str(dial_explain(&v, why, sizeof(why)), "on the group's egress "
+	    "drop list (egress drop, config line 14)", "explain egress");
+	a = A("198.18.6.9");
+	(void)dial_judge(&g, &q, &a, &v);
+	is_str(dial_explain(&v, why, sizeof(why)), "denied by egress policy "
+	    "(no-six)", "explain rule");
+}
+
 static void
 test_methods_and_names(void)
 {
@@ -519,6 +642,7 @@ main(void)
 	test_deny_bypass();
 	test_inspect_order();
 	test_cidrs();
+	test_dial();
 	test_methods_and_names();
 	return tap_done();
 }
