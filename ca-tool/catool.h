@@ -61,6 +61,13 @@ struct catool_opts {
  */
 int catool_parse(int argc, char **argv, unsigned cmd, struct catool_opts *o);
 
+/*
+ * Print one line per option that a command in cmds (CMD_* bits) takes;
+ * with several commands, each line names the commands taking it when
+ * not all do.  For the usage texts.
+ */
+void catool_print_options(FILE *f, unsigned cmds);
+
 /* Is s an acceptable host group name (path-safe)? */
 bool catool_group_ok(const char *s);
 

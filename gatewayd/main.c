@@ -2,10 +2,12 @@
  * main.c - gatewayd: argument parsing, start-up, signals, reload and
  * drain.  Wiring only: the work is done by the modules.
  *
- *   gatewayd [-d] [-v] -c FILE       run in the foreground
+ *   gatewayd [-d] -c FILE            run in the foreground
  *   gatewayd -t -c FILE              check the config, report every error
+ *   gatewayd -v | -h | --help
  *   gatewayd rules apply|show|remove -c FILE
- *   gatewayd sentinel issue|revoke|list ...
+ *   gatewayd sentinel [--socket PATH] issue|revoke|list|stats ...
+ *   gatewayd stats [--socket PATH | -c FILE]
  *
  * Signals (handled synchronously by the main thread, never in handlers):
  * SIGHUP re-reads the config and keeps the old one if the new one is
@@ -43,40 +45,76 @@
 
 #define HOUSEKEEPING_MS	1000
 
+/*
+ * The command table drives dispatch and --help alike, so the usage text
+ * cannot forget a command.  synopsis[] holds up to four forms.
+ */
 struct subcommand {
 	const char	*name;
 	int		(*main)(int argc, char **argv);
+	const char	*synopsis[4];
 	const char	*help;
 };
 
 static int daemon_main(int argc, char **argv);
 static int stats_main(int argc, char **argv);
 
+#define CTL_SOCK	"[--socket PATH | -c FILE]"
+
 static const struct subcommand subcommands[] = {
-	{ "run",	daemon_main,	"run the gateway (the default)" },
-	{ "rules",	rules_main,	"apply|show|remove -c FILE: the nftables "
-	    "ruleset" },
-	{ "sentinel",	sentinel_main,	"issue|revoke|list: VM-bound sentinels "
-	    "(asks the running daemon)" },
-	{ "stats",	stats_main,	"[--socket PATH | -c FILE]: the running "
-	    "daemon's counters" },
+	{ "run",	daemon_main,	{ "[-d] [-t] -c FILE" },
+	    "run the gateway (the default)" },
+	{ "rules",	rules_main,	{ "apply|show|remove -c FILE" },
+	    "install, print or remove every group's nftables ruleset" },
+	{ "sentinel",	sentinel_main,	{
+	    "[--socket PATH] issue --group G --guest ADDR --secret NAME "
+	    "--ttl DURATION",
+	    "[--socket PATH] revoke VALUE|ID", "[--socket PATH] list",
+	    "[--socket PATH] stats" },
+	    "VM-bound sentinels, asked of the running daemon" },
+	{ "stats",	stats_main,	{ CTL_SOCK },
+	    "the running daemon's counters" },
 };
 
 static void
-usage(FILE *f)
+usage(void)
 {
-	size_t i;
+	size_t i, j;
 
-	fprintf(f, "usage: gatewayd [-d] [-v] [-t] -c FILE\n"
-	    "       gatewayd COMMAND ...\n\ncommands:\n");
-	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
-		fprintf(f, "  %-10s %s\n", subcommands[i].name,
-		    subcommands[i].help);
-	fprintf(f, "\noptions:\n"
-	    "  -c FILE   configuration file (libconfig syntax)\n"
-	    "  -t        check the configuration and exit\n"
-	    "  -d        debug logging\n"
-	    "  -v        print the version and exit\n");
+	printf("usage: gatewayd [-d] -c FILE       run in the foreground\n"
+	    "       gatewayd -t -c FILE         check the configuration\n"
+	    "       gatewayd -v | -h | --help\n"
+	    "       gatewayd COMMAND ...\n\n"
+	    "options:\n"
+	    "  -c FILE     configuration file (libconfig syntax)\n"
+	    "  -t          check the configuration, its rules and secret "
+	    "sources, then exit\n"
+	    "  -d          debug logging\n"
+	    "  -v          print the version and exit\n"
+	    "  -h, --help  print this text and exit\n\n"
+	    "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		for (j = 0; j < ARRAY_SIZE(subcommands[i].synopsis) &&
+		    subcommands[i].synopsis[j] != NULL; j++)
+			printf("  %s %s\n", subcommands[i].name,
+			    subcommands[i].synopsis[j]);
+		printf("      %s\n", subcommands[i].help);
+	}
+	printf("\nThe control socket: --socket PATH, else control_socket of "
+	    "stats -c FILE,\nelse $GATEWAYD_CONTROL_SOCKET, else "
+	    CONTROL_DEFAULT_SOCKET ".\n"
+	    "Signals: SIGHUP reloads the configuration, SIGUSR1 reopens the "
+	    "audit log,\nSIGTERM and SIGINT drain and stop.  "
+	    "See gatewayd(8) and gatewayd.conf(5).\n");
+}
+
+/* A mistake gets two lines on stderr, not the whole manual. */
+static int
+short_usage(void)
+{
+	fprintf(stderr, "usage: gatewayd [-d] [-t] -c FILE | gatewayd COMMAND "
+	    "...\n'gatewayd --help' lists the commands and options.\n");
+	return 2;
 }
 
 /* systemd readiness, without libsystemd: one datagram to NOTIFY_SOCKET. */
@@ -570,9 +608,13 @@ daemon_main(int argc, char **argv)
 	const char *path = NULL;
 	struct gw_config *cfg;
 	bool test = false;
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch, ret;
 
-	while ((ch = getopt(argc, argv, "c:dtvh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dtvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -587,16 +629,16 @@ daemon_main(int argc, char **argv)
 			printf("gatewayd %s\n", GW_VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			usage();
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return short_usage();
 		}
 	}
 	if (path == NULL || optind != argc) {
-		usage(stderr);
-		return 2;
+		if (path == NULL)
+			fprintf(stderr, "gatewayd: -c FILE is required\n");
+		return short_usage();
 	}
 	cfg = config_load(path, stderr);
 	if (cfg == NULL) {
@@ -635,8 +677,7 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], subcommands[i].name) == 0)
 				return subcommands[i].main(argc - 1, argv + 1);
 		fprintf(stderr, "gatewayd: unknown command \"%s\"\n", argv[1]);
-		usage(stderr);
-		return 2;
+		return short_usage();
 	}
 	return daemon_main(argc, argv);
 }
