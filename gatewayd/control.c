@@ -478,11 +478,12 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: gatewayd sentinel [--socket PATH] issue --group G "
-	    "--guest ADDR --secret NAME --ttl DURATION\n"
-	    "       gatewayd sentinel [--socket PATH] revoke VALUE|ID\n"
-	    "       gatewayd sentinel [--socket PATH] list\n"
-	    "       gatewayd sentinel [--socket PATH] stats\n");
+	    "usage: gatewayd sentinel [--socket PATH | -c FILE] issue "
+	    "--group G --guest ADDR --secret NAME --ttl DURATION\n"
+	    "       gatewayd sentinel [--socket PATH | -c FILE] revoke "
+	    "VALUE|ID\n"
+	    "       gatewayd sentinel [--socket PATH | -c FILE] list\n"
+	    "       gatewayd sentinel [--socket PATH | -c FILE] stats\n");
 	return 2;
 }
 

@@ -6,7 +6,7 @@
  *   gatewayd -t -c FILE              check the config, report every error
  *   gatewayd -v | -h | --help
  *   gatewayd rules apply|show|remove -c FILE
- *   gatewayd sentinel [--socket PATH] issue|revoke|list|stats ...
+ *   gatewayd sentinel [--socket PATH | -c FILE] issue|revoke|list|stats
  *   gatewayd stats [--socket PATH | -c FILE]
  *
  * Signals (handled synchronously by the main thread, never in handlers):
@@ -57,6 +57,7 @@ struct subcommand {
 };
 
 static int daemon_main(int argc, char **argv);
+static int control_client(int argc, char **argv);
 static int stats_main(int argc, char **argv);
 
 #define CTL_SOCK	"[--socket PATH | -c FILE]"
@@ -66,11 +67,11 @@ static const struct subcommand subcommands[] = {
 	    "run the gateway (the default)" },
 	{ "rules",	rules_main,	{ "apply|show|remove -c FILE" },
 	    "install, print or remove every group's nftables ruleset" },
-	{ "sentinel",	sentinel_main,	{
-	    "[--socket PATH] issue --group G --guest ADDR --secret NAME "
+	{ "sentinel",	control_client,	{
+	    CTL_SOCK " issue --group G --guest ADDR --secret NAME "
 	    "--ttl DURATION",
-	    "[--socket PATH] revoke VALUE|ID", "[--socket PATH] list",
-	    "[--socket PATH] stats" },
+	    CTL_SOCK " revoke VALUE|ID", CTL_SOCK " list",
+	    CTL_SOCK " stats" },
 	    "VM-bound sentinels, asked of the running daemon" },
 	{ "stats",	stats_main,	{ CTL_SOCK },
 	    "the running daemon's counters" },
@@ -101,7 +102,7 @@ usage(void)
 		printf("      %s\n", subcommands[i].help);
 	}
 	printf("\nThe control socket: --socket PATH, else control_socket of "
-	    "stats -c FILE,\nelse $GATEWAYD_CONTROL_SOCKET, else "
+	    "-c FILE,\nelse $GATEWAYD_CONTROL_SOCKET, else "
 	    CONTROL_DEFAULT_SOCKET ".\n"
 	    "Signals: SIGHUP reloads the configuration, SIGUSR1 reopens the "
 	    "audit log,\nSIGTERM and SIGINT drain and stop.  "
@@ -568,37 +569,48 @@ check_secrets(const struct gw_config *cfg)
 }
 
 /*
- * `gatewayd stats [--socket PATH | -c FILE]`: the control socket's STATS;
- * with -c, the socket named by that config's control_socket.
+ * `gatewayd sentinel|stats -c FILE ...`: the control socket named by that
+ * config's control_socket.  A leading "-c FILE" becomes "--socket PATH"
+ * for sentinel_main(), which knows nothing of configs.
  */
+static int
+control_client(int argc, char **argv)
+{
+	struct gw_config *cfg;
+	char **args;
+	int ret;
+
+	if (argc < 3 || strcmp(argv[1], "-c") != 0)
+		return sentinel_main(argc, argv);
+	cfg = config_load(argv[2], stderr);
+	if (cfg == NULL)
+		return 1;
+	args = xcalloc((size_t)argc + 1, sizeof(*args));
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
+	args[1] = "--socket";
+	args[2] = cfg->control_socket;
+	ret = sentinel_main(argc, args);
+	free(args);
+	config_unref(cfg);
+	return ret;
+}
+
+/* `gatewayd stats [--socket PATH | -c FILE]`: `sentinel ... stats`. */
 static int
 stats_main(int argc, char **argv)
 {
-	char *args[4] = { "sentinel", "stats", NULL, NULL };
-	struct gw_config *cfg;
-	char *path;
-	int ret;
+	char *args[5] = { "sentinel", NULL, NULL, NULL, NULL };
 
-	if (argc == 1)
-		return sentinel_main(2, args);
-	if (argc == 3 && strcmp(argv[1], "--socket") == 0) {
-		args[2] = "--socket";
-		args[3] = argv[2];
-		return sentinel_main(4, args);
+	if (argc == 1 || (argc == 3 && (strcmp(argv[1], "--socket") == 0 ||
+	    strcmp(argv[1], "-c") == 0))) {
+		if (argc == 3) {
+			args[1] = argv[1];
+			args[2] = argv[2];
+		}
+		args[argc] = "stats";
+		return control_client(argc + 1, args);
 	}
-	if (argc == 3 && strcmp(argv[1], "-c") == 0) {
-		cfg = config_load(argv[2], stderr);
-		if (cfg == NULL)
-			return 1;
-		path = xstrdup(cfg->control_socket);
-		config_unref(cfg);
-		args[2] = "--socket";
-		args[3] = path;
-		ret = sentinel_main(4, args);
-		free(path);
-		return ret;
-	}
-	fprintf(stderr, "usage: gatewayd stats [--socket PATH | -c FILE]\n");
+	fprintf(stderr, "usage: gatewayd stats " CTL_SOCK "\n");
 	return 2;
 }
 
