@@ -600,6 +600,7 @@ static int
 stats_main(int argc, char **argv)
 {
 	char *args[5] = { "sentinel", NULL, NULL, NULL, NULL };
+	bool help;
 
 	if (argc == 1 || (argc == 3 && (strcmp(argv[1], "--socket") == 0 ||
 	    strcmp(argv[1], "-c") == 0))) {
@@ -610,8 +611,11 @@ stats_main(int argc, char **argv)
 		args[argc] = "stats";
 		return control_client(argc + 1, args);
 	}
-	fprintf(stderr, "usage: gatewayd stats " CTL_SOCK "\n");
-	return 2;
+	help = argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0);
+	fprintf(help ? stdout : stderr, "usage: gatewayd stats " CTL_SOCK
+	    "\n");
+	return help ? 0 : 2;
 }
 
 static int

@@ -20,6 +20,18 @@ for h in --help -h; do
 	done
 done
 ok "-d --help: exit 0" run 0 -d --help
+for c in run rules sentinel stats; do
+	ok "$c --help: exit 0" run 0 "$c" --help
+	ok "  its usage on stdout, nothing on stderr" bash -c \
+	    "grep -q '^usage: gatewayd' '$TMP/out' && [ ! -s '$TMP/err' ]"
+done
+ok "rules -h: exit 0" run 0 rules -h
+ok "  names apply, show and remove" bash -c \
+    "grep -qw apply '$TMP/out' && grep -qw show '$TMP/out' && grep -qw remove '$TMP/out'"
+ok "sentinel issue --help: exit 0" run 0 sentinel issue --help
+ok "  names --ttl" out_has "--ttl"
+ok "rules with a bad action: exit 2, usage on stderr" run 2 rules frob -c x
+ok "  nothing on stdout" empty out
 
 ok "--bogus: exit 2" run 2 --bogus
 ok "  nothing on stdout" empty out
