@@ -76,8 +76,8 @@ ok "  applies the rules as root" has "$G" "ExecStartPre=+$bindir/gatewayd rules 
 ok "  reloads with SIGHUP" has "$G" 'ExecReload=/bin/kill -HUP $MAINPID'
 for l in Type=notify User=gatewayd NoNewPrivileges=yes ProtectSystem=strict \
     ProtectHome=yes PrivateTmp=yes SystemCallArchitectures=native \
-    "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE" \
-    "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE" \
+    "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE" \
+    "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_BIND_SERVICE" \
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK" \
     LogsDirectory=gatewayd StateDirectory=gatewayd RuntimeDirectory=gatewayd; do
 	ok "  $l" has "$G" "$l"
