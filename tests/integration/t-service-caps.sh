@@ -10,7 +10,9 @@
 # SIGHUP work.  Then each capability is taken away in turn: without any
 # one of them gatewayd must refuse to start (so the unit holds none it
 # does not need; CAP_NET_RAW is not among them, the kernel takes
-# CAP_NET_ADMIN for IP_TRANSPARENT).
+# CAP_NET_ADMIN for IP_TRANSPARENT).  Last, ca-tool-rotate@.service's
+# ExecStart as root with only that unit's bounding set: it rotates, and
+# without any one capability of the set it cannot.
 . "$(dirname "$0")/lib.sh"
 . "$T_LIB_DIR/lib-nfq.sh"
 need_ca_tool
@@ -136,5 +138,31 @@ for c in $CAPS; do
 	refused*) ;;
 	*) fail "without $c gatewayd $r: the unit would not need it" ;;
 	esac
+done
+# ---- ca-tool-rotate@.service: its bounding set is enough ------------------
+# Root without CAP_DAC_OVERRIDE & co.: the unit's ExecStart in its
+# WorkingDirectory, on a missing CA, makes a new key readable by the group.
+RUNIT=$SOURCE_DIR/dist/ca-tool-rotate@.service.in
+UNIT=$RUNIT
+rcaps=$(unit_caps CapabilityBoundingSet)
+cmd=$(sed -n 's/^ExecStart=//p' "$RUNIT" | sed "s|@BINDIR@/ca-tool|$CA_TOOL|; s|%i|agents|; s|gatewayd\$|$RUN_GROUP|")
+log "ca-tool-rotate@agents: $cmd with only: $(echo $rcaps)"
+mkdir -m 755 "$T_DIR/etc"
+set="-all$(printf ',+%s' $rcaps)"
+(cd "$T_DIR/etc" && setpriv --inh-caps=-all --bounding-set="$set" \
+    --no-new-privs -- $cmd) >"$T_DIR/rotate.out" 2>&1 ||
+    { cat "$T_DIR/rotate.out" >&2; fail "ca-tool rotate under the unit's bounding set"; }
+K=$T_DIR/etc/.slicer/ca/agents/ca.key
+assert_eq "640 $RUN_GROUP" "$(stat -c '%a %G' "$K")" "the rotated key, group-readable"
+# and without any one of them it cannot
+for c in $rcaps; do
+	set=-all
+	for r in $rcaps; do [ "$r" = "$c" ] || set="$set,+$r"; done
+	rm -rf "$T_DIR/etc/.slicer"
+	if (cd "$T_DIR/etc" && setpriv --inh-caps=-all --bounding-set="$set" \
+	    --no-new-privs -- $cmd) >"$T_DIR/rotate.out" 2>&1; then
+		fail "ca-tool rotate without $c works: the unit would not need it"
+	fi
+	log "rotate without $c: $(head -n 1 "$T_DIR/rotate.out")"
 done
 log "ok"
