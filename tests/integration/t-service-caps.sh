@@ -85,6 +85,9 @@ rules_apply "$T_DIR/gw.conf" >"$T_DIR/rules.out" 2>&1 ||
 
 # ---- with the unit's capabilities: everything works -----------------------
 as_service $CAPS
+# ExecStartPre's check runs as the user too
+"$T_DIR/gatewayd-as-service" -t -c "$T_DIR/gw.conf" >"$T_DIR/check.out" 2>&1 ||
+    { cat "$T_DIR/check.out" >&2; fail "gatewayd -t as $RUN_USER"; }
 GW_BIN=$T_DIR/gatewayd-as-service
 gw_start "$T_DIR/gw.conf"
 GW_BIN=$REAL_GW
