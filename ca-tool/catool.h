@@ -38,6 +38,8 @@
 #define CMD_STATUS	0x4
 #define CMD_IMPORT	0x8
 #define CMD_ENV		0x10
+#define CMD_ALL		(CMD_GENERATE | CMD_ROTATE | CMD_STATUS | CMD_IMPORT | \
+			 CMD_ENV)
 
 /* ca-tool env: where Slicer writes the CA in a guest; the kit's bundle. */
 #define CATOOL_GUEST_CA		"/runner/ca.crt"
@@ -73,6 +75,13 @@ int catool_parse(int argc, char **argv, unsigned cmd, struct catool_opts *o);
 
 /* s as a JSON string, on stdout. */
 void catool_json_str(const char *s);
+
+/*
+ * Print one line per option that a command in cmds (CMD_* bits) takes;
+ * with several commands, each line names the commands taking it when
+ * not all do.  For the usage texts.
+ */
+void catool_print_options(FILE *f, unsigned cmds);
 
 /* Is s an acceptable host group name (path-safe)? */
 bool catool_group_ok(const char *s);

@@ -26,8 +26,6 @@ enum opt_id {
 	OPT_CERT, OPT_KEY, OPT_SHELL, OPT_GUEST_CA, OPT_BUNDLE, OPT_HELP,
 };
 
-#define CMD_ALL		(CMD_GENERATE | CMD_ROTATE | CMD_STATUS | CMD_IMPORT | \
-			 CMD_ENV)
 #define CMD_WRITE	(CMD_GENERATE | CMD_ROTATE | CMD_IMPORT)
 #define CMD_NEW		(CMD_GENERATE | CMD_ROTATE)
 
@@ -84,22 +82,49 @@ cmd_name(unsigned cmd)
 	}
 }
 
+/* " [generate,rotate]": the commands taking an option not all take. */
 static void
-usage(FILE *f, unsigned cmd)
+print_cmds(FILE *f, unsigned cmds)
 {
+	const char *sep = " [";
+	unsigned j;
+
+	if (cmds == CMD_ALL)
+		return;
+	for (j = CMD_GENERATE; j <= CMD_ENV; j <<= 1)
+		if (cmds & j) {
+			fprintf(f, "%s%s", sep, cmd_name(j));
+			sep = ",";
+		}
+	fprintf(f, "]");
+}
+
+void
+catool_print_options(FILE *f, unsigned cmds)
+{
+	bool several = (cmds & (cmds - 1)) != 0;
 	size_t i;
 
-	fprintf(f, "usage: ca-tool %s <group> [options]\n", cmd_name(cmd));
 	for (i = 0; i < ARRAY_SIZE(opt_defs); i++) {
 		char left[40];
 
-		if (!(opt_defs[i].cmds & cmd))
+		if (!(opt_defs[i].cmds & cmds))
 			continue;
 		snprintf(left, sizeof(left), "--%s%s%s", opt_defs[i].name,
 		    opt_defs[i].arg ? " " : "",
 		    opt_defs[i].arg ? opt_defs[i].arg : "");
-		fprintf(f, "  %-24s %s\n", left, opt_defs[i].help);
+		fprintf(f, "  %-24s %s", left, opt_defs[i].help);
+		if (several)
+			print_cmds(f, opt_defs[i].cmds);
+		fprintf(f, "\n");
 	}
+}
+
+static void
+usage(FILE *f, unsigned cmd)
+{
+	fprintf(f, "usage: ca-tool %s <group> [options]\n", cmd_name(cmd));
+	catool_print_options(f, cmd);
 }
 
 bool

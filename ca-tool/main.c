@@ -44,8 +44,19 @@ usage(FILE *f)
 	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name,
 		    subcommands[i].description);
-	fprintf(f, "\n'ca-tool <command> --help' lists its options; see "
-	    "docs/ca-tool.md.\n");
+	fprintf(f, "\noptions:\n");
+	catool_print_options(f, CMD_ALL);
+	fprintf(f, "\nExit status: 0 done, 1 error, 2 usage, 3 (status) "
+	    "rotation needed.\nSee ca-tool(8).\n");
+}
+
+/* A mistake gets two lines on stderr, not the whole manual. */
+static int
+short_usage(void)
+{
+	fprintf(stderr, "usage: ca-tool <command> <group> [options]\n"
+	    "'ca-tool --help' lists the commands and options.\n");
+	return CATOOL_EXIT_USAGE;
 }
 
 int
@@ -53,10 +64,8 @@ main(int argc, char **argv)
 {
 	size_t i;
 
-	if (argc < 2) {
-		usage(stderr);
-		return CATOOL_EXIT_USAGE;
-	}
+	if (argc < 2)
+		return short_usage();
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
@@ -66,6 +75,5 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
 			return subcommands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "ca-tool: unknown command \"%s\"\n", argv[1]);
-	usage(stderr);
-	return CATOOL_EXIT_USAGE;
+	return short_usage();
 }

@@ -474,16 +474,18 @@ out:
 	return rc;
 }
 
+/* --help: the text on stdout, exit 0; a mistake: on stderr, exit 2. */
 static int
-usage(void)
+usage(bool help)
 {
-	fprintf(stderr,
-	    "usage: gatewayd sentinel [--socket PATH] issue --group G "
-	    "--guest ADDR --secret NAME --ttl DURATION\n"
-	    "       gatewayd sentinel [--socket PATH] revoke VALUE|ID\n"
-	    "       gatewayd sentinel [--socket PATH] list\n"
-	    "       gatewayd sentinel [--socket PATH] stats\n");
-	return 2;
+	fprintf(help ? stdout : stderr,
+	    "usage: gatewayd sentinel [--socket PATH | -c FILE] issue "
+	    "--group G --guest ADDR --secret NAME --ttl DURATION\n"
+	    "       gatewayd sentinel [--socket PATH | -c FILE] revoke "
+	    "VALUE|ID\n"
+	    "       gatewayd sentinel [--socket PATH | -c FILE] list\n"
+	    "       gatewayd sentinel [--socket PATH | -c FILE] stats\n");
+	return help ? 0 : 2;
 }
 
 /* A word for the line protocol: printable, no space. */
@@ -521,10 +523,10 @@ sentinel_main(int argc, char **argv)
 		if (ch == 'S')
 			sock = optarg;
 		else
-			return usage();
+			return usage(ch == 'h');
 	}
 	if (optind >= argc)
-		return usage();
+		return usage(false);
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -536,7 +538,8 @@ sentinel_main(int argc, char **argv)
 		case 'a': guest = optarg; break;
 		case 's': secret = optarg; break;
 		case 't': ttl = optarg; break;
-		default: return usage();
+		case 'h': return usage(true);
+		default: return usage(false);
 		}
 	}
 	if (sock == NULL || *sock == '\0')
@@ -554,7 +557,7 @@ sentinel_main(int argc, char **argv)
 	else if (strcmp(cmd, "stats") == 0 && optind == argc)
 		snprintf(line, sizeof(line), "STATS");
 	else
-		return usage();
+		return usage(false);
 
 	out = xmalloc(ANSWER_MAX);
 	rc = control_request(sock, line, out, ANSWER_MAX);

@@ -66,7 +66,8 @@ void control_close(struct control *c);
 /*
  * `gatewayd sentinel issue|revoke|list|stats ...`: argv[0] is
  * "sentinel".  The socket is --socket PATH, else $GATEWAYD_CONTROL_SOCKET,
- * else CONTROL_DEFAULT_SOCKET.  issue prints only the sentinel on stdout.
+ * else CONTROL_DEFAULT_SOCKET (main.c turns a leading "-c FILE" into
+ * --socket PATH).  issue prints only the sentinel on stdout.
  * Returns the process exit status: 0 done, 1 refused by the daemon, 2
  * usage, 3 daemon unreachable.
  */

@@ -2,10 +2,12 @@
  * main.c - gatewayd: argument parsing, start-up, signals, reload and
  * drain.  Wiring only: the work is done by the modules.
  *
- *   gatewayd [-d] [-v] -c FILE       run in the foreground
+ *   gatewayd [-d] -c FILE            run in the foreground
  *   gatewayd -t -c FILE              check the config, report every error
+ *   gatewayd -v | -h | --help
  *   gatewayd rules apply|show|remove -c FILE
- *   gatewayd sentinel issue|revoke|list ...
+ *   gatewayd sentinel [--socket PATH | -c FILE] issue|revoke|list|stats
+ *   gatewayd stats [--socket PATH | -c FILE]
  *
  * Signals (handled synchronously by the main thread, never in handlers):
  * SIGHUP re-reads the config and keeps the old one if the new one is
@@ -44,42 +46,79 @@
 
 #define HOUSEKEEPING_MS	1000
 
+/*
+ * The command table drives dispatch and --help alike, so the usage text
+ * cannot forget a command.  synopsis[] holds up to four forms.
+ */
 struct subcommand {
 	const char	*name;
 	int		(*main)(int argc, char **argv);
+	const char	*synopsis[4];
 	const char	*help;
 };
 
 static int daemon_main(int argc, char **argv);
+static int control_client(int argc, char **argv);
 static int stats_main(int argc, char **argv);
 
+#define CTL_SOCK	"[--socket PATH | -c FILE]"
+
 static const struct subcommand subcommands[] = {
-	{ "run",	daemon_main,	"run the gateway (the default)" },
-	{ "rules",	rules_main,	"apply|show|remove -c FILE: the nftables "
-	    "ruleset" },
-	{ "sentinel",	sentinel_main,	"issue|revoke|list: VM-bound sentinels "
-	    "(asks the running daemon)" },
-	{ "stats",	stats_main,	"[--socket PATH | -c FILE]: the running "
-	    "daemon's counters" },
-	{ "suggest",	suggest_main,	"-c FILE AUDIT.json: policy rules that "
-	    "would allow what the audit log shows denied" },
+	{ "run",	daemon_main,	{ "[-d] [-t] -c FILE" },
+	    "run the gateway (the default)" },
+	{ "rules",	rules_main,	{ "apply|show|remove -c FILE" },
+	    "install, print or remove every group's nftables ruleset" },
+	{ "sentinel",	control_client,	{
+	    CTL_SOCK " issue --group G --guest ADDR --secret NAME "
+	    "--ttl DURATION",
+	    CTL_SOCK " revoke VALUE|ID", CTL_SOCK " list",
+	    CTL_SOCK " stats" },
+	    "VM-bound sentinels, asked of the running daemon" },
+	{ "stats",	stats_main,	{ CTL_SOCK },
+	    "the running daemon's counters" },
+	{ "suggest",	suggest_main,	{ "-c FILE AUDIT.json" },
+	    "policy rules that would allow what a JSON audit log shows denied" },
 };
 
 static void
-usage(FILE *f)
+usage(void)
 {
-	size_t i;
+	size_t i, j;
 
-	fprintf(f, "usage: gatewayd [-d] [-v] [-t] -c FILE\n"
-	    "       gatewayd COMMAND ...\n\ncommands:\n");
-	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
-		fprintf(f, "  %-10s %s\n", subcommands[i].name,
-		    subcommands[i].help);
-	fprintf(f, "\noptions:\n"
-	    "  -c FILE   configuration file (libconfig syntax)\n"
-	    "  -t        check the configuration and exit\n"
-	    "  -d        debug logging\n"
-	    "  -v        print the version and exit\n");
+	printf("usage: gatewayd [-d] -c FILE       run in the foreground\n"
+	    "       gatewayd -t -c FILE         check the configuration\n"
+	    "       gatewayd -v | -h | --help\n"
+	    "       gatewayd COMMAND ...\n\n"
+	    "options:\n"
+	    "  -c FILE     configuration file (libconfig syntax)\n"
+	    "  -t          check the configuration, its rules and secret "
+	    "sources, then exit\n"
+	    "  -d          debug logging\n"
+	    "  -v          print the version and exit\n"
+	    "  -h, --help  print this text and exit\n\n"
+	    "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		for (j = 0; j < ARRAY_SIZE(subcommands[i].synopsis) &&
+		    subcommands[i].synopsis[j] != NULL; j++)
+			printf("  %s %s\n", subcommands[i].name,
+			    subcommands[i].synopsis[j]);
+		printf("      %s\n", subcommands[i].help);
+	}
+	printf("\nThe control socket: --socket PATH, else control_socket of "
+	    "-c FILE,\nelse $GATEWAYD_CONTROL_SOCKET, else "
+	    CONTROL_DEFAULT_SOCKET ".\n"
+	    "Signals: SIGHUP reloads the configuration, SIGUSR1 reopens the "
+	    "audit log,\nSIGTERM and SIGINT drain and stop.  "
+	    "See gatewayd(8) and gatewayd.conf(5).\n");
+}
+
+/* A mistake gets two lines on stderr, not the whole manual. */
+static int
+short_usage(void)
+{
+	fprintf(stderr, "usage: gatewayd [-d] [-t] -c FILE | gatewayd COMMAND "
+	    "...\n'gatewayd --help' lists the commands and options.\n");
+	return 2;
 }
 
 /* systemd readiness, without libsystemd: one datagram to NOTIFY_SOCKET. */
@@ -533,38 +572,53 @@ check_secrets(const struct gw_config *cfg)
 }
 
 /*
- * `gatewayd stats [--socket PATH | -c FILE]`: the control socket's STATS;
- * with -c, the socket named by that config's control_socket.
+ * `gatewayd sentinel|stats -c FILE ...`: the control socket named by that
+ * config's control_socket.  A leading "-c FILE" becomes "--socket PATH"
+ * for sentinel_main(), which knows nothing of configs.
  */
+static int
+control_client(int argc, char **argv)
+{
+	struct gw_config *cfg;
+	char **args;
+	int ret;
+
+	if (argc < 3 || strcmp(argv[1], "-c") != 0)
+		return sentinel_main(argc, argv);
+	cfg = config_load(argv[2], stderr);
+	if (cfg == NULL)
+		return 1;
+	args = xcalloc((size_t)argc + 1, sizeof(*args));
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
+	args[1] = "--socket";
+	args[2] = cfg->control_socket;
+	ret = sentinel_main(argc, args);
+	free(args);
+	config_unref(cfg);
+	return ret;
+}
+
+/* `gatewayd stats [--socket PATH | -c FILE]`: `sentinel ... stats`. */
 static int
 stats_main(int argc, char **argv)
 {
-	char *args[4] = { "sentinel", "stats", NULL, NULL };
-	struct gw_config *cfg;
-	char *path;
-	int ret;
+	char *args[5] = { "sentinel", NULL, NULL, NULL, NULL };
+	bool help;
 
-	if (argc == 1)
-		return sentinel_main(2, args);
-	if (argc == 3 && strcmp(argv[1], "--socket") == 0) {
-		args[2] = "--socket";
-		args[3] = argv[2];
-		return sentinel_main(4, args);
+	if (argc == 1 || (argc == 3 && (strcmp(argv[1], "--socket") == 0 ||
+	    strcmp(argv[1], "-c") == 0))) {
+		if (argc == 3) {
+			args[1] = argv[1];
+			args[2] = argv[2];
+		}
+		args[argc] = "stats";
+		return control_client(argc + 1, args);
 	}
-	if (argc == 3 && strcmp(argv[1], "-c") == 0) {
-		cfg = config_load(argv[2], stderr);
-		if (cfg == NULL)
-			return 1;
-		path = xstrdup(cfg->control_socket);
-		config_unref(cfg);
-		args[2] = "--socket";
-		args[3] = path;
-		ret = sentinel_main(4, args);
-		free(path);
-		return ret;
-	}
-	fprintf(stderr, "usage: gatewayd stats [--socket PATH | -c FILE]\n");
-	return 2;
+	help = argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0);
+	fprintf(help ? stdout : stderr, "usage: gatewayd stats " CTL_SOCK
+	    "\n");
+	return help ? 0 : 2;
 }
 
 static int
@@ -573,9 +627,13 @@ daemon_main(int argc, char **argv)
 	const char *path = NULL;
 	struct gw_config *cfg;
 	bool test = false;
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch, ret;
 
-	while ((ch = getopt(argc, argv, "c:dtvh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dtvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -590,16 +648,16 @@ daemon_main(int argc, char **argv)
 			printf("gatewayd %s\n", GW_VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			usage();
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return short_usage();
 		}
 	}
 	if (path == NULL || optind != argc) {
-		usage(stderr);
-		return 2;
+		if (path == NULL)
+			fprintf(stderr, "gatewayd: -c FILE is required\n");
+		return short_usage();
 	}
 	cfg = config_load(path, stderr);
 	if (cfg == NULL) {
@@ -638,8 +696,7 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], subcommands[i].name) == 0)
 				return subcommands[i].main(argc - 1, argv + 1);
 		fprintf(stderr, "gatewayd: unknown command \"%s\"\n", argv[1]);
-		usage(stderr);
-		return 2;
+		return short_usage();
 	}
 	return daemon_main(argc, argv);
 }

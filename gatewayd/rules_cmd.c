@@ -475,16 +475,18 @@ static const struct {
 	{ "remove", cmd_remove, "delete every gatewayd_* table and route" },
 };
 
+/* --help: the text on stdout, exit 0; a mistake: on stderr, exit 2. */
 static int
-usage(const char *cmd)
+usage(const char *cmd, bool help)
 {
+	FILE *f = help ? stdout : stderr;
 	size_t i;
 
-	fprintf(stderr, "usage: %s ACTION -c FILE\n", cmd);
+	fprintf(f, "usage: gatewayd %s ACTION -c FILE\n", cmd);
 	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
-		fprintf(stderr, "  %-7s %s\n", subcommands[i].name,
+		fprintf(f, "  %-7s %s\n", subcommands[i].name,
 		    subcommands[i].help);
-	return 2;
+	return help ? 0 : 2;
 }
 
 int
@@ -497,20 +499,22 @@ rules_main(int argc, char **argv)
 	int ch, rc;
 
 	if (argc < 2)
-		return usage(cmd);
+		return usage(cmd, false);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return usage(cmd, true);
 	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
 			break;
 	if (i == ARRAY_SIZE(subcommands))
-		return usage(cmd);
+		return usage(cmd, false);
 	optind = 2;
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
 		if (ch != 'c')
-			return usage(cmd);
+			return usage(cmd, false);
 		path = optarg;
 	}
 	if (path == NULL || optind != argc)
-		return usage(cmd);
+		return usage(cmd, false);
 	if (getenv("GATEWAYD_NFT") != NULL)
 		e.nft = getenv("GATEWAYD_NFT");
 	if (getenv("GATEWAYD_IP") != NULL)

@@ -31,6 +31,9 @@ PKGS=(
 	python3-h11 python3-h2 python3-websockets python3-grpcio nghttp2-client
 	python3-requests
 	nodejs libnghttp2-dev
+	# meson install's check (tests/cli/t-install.sh): units, man pages,
+	# the logrotate snippet
+	systemd man-db groff-base logrotate
 	# servers run inside the test "internet" namespace
 	nginx-light fcgiwrap dnsmasq-base postgresql postgresql-client
 	"$@"

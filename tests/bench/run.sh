@@ -3,8 +3,9 @@
 # by side, on this machine, in one run (issue 8).  Not a test: it prints
 # figures.
 #
-#   sudo tests/bench/run.sh            # everything, ~9 min on 2 cores
-#   sudo DUR=5 RUNS=2 MODES="direct gatewayd" tests/bench/run.sh
+# As root (or through sudo):
+#   tests/bench/run.sh                 # everything, ~9 min on 2 cores
+#   DUR=5 RUNS=2 MODES="direct gatewayd" tests/bench/run.sh
 #
 # Topology (the integration harness, tests/integration/lib.sh, isolated
 # variant): guest namespace -> gateway namespace (the same nftables capture
@@ -59,7 +60,8 @@ DOC=${DOC-docs/performance.md}
 CMDLINE="$(printf '%q ' "$0" "$@")"
 
 if [ "$(id -u)" != 0 ]; then
-	echo "run.sh: needs root (network namespaces): sudo $0" >&2
+	echo "run.sh: needs root (network namespaces): run it as root" \
+	    "(or: sudo $0)" >&2
 	exit 1
 fi
 for v in DUR RUNS CONNS BULK_CONNS THREADS SNI_N IDLE HOLD; do

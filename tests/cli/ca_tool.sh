@@ -9,6 +9,7 @@
 set -u
 
 T=${1:?usage: ca_tool.sh CA_TOOL}
+. "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || { echo "1..0 # SKIP no openssl"; exit 0; }
 # python3 parses the --json output (scripts/deps.sh installs it): without it
 # those checks fail.
@@ -26,35 +27,6 @@ export CA_TOOL_DIR=$TMP/ca
 unset CA_TOOL_NOW
 NOW=$(date +%s)
 DAY=86400
-n=0
-failed=0
-
-ok() {	# ok DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $d"
-	else
-		echo "not ok $n - $d"
-		failed=$((failed + 1))
-	fi
-}
-diag() { sed 's/^/# /' "$@"; }
-quiet() { "$@" >/dev/null 2>&1; }
-
-run() {	# run EXPECTED_RC args...  (stdout -> $TMP/out, stderr -> $TMP/err)
-	local want=$1 rc
-	shift
-	"$T" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "#   ca-tool $*: exit $rc, expected $want"
-		diag "$TMP/out" "$TMP/err"
-		return 1
-	fi
-	return 0
-}
 at() {	# at UNIXTIME EXPECTED_RC args...
 	local t=$1
 	shift
@@ -79,9 +51,24 @@ unchanged() {	# unchanged BEFORE-FILE
 		return 1
 	}
 }
-stderr_has() { grep -q -- "$1" "$TMP/err" || { diag "$TMP/err"; return 1; }; }
-out_has() { grep -q -- "$1" "$TMP/out" || { diag "$TMP/out"; return 1; }; }
 text() { openssl x509 -noout -text -in "$1"; }
+
+# ---- help --------------------------------------------------------------
+for h in --help -h help; do
+	ok "$h: exit 0" run 0 "$h"
+	ok "  usage on stdout, nothing on stderr" bash -c \
+	    "grep -q '^usage: ca-tool' '$TMP/out' && [ ! -s '$TMP/err' ]"
+done
+for w in generate rotate status import --dir --cn --key-type --days \
+    --key-group --force --quiet --json --window --stage --reload-pidfile \
+    --cert --key; do
+	ok "  --help mentions $w" out_has "^  $w "
+done
+ok "rotate --help: exit 0" run 0 rotate --help
+ok "  its options" out_has "--window DAYS"
+ok "unknown option: exit 2" run 2 --bogus
+ok "  short message on stderr only" bash -c \
+    "grep -q bogus '$TMP/err' && [ \$(wc -l <'$TMP/err') -le 3 ] && [ ! -s '$TMP/out' ]"
 
 # ---- generate ---------------------------------------------------------
 ok "generate agents" run 0 generate agents
@@ -374,5 +361,4 @@ before=$(fp "$X/ca.crt")
 ok "half-written pending key is dropped" run 0 rotate crash
 ok "  current untouched, no pending left" test "$(fp "$X/ca.crt")" = "$before" -a ! -e "$X/ca.pending.key"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
