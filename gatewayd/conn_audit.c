@@ -55,7 +55,10 @@ conn_audit_exchange(struct conn *c)
 	r.bytes_out = x->bytes_down;
 	r.content_type = x->content_type[0] ? x->content_type : NULL;
 	r.rule = x->rule;
-	r.would = x->would_deny ? "deny" : NULL;
+	/* "would" marks a request report mode let through; one the gateway
+	 * refused anyway (a dialled address on the drop list) was enforced. */
+	r.would = x->would_deny && r.action != ALOG_DENY &&
+	    r.action != ALOG_REFUSED ? "deny" : NULL;
 	r.reason = x->reason[0] ? x->reason : NULL;
 	r.secret = x->secret;
 	r.verify_error = x->verify_error[0] ? x->verify_error : NULL;

@@ -65,8 +65,14 @@ wait_match "$T_AUDIT" "\"url\":\"http://$INET_PRIV_IP/\".*\"action\":\"deny\".*\
 # never relaxed: upstream verification
 assert_eq 502 "$(guest_code https://bad.test/)" "bad upstream certificate"
 assert_no_match "$NGINX_LOG" 'host="bad.test"' "forwarded to a failed upstream"
-# never relaxed: the drop list
+# never relaxed: the drop list, for the guest's packets and for the
+# address the gateway dials (a Host naming a dropped address, sent to
+# another one)
 assert_eq 000 "$(T_CURL_TIMEOUT=3 guest_code "http://$INET_ECHO_IP/")" "egress drop list"
+assert_eq 403 "$(guest_code http://echo.test/by-name --resolve "echo.test:80:$INET_MAIN_IP")" \
+    "Host naming a dropped address"
+wait_match "$T_AUDIT" '"url":"http://echo.test/by-name".*"action":"deny","rule":"egress drop, config line [0-9]+"'
+assert_no_match "$T_AUDIT" '"url":"http://echo.test/by-name".*"would"' "dial refusal relaxed"
 
 # suggest: rules that allow what was seen (the would-deny requests)
 gw_exec suggest -c "$T_DIR/gw.conf" "$T_AUDIT" >"$T_DIR/suggest.out" 2>"$T_DIR/suggest.err" ||
