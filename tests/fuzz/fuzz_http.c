@@ -8,7 +8,8 @@
  * the consumed bytes; an error carries a status the gateway can send;
  * a complete head is still complete when re-parsed alone and one byte
  * shorter it needs more; the chunk scanner gives the same answer however
- * the bytes are split.
+ * the bytes are split; an accepted request has no Connection option
+ * naming its Content-Length or Host, and an Upgrade without a body.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ fuzz_request(const char *buf, size_t n)
 	struct http_request req;
 	struct http_error err;
 	ssize_t r;
+	size_t i;
 
 	r = http_parse_request(buf, n, &req, &err);
 	AN(r == HTTP_NEED_MORE || r == HTTP_ERR || (r > 0 && (size_t)r <= n));
@@ -135,6 +137,15 @@ fuzz_request(const char *buf, size_t n)
 	AN(req.body != HTTP_BODY_CLOSE);
 	AN((req.body == HTTP_BODY_LENGTH) == (req.content_length > 0));
 	AN(req.body != HTTP_BODY_CHUNKED || req.minor == 1);
+	AN(req.has_content_length || req.content_length == 0);
+	/* An upgrade's body would never be sent. */
+	AN(!req.upgrade || req.body == HTTP_BODY_NONE);
+	/* No Connection option made a length or the Host hop-by-hop. */
+	for (i = 0; i < req.nheaders; i++)
+		if (http_name_is(&req.headers[i].name, "content-length") ||
+		    http_name_is(&req.headers[i].name, "host"))
+			AN(!http_is_hop_by_hop(&req.headers[i], req.headers,
+			    req.nheaders));
 	check_complete(buf, r, 0, false);
 	if (req.body == HTTP_BODY_CHUNKED)
 		fuzz_chunks(buf + r, n - (size_t)r, NULL, 0);
