@@ -397,7 +397,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	if (conn_secrets_apply(c, req, host, port) != 0)
 		return 1;	/* refused: reply queued */
 	x->upgrade = req->upgrade;
-	if (req->upgrade_proto.len < sizeof(x->upgrade_proto))
+	if (req->upgrade && req->upgrade_proto.len < sizeof(x->upgrade_proto))
 		memcpy(x->upgrade_proto, req->upgrade_proto.p,
 		    req->upgrade_proto.len);
 	build_upstream_head(c, req, host, port);
