@@ -266,6 +266,14 @@ void conn_reply(struct conn *c, int status, const char *reason,
 
 /* Append "Name: value\r\n" to b (head rewriting). */
 void conn_header_append(struct buf *b, const struct http_header *h);
+/*
+ * Append the message's transfer codings as its sender listed them (every
+ * Transfer-Encoding field of h, in order, as one field): the body is
+ * coded so, and a proxy forwards them (RFC 9112 section 6.1), not just
+ * the final chunked.  Nothing when there is none.
+ */
+void conn_codings_append(struct buf *b, const struct http_header *h,
+    size_t n);
 
 /*
  * The deadline (ms from the last progress) of a connection in an

@@ -145,29 +145,6 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 }
 
 /*
- * The transfer codings of a response, as the upstream listed them (every
- * Transfer-Encoding field, in order): the body is coded so, and a proxy
- * forwards them (RFC 9112 section 6.1), not just the final chunked.
- */
-static void
-append_codings(struct buf *b, const struct http_response *resp)
-{
-	const char *sep = "Transfer-Encoding: ";
-	size_t i;
-
-	for (i = 0; i < resp->nheaders; i++) {
-		if (!http_name_is(&resp->headers[i].name, "transfer-encoding"))
-			continue;
-		buf_appends(b, sep);
-		buf_append(b, resp->headers[i].value.p,
-		    resp->headers[i].value.len);
-		sep = ", ";
-	}
-	if (sep[0] == ',')
-		buf_append(b, "\r\n", 2);
-}
-
-/*
  * Does the response use a transfer coding other than a lone chunked?
  * Such a body cannot go to an HTTP/1.0 guest, who may not be sent
  * Transfer-Encoding (RFC 9112 section 6.1); chunked alone is undone.
@@ -215,7 +192,7 @@ build_client_head(struct conn *c, const struct http_response *resp,
 		conn_header_append(b, h);
 	}
 	if (resp->body != HTTP_BODY_NONE && !c->x.resp_dechunk)
-		append_codings(b, resp);
+		conn_codings_append(b, resp->headers, resp->nheaders);
 	if (upgrade != NULL) {
 		/* Upgrade is hop-by-hop, but a 101 without it is no switch
 		 * to any protocol (RFC 9110 section 15.2.2): strict clients

@@ -256,6 +256,23 @@ conn_header_append(struct buf *b, const struct http_header *h)
 	buf_append(b, "\r\n", 2);
 }
 
+void
+conn_codings_append(struct buf *b, const struct http_header *h, size_t n)
+{
+	const char *sep = "Transfer-Encoding: ";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!http_name_is(&h[i].name, "transfer-encoding"))
+			continue;
+		buf_appends(b, sep);
+		buf_append(b, h[i].value.p, h[i].value.len);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		buf_append(b, "\r\n", 2);
+}
+
 /* Rewrite the request head for the upstream into c->to_up. */
 static void
 build_upstream_head(struct conn *c, const struct http_request *req,
@@ -293,7 +310,7 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 		conn_header_append(b, h);
 	}
 	if (req->body == HTTP_BODY_CHUNKED)
-		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+		conn_codings_append(b, req->headers, req->nheaders);
 	if (c->x.upgrade)
 		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
 		    (int)req->upgrade_proto.len, req->upgrade_proto.p);
