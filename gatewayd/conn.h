@@ -269,10 +269,17 @@ void conn_reply(struct conn *c, int status, const char *reason,
 
 /* Append "Name: value\r\n" to b (head rewriting). */
 void conn_header_append(struct buf *b, const struct http_header *h);
-/* Append the framing fields of a forwarded head: "Content-Length: N" when
- * has_length, "Transfer-Encoding: chunked" for a chunked body. */
-void conn_framing_append(struct buf *b, enum http_body body, bool has_length,
-    uint64_t length);
+/* Append "Content-Length: N" when has_length: the length of a forwarded
+ * body is the gateway's own, never a copy of the sender's field. */
+void conn_length_append(struct buf *b, bool has_length, uint64_t length);
+/*
+ * Append the message's transfer codings as its sender listed them (every
+ * Transfer-Encoding field of h, in order, as one field): the body is
+ * coded so, and a proxy forwards them (RFC 9112 section 6.1), not just
+ * the final chunked.  Nothing when there is none.
+ */
+void conn_codings_append(struct buf *b, const struct http_header *h,
+    size_t n);
 
 /*
  * The deadline (ms from the last progress) of a connection in an

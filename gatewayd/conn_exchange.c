@@ -145,29 +145,6 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 }
 
 /*
- * The transfer codings of a response, as the upstream listed them (every
- * Transfer-Encoding field, in order): the body is coded so, and a proxy
- * forwards them (RFC 9112 section 6.1), not just the final chunked.
- */
-static void
-append_codings(struct buf *b, const struct http_response *resp)
-{
-	const char *sep = "Transfer-Encoding: ";
-	size_t i;
-
-	for (i = 0; i < resp->nheaders; i++) {
-		if (!http_name_is(&resp->headers[i].name, "transfer-encoding"))
-			continue;
-		buf_appends(b, sep);
-		buf_append(b, resp->headers[i].value.p,
-		    resp->headers[i].value.len);
-		sep = ", ";
-	}
-	if (sep[0] == ',')
-		buf_append(b, "\r\n", 2);
-}
-
-/*
  * Does the response use a transfer coding other than a lone chunked?
  * Such a body cannot go to an HTTP/1.0 guest, who may not be sent
  * Transfer-Encoding (RFC 9112 section 6.1); chunked alone is undone.
@@ -221,9 +198,9 @@ build_client_head(struct conn *c, const struct http_response *resp,
 	 * length (a HEAD or 304 response keeps its Content-Length; 1xx and
 	 * 204 may not carry one). */
 	if (resp->body != HTTP_BODY_NONE && !c->x.resp_dechunk)
-		append_codings(b, resp);	/* none: nothing */
+		conn_codings_append(b, resp->headers, resp->nheaders);
 	if (resp->body != HTTP_BODY_CHUNKED)
-		conn_framing_append(b, resp->body, resp->has_content_length &&
+		conn_length_append(b, resp->has_content_length &&
 		    resp->status >= 200 && resp->status != 204,
 		    resp->content_length);
 	if (upgrade != NULL) {

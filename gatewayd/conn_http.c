@@ -258,30 +258,45 @@ conn_header_append(struct buf *b, const struct http_header *h)
 }
 
 void
-conn_framing_append(struct buf *b, enum http_body body, bool has_length,
-    uint64_t length)
+conn_length_append(struct buf *b, bool has_length, uint64_t length)
 {
 	char digits[24];
 	size_t i = sizeof(digits);
 
-	if (has_length) {
-		do {
-			digits[--i] = (char)('0' + length % 10);
-			length /= 10;
-		} while (length > 0);
-		buf_appends(b, "Content-Length: ");
-		buf_append(b, digits + i, sizeof(digits) - i);
-		buf_append(b, "\r\n", 2);
+	if (!has_length)
+		return;
+	do {
+		digits[--i] = (char)('0' + length % 10);
+		length /= 10;
+	} while (length > 0);
+	buf_appends(b, "Content-Length: ");
+	buf_append(b, digits + i, sizeof(digits) - i);
+	buf_append(b, "\r\n", 2);
+}
+
+void
+conn_codings_append(struct buf *b, const struct http_header *h, size_t n)
+{
+	const char *sep = "Transfer-Encoding: ";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!http_name_is(&h[i].name, "transfer-encoding"))
+			continue;
+		buf_appends(b, sep);
+		buf_append(b, h[i].value.p, h[i].value.len);
+		sep = ", ";
 	}
-	if (body == HTTP_BODY_CHUNKED)
-		buf_appends(b, "Transfer-Encoding: chunked\r\n");
+	if (sep[0] == ',')
+		buf_append(b, "\r\n", 2);
 }
 
 /*
  * Rewrite the request head for the upstream into c->to_up.  Its framing
- * is the gateway's own (conn_framing_append), from the body it streams:
- * the guest's Content-Length and Transfer-Encoding fields are never
- * copied, so no header rule (hop-by-hop or otherwise) can drop or
+ * is the gateway's own, from the body it streams: its length, or the
+ * codings the guest listed for a chunked body (forwarded as listed, RFC
+ * 9112 section 6.1).  The guest's fields are never copied by the header
+ * loop, so no header rule (hop-by-hop or otherwise) can drop or
  * duplicate them.
  */
 static void
@@ -320,8 +335,11 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 			continue;
 		conn_header_append(b, h);
 	}
-	conn_framing_append(b, req->body, req->has_content_length,
-	    req->content_length);
+	if (req->body == HTTP_BODY_CHUNKED)
+		conn_codings_append(b, req->headers, req->nheaders);
+	else
+		conn_length_append(b, req->has_content_length,
+		    req->content_length);
 	if (c->x.upgrade)
 		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
 		    (int)req->upgrade_proto.len, req->upgrade_proto.p);

@@ -156,6 +156,12 @@ head -c 3000000 /dev/urandom >"$T_DIR/up.bin"
 guest_curl -H 'Transfer-Encoding: chunked' --data-binary @"$T_DIR/up.bin" \
     http://echo.test/upload >"$T_DIR/up.json"
 assert_match "$T_DIR/up.json" "$(sha256_of "$T_DIR/up.bin")" "chunked upload digest"
+# a request body's codings reach the upstream as the guest listed them
+printf 'hello' | gzip -n >"$T_DIR/up.gz"
+guest_curl -H 'Transfer-Encoding: gzip, chunked' --data-binary @"$T_DIR/up.gz" \
+    http://echo.test/upload-gzip >"$T_DIR/up-gz.json"
+tr -d '\n ' <"$T_DIR/up-gz.json" >"$T_DIR/up-gz.flat"
+assert_match "$T_DIR/up-gz.flat" '"Transfer-Encoding","gzip,chunked"' "request codings forwarded"
 # Expect: 100-continue with a Content-Length body
 guest_curl -H 'Expect: 100-continue' --data-binary @"$T_DIR/up.bin" \
     http://echo.test/upload100 >"$T_DIR/up100.json"

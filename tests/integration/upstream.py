@@ -146,7 +146,8 @@ def read_body(st, headers, h):
     te = hget(headers, "transfer-encoding")
     cl = hget(headers, "content-length")
     if te:
-        if te[-1].lower() != "chunked":
+        codings = [c.strip().lower() for c in ",".join(te).split(",") if c.strip()]
+        if codings[-1:] != ["chunked"]:
             raise BadRequest("unsupported transfer-encoding")
         total = 0
         while True:
