@@ -145,6 +145,8 @@ struct limits_config {
 	uint64_t	connect_timeout_ms;	/* upstream TCP + TLS */
 	uint64_t	drain_timeout_ms;	/* SIGTERM */
 	unsigned	leaf_cache_size;
+	/* One guest cannot starve the others (docs/configuration.md). */
+	unsigned	dns_tcp_per_guest;	/* DNS-over-TCP connections */
 };
 
 struct gw_config {

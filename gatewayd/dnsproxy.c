@@ -146,6 +146,7 @@ deliver(struct dnsproxy *p, struct pending *pd, const uint8_t *msg,
 	if (c != NULL) {
 		pd->o.c = NULL;
 		c->busy = false;
+		dnsproxy_client_rearm(c);
 		dnsproxy_client_after(p, c);
 	}
 }

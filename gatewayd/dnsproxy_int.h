@@ -46,7 +46,7 @@ struct client {
 	size_t		outlen, outoff;
 	bool		busy;		/* a query is upstream */
 	bool		dead;		/* write failed: close when safe */
-	uint64_t	deadline;
+	uint64_t	deadline;	/* next whole query due */
 	size_t		slot;
 };
 
@@ -113,6 +113,8 @@ void dnsproxy_reply(struct dnsproxy *p, const struct origin *o,
 /* After a change to c: close it if a write failed, else re-arm epoll. */
 void dnsproxy_client_after(struct dnsproxy *p, struct client *c);
 void dnsproxy_client_close(struct dnsproxy *p, struct client *c);
+/* c answered (or was accepted): its next query is due in a fixed time. */
+void dnsproxy_client_rearm(struct client *c);
 void dnsproxy_udp_event(struct dnsproxy *p, struct listener *l);
 void dnsproxy_client_event(struct dnsproxy *p, struct client *c,
     uint32_t events);

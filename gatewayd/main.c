@@ -334,14 +334,15 @@ l4_stats(const struct l4side *l4, char *buf, size_t len)
 	    "nfq_reset %llu\nnfq_unparsed %llu\nnfq_nogroup %llu\n"
 	    "nfq_batches %llu\nnfq_overruns %llu\ndns_queries %llu\n"
 	    "dns_allowed %llu\ndns_refused %llu\ndns_malformed %llu\n"
-	    "dns_servfail %llu\ndns_stripped %llu\n",
+	    "dns_servfail %llu\ndns_stripped %llu\ndns_over_quota %llu\n",
 	    (unsigned long long)q.packets, (unsigned long long)q.accepted,
 	    (unsigned long long)q.dropped, (unsigned long long)q.reset,
 	    (unsigned long long)q.unparsed, (unsigned long long)q.nogroup,
 	    (unsigned long long)q.batches, (unsigned long long)q.overruns,
 	    (unsigned long long)d.queries, (unsigned long long)d.allowed,
 	    (unsigned long long)d.refused, (unsigned long long)d.malformed,
-	    (unsigned long long)d.servfail, (unsigned long long)d.stripped);
+	    (unsigned long long)d.servfail, (unsigned long long)d.stripped,
+	    (unsigned long long)d.over_quota);
 }
 
 /* Control thread: counters for `gatewayd sentinel stats`. */
