@@ -42,6 +42,8 @@ static const struct cfg_key limits_keys[] = {
 	    1000000, 1024, CK_RESTART),
 	K_UINT("dns_tcp_per_guest", struct limits_config, dns_tcp_per_guest,
 	    1, 1000000, 8, 0),
+	K_UINT("dns_pending_per_guest", struct limits_config,
+	    dns_pending_per_guest, 1, 1000000, 64, 0),
 	K_END
 };
 

@@ -147,6 +147,7 @@ struct limits_config {
 	unsigned	leaf_cache_size;
 	/* One guest cannot starve the others (docs/configuration.md). */
 	unsigned	dns_tcp_per_guest;	/* DNS-over-TCP connections */
+	unsigned	dns_pending_per_guest;	/* DNS queries upstream */
 };
 
 struct gw_config {

@@ -6,7 +6,9 @@
  * records that advertise ECH or h3 (dns.h dns_strip_svcb()).
  *
  * One thread with its own epoll.  Bounded: DNSPROXY_MAX_PENDING upstream
- * queries in flight (beyond that: SERVFAIL), DNSPROXY_MAX_TCP guest TCP
+ * queries in flight, of which limits.dns_pending_per_guest per guest
+ * (beyond that: SERVFAIL; a UDP query identical to one in flight joins
+ * it instead of taking a slot), DNSPROXY_MAX_TCP guest TCP
  * connections, of which limits.dns_tcp_per_guest per guest address
  * (beyond that: closed at accept), one query at a time per TCP
  * connection, each whole query due DNSPROXY_TCP_TIMEOUT_MS after the

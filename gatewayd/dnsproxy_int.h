@@ -60,9 +60,25 @@ struct origin {
 	int		ifindex;
 };
 
+/*
+ * A UDP query that arrived while an identical one was upstream: it gets
+ * the same answer instead of a slot of its own (see dnsproxy_query()).
+ */
+struct joiner {
+	struct joiner	*next;
+	struct origin	o;
+	uint16_t	client_id;
+	size_t		client_max;
+};
+
+#define JOIN_MAX	64		/* joiners per pending query */
+
 struct pending {
 	struct ev	ev;		/* fd -1: free */
 	struct origin	o;
+	struct joiner	*joiners;	/* owned; UDP only */
+	unsigned	njoin;
+	uint16_t	qflags;		/* RD and CD as asked */
 	bool		tcp;
 	struct gw_config *cfg;		/* reference held */
 	const struct group_config *g;

@@ -91,6 +91,17 @@ phase() {
 }
 
 phase tcp tcp
+phase udp udp
+# One name asked over and over is asked upstream once at a time: the
+# repeats join the query in flight rather than take slots (none of them
+# was refused for the guest's quota), while the distinct names were.
+audit_n() { "$PY" "$T_LIB_DIR/audit-match.py" "$T_AUDIT" "$@"; }
+wait_for 5 eval '[ "$(audit_n rule=guest-over-quota)" -gt 0 ]' || true
+n_same=$(audit_n host=same.slow.test rule=guest-over-quota)
+n_uniq=$(audit_n proto=dns/udp rule=guest-over-quota)
+log "refused for guest 1's quota: $n_uniq queries, $n_same of them the repeated name"
+[ "$n_uniq" -gt 0 ] || fail "the distinct names never met guest 1's quota"
+[ "$n_same" = 0 ] || fail "$n_same repeats of one name were refused instead of joined"
 
 # One connection fed a byte every 0.5 s: closed when its whole query is
 # overdue (5 s after the accept), however often bytes arrive.
