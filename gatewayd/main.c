@@ -425,7 +425,7 @@ run(const char *path, struct gw_config *cfg)
 		goto out;
 	}
 	alog_set_redact_query(gw.alog, cfg->audit_redact_query);
-	gw.resolver = resolver_new(4, 30000, 5000, 8192);
+	gw.resolver = resolver_new(4, 30000, 5000, 8192, NULL);
 	gw.leaves = leafcache_new(cfg->limits.leaf_cache_size, 30);
 	gw.sentinels = sentinel_store_new(cfg->state_file, err, sizeof(err));
 	if (gw.resolver == NULL || gw.sentinels == NULL) {

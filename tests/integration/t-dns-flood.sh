@@ -102,6 +102,7 @@ n_uniq=$(audit_n proto=dns/udp rule=guest-over-quota)
 log "refused for guest 1's quota: $n_uniq queries, $n_same of them the repeated name"
 [ "$n_uniq" -gt 0 ] || fail "the distinct names never met guest 1's quota"
 [ "$n_same" = 0 ] || fail "$n_same repeats of one name were refused instead of joined"
+phase http http
 
 # One connection fed a byte every 0.5 s: closed when its whole query is
 # overdue (5 s after the accept), however often bytes arrive.
