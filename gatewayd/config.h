@@ -148,6 +148,10 @@ struct limits_config {
 	uint64_t	connect_timeout_ms;	/* upstream TCP + TLS */
 	uint64_t	drain_timeout_ms;	/* SIGTERM */
 	unsigned	leaf_cache_size;
+	/* One guest cannot starve the others (docs/configuration.md). */
+	unsigned	lookups_per_guest;	/* queued name lookups */
+	unsigned	dns_tcp_per_guest;	/* DNS-over-TCP connections */
+	unsigned	dns_pending_per_guest;	/* DNS queries upstream */
 };
 
 struct gw_config {

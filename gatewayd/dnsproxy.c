@@ -107,6 +107,13 @@ pending_free(struct dnsproxy *p, struct pending *pd)
 	}
 	pd->ev.fd = -1;
 	pd->o.c = NULL;
+	while (pd->joiners != NULL) {
+		struct joiner *j = pd->joiners;
+
+		pd->joiners = j->next;
+		free(j);
+	}
+	pd->njoin = 0;
 	config_unref(pd->cfg);
 	pd->cfg = NULL;
 	free(pd->rbuf);
@@ -118,14 +125,13 @@ pending_free(struct dnsproxy *p, struct pending *pd)
  * question as parsed (the client's own bytes are gone by now).
  */
 static size_t
-build_reply(struct dnsproxy *p, const struct pending *pd, uint16_t rcode,
-    bool tc)
+build_reply(struct dnsproxy *p, const struct pending *pd, uint16_t id,
+    uint16_t rcode, bool tc)
 {
 	uint8_t m[DNS_HDR_LEN + 300];
 	struct dns_header h;
 	struct dns_question q;
-	size_t n = dns_build_query(pd->client_id, pd->name, pd->q.qtype, m,
-	    sizeof(m));
+	size_t n = dns_build_query(id, pd->name, pd->q.qtype, m, sizeof(m));
 
 	if (n == 0 || dns_parse_query(m, n, &h, &q) != 0)
 		return 0;
@@ -135,42 +141,98 @@ build_reply(struct dnsproxy *p, const struct pending *pd, uint16_t rcode,
 	return n;
 }
 
-/* Send msg to pd's client and release the client for its next query. */
+/*
+ * Send msg to o (pd's own origin or one of its joiners); a TCP client is
+ * released for its next query.
+ */
 static void
-deliver(struct dnsproxy *p, struct pending *pd, const uint8_t *msg,
-    size_t len)
+deliver(struct dnsproxy *p, struct origin *o, const uint8_t *msg, size_t len)
 {
-	struct client *c = pd->o.c;
+	struct client *c = o->c;
 
-	dnsproxy_reply(p, &pd->o, msg, len);
+	dnsproxy_reply(p, o, msg, len);
 	if (c != NULL) {
-		pd->o.c = NULL;
+		o->c = NULL;
 		c->busy = false;
+		dnsproxy_client_rearm(c);
 		dnsproxy_client_after(p, c);
 	}
 }
 
 static void
-pending_fail(struct dnsproxy *p, struct pending *pd, const char *why)
+fail_one(struct dnsproxy *p, struct pending *pd, struct origin *o,
+    uint16_t id, const char *why)
 {
-	size_t n = build_reply(p, pd, DNS_R_SERVFAIL, false);
+	size_t n = build_reply(p, pd, id, DNS_R_SERVFAIL, false);
 
 	stat_add(&p->stats.servfail);
-	deliver(p, pd, p->out, n);
-	audit(p, &pd->o, pd->g->name, pd->name, pd->q.qtype, "-", "servfail",
-	    why);
+	deliver(p, o, p->out, n);
+	audit(p, o, pd->g->name, pd->name, pd->q.qtype, "-", "servfail", why);
+}
+
+static void
+pending_fail(struct dnsproxy *p, struct pending *pd, const char *why)
+{
+	struct joiner *j;
+
+	fail_one(p, pd, &pd->o, pd->client_id, why);
+	for (j = pd->joiners; j != NULL; j = j->next)
+		fail_one(p, pd, &j->o, j->client_id, why);
 	pending_free(p, pd);
+}
+
+/*
+ * The upstream's answer a (parsed from msg, whose id is rewritten) to
+ * one asker: its guest's dnscache entries, the SVCB rewrite within its
+ * size limit, the reply and its audit record.  list: rcode and answers.
+ */
+static void
+answer_one(struct dnsproxy *p, struct pending *pd, struct origin *o,
+    uint16_t id, size_t client_max, uint8_t *msg, size_t len,
+    const struct dns_answers *a, const char *list)
+{
+	char line[600];
+	const uint8_t *send = msg;
+	uint64_t now = util_now_ms();
+	size_t i, outlen = 0;
+	int r;
+
+	if (a->rcode == DNS_R_NOERROR)
+		for (i = 0; i < a->naddrs; i++)
+			dnscache_add(p->dc, &o->guest, &a->addrs[i].addr,
+			    pd->name, a->addrs[i].ttl, now);
+	msg[0] = (uint8_t)(id >> 8);
+	msg[1] = (uint8_t)id;
+	snprintf(line, sizeof(line), "%s", list);
+	r = dns_strip_svcb(msg, len, p->out, sizeof(p->out), pd->tcp ?
+	    DNS_MAX_MSG : client_max, &outlen);
+	if (r < 0) {
+		fail_one(p, pd, o, id, "bad-upstream-answer");
+		return;
+	}
+	if (r > 0) {
+		stat_add(&p->stats.stripped);
+		send = p->out;
+		len = outlen;
+		snprintf(line, sizeof(line), "%s svcb-dropped=%d", list, r);
+	} else if (!pd->tcp && len > client_max) {
+		/* Larger than the guest can take over UDP: TC, retry TCP. */
+		len = build_reply(p, pd, id, a->rcode, true);
+		send = p->out;
+	}
+	stat_add(&p->stats.allowed);
+	deliver(p, o, send, len);
+	audit(p, o, pd->g->name, pd->name, pd->q.qtype, line, "allow",
+	    pd->rule);
 }
 
 static void
 answer(struct dnsproxy *p, struct pending *pd, uint8_t *msg, size_t len)
 {
 	struct dns_answers a;
+	struct joiner *j;
 	char list[512], rc[16], host[INET6_ADDRSTRLEN];
-	size_t i, n = 0, outlen = 0;
-	const uint8_t *send = msg;
-	uint64_t now = util_now_ms();
-	int r;
+	size_t i, n = 0;
 
 	if (dns_parse_response(msg, len, &pd->q, &a) != 0) {
 		pending_fail(p, pd, "bad-upstream-answer");
@@ -178,39 +240,14 @@ answer(struct dnsproxy *p, struct pending *pd, uint8_t *msg, size_t len)
 	}
 	n = (size_t)snprintf(list, sizeof(list), "%s",
 	    dns_rcode_str(a.rcode, rc, sizeof(rc)));
-	for (i = 0; i < a.naddrs; i++) {
-		if (a.rcode == DNS_R_NOERROR)
-			dnscache_add(p->dc, &pd->o.guest, &a.addrs[i].addr,
-			    pd->name, a.addrs[i].ttl, now);
-		if (n < sizeof(list) - 1)
-			n += (size_t)snprintf(list + n, sizeof(list) - n,
-			    " %s", addr_ntop(&a.addrs[i].addr, host,
-			    sizeof(host)));
-	}
-	msg[0] = (uint8_t)(pd->client_id >> 8);
-	msg[1] = (uint8_t)pd->client_id;
-	r = dns_strip_svcb(msg, len, p->out, sizeof(p->out), pd->tcp ?
-	    DNS_MAX_MSG : pd->client_max, &outlen);
-	if (r < 0) {
-		pending_fail(p, pd, "bad-upstream-answer");
-		return;
-	}
-	if (r > 0) {
-		stat_add(&p->stats.stripped);
-		send = p->out;
-		len = outlen;
-		if (n < sizeof(list) - 1)
-			snprintf(list + n, sizeof(list) - n, " svcb-dropped=%d",
-			    r);
-	} else if (!pd->tcp && len > pd->client_max) {
-		/* Larger than the guest can take over UDP: TC, retry TCP. */
-		len = build_reply(p, pd, a.rcode, true);
-		send = p->out;
-	}
-	stat_add(&p->stats.allowed);
-	deliver(p, pd, send, len);
-	audit(p, &pd->o, pd->g->name, pd->name, pd->q.qtype, list, "allow",
-	    pd->rule);
+	for (i = 0; i < a.naddrs && n < sizeof(list) - 1; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, " %s",
+		    addr_ntop(&a.addrs[i].addr, host, sizeof(host)));
+	answer_one(p, pd, &pd->o, pd->client_id, pd->client_max, msg, len, &a,
+	    list);
+	for (j = pd->joiners; j != NULL; j = j->next)
+		answer_one(p, pd, &j->o, j->client_id, j->client_max, msg, len,
+		    &a, list);
 	pending_free(p, pd);
 }
 
@@ -268,6 +305,51 @@ upstream_event(struct dnsproxy *p, struct pending *pd, uint32_t events)
 				answer(p, pd, pd->rbuf + 2, want);
 		}
 	}
+}
+
+/*
+ * An in-flight UDP query that would send the upstream exactly what this
+ * one would (same config, group, name, type, RD/CD, EDNS or not), or
+ * NULL.  Joining it costs no slot, so repeating one name cannot fill the
+ * table.
+ */
+static struct pending *
+pending_same(struct dnsproxy *p, const struct gw_config *cfg,
+    const struct group_config *g, const char *name,
+    const struct dns_question *q, uint16_t flags)
+{
+	size_t i;
+
+	for (i = 0; i < DNSPROXY_MAX_PENDING; i++) {
+		const struct pending *pd = &p->pend[i];
+
+		if (pd->ev.fd != -1 && !pd->tcp && pd->cfg == cfg &&
+		    pd->g == g && pd->q.qtype == q->qtype &&
+		    pd->qflags == (flags & (DNS_F_RD | F_CD)) &&
+		    (pd->q.edns_udp != 0) == (q->edns_udp != 0) &&
+		    strcmp(pd->name, name) == 0)
+			return &p->pend[i];
+	}
+	return NULL;
+}
+
+/* Queries upstream on behalf of guest a (slots only, not joiners). */
+static unsigned
+guest_pending(const struct dnsproxy *p, const struct addr *a)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < DNSPROXY_MAX_PENDING; i++)
+		if (p->pend[i].ev.fd != -1 && addr_equal(&p->pend[i].o.guest, a))
+			n++;
+	return n;
+}
+
+static size_t
+client_max(const struct dns_question *q)
+{
+	return q->edns_udp ? MAX(q->edns_udp, DNS_UDP_MIN) : DNS_UDP_MIN;
 }
 
 static struct pending *
@@ -403,6 +485,38 @@ dnsproxy_query(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 	}
 	if (g->dns.upstream.family != 0)
 		up = g->dns.upstream;
+	if (o->c == NULL && up.family != 0 &&
+	    (pd = pending_same(p, cfg, g, gv.name, &q, h.flags)) != NULL) {
+		struct joiner *j;
+
+		if (pd->njoin >= JOIN_MAX) {
+			/* The same question JOIN_MAX times already waits. */
+			stat_add(&p->stats.servfail);
+			reply_error(p, o, msg, len, &q, DNS_R_SERVFAIL);
+			audit(p, o, g->name, gv.name, q.qtype, NULL,
+			    "servfail", "repeat-overload");
+			goto out;
+		}
+		j = xcalloc(1, sizeof(*j));
+
+		j->o = *o;
+		j->client_id = h.id;
+		j->client_max = client_max(&q);
+		j->next = pd->joiners;
+		pd->joiners = j;
+		pd->njoin++;
+		goto out;
+	}
+	if (up.family != 0 &&
+	    guest_pending(p, &o->guest) >= cfg->limits.dns_pending_per_guest) {
+		/* The table is shared: no guest takes more than its share. */
+		stat_add(&p->stats.over_quota);
+		stat_add(&p->stats.servfail);
+		reply_error(p, o, msg, len, &q, DNS_R_SERVFAIL);
+		audit(p, o, g->name, gv.name, q.qtype, NULL, "servfail",
+		    "guest-over-quota");
+		goto out;
+	}
 	if (up.family == 0 || (pd = pending_get(p)) == NULL) {
 		stat_add(&p->stats.servfail);
 		reply_error(p, o, msg, len, &q, DNS_R_SERVFAIL);
@@ -420,8 +534,8 @@ dnsproxy_query(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 	util_strlcpy(pd->name, gv.name, sizeof(pd->name));
 	util_strlcpy(pd->rule, gv.rule, sizeof(pd->rule));
 	pd->client_id = h.id;
-	pd->client_max = q.edns_udp ? MAX(q.edns_udp, DNS_UDP_MIN) :
-	    DNS_UDP_MIN;
+	pd->client_max = client_max(&q);
+	pd->qflags = h.flags & (DNS_F_RD | F_CD);
 	if (pd->o.c != NULL)
 		pd->o.c->busy = true;
 	if (forward(p, pd, &up, h.flags, cfg->upstream_mark) != 0) {

@@ -6,9 +6,13 @@
  * records that advertise ECH or h3 (dns.h dns_strip_svcb()).
  *
  * One thread with its own epoll.  Bounded: DNSPROXY_MAX_PENDING upstream
- * queries in flight (beyond that: SERVFAIL), DNSPROXY_MAX_TCP guest TCP
- * connections (beyond that: refused at accept), one query at a time per
- * TCP connection, fixed timeouts.  Upstream queries use a fresh socket
+ * queries in flight, of which limits.dns_pending_per_guest per guest
+ * (beyond that: SERVFAIL; a UDP query identical to one in flight joins
+ * it instead of taking a slot), DNSPROXY_MAX_TCP guest TCP
+ * connections, of which limits.dns_tcp_per_guest per guest address
+ * (beyond that: closed at accept), one query at a time per TCP
+ * connection, each whole query due DNSPROXY_TCP_TIMEOUT_MS after the
+ * accept or the previous answer (bytes do not extend it), fixed timeouts.  Upstream queries use a fresh socket
  * (kernel-random source port) and a random id each, carry SO_MARK
  * cfg->upstream_mark, and are rebuilt from the parsed question (only an
  * OPT record of our own is added), so nothing else a guest puts in a
@@ -31,7 +35,7 @@
 #define DNSPROXY_MAX_PENDING	1024
 #define DNSPROXY_MAX_TCP	128
 #define DNSPROXY_UDP_TIMEOUT_MS	3000
-#define DNSPROXY_TCP_TIMEOUT_MS	5000	/* upstream and idle guest */
+#define DNSPROXY_TCP_TIMEOUT_MS	5000	/* upstream; a guest's next query */
 
 struct dnsproxy;
 
@@ -42,6 +46,7 @@ struct dnsproxy_stats {
 	uint64_t	malformed;
 	uint64_t	servfail;	/* timeouts, upstream errors, overload */
 	uint64_t	stripped;	/* responses rewritten (HTTPS/SVCB) */
+	uint64_t	over_quota;	/* a guest over its share: refused */
 };
 
 /*

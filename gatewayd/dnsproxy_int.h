@@ -46,7 +46,7 @@ struct client {
 	size_t		outlen, outoff;
 	bool		busy;		/* a query is upstream */
 	bool		dead;		/* write failed: close when safe */
-	uint64_t	deadline;
+	uint64_t	deadline;	/* next whole query due */
 	size_t		slot;
 };
 
@@ -60,9 +60,25 @@ struct origin {
 	int		ifindex;
 };
 
+/*
+ * A UDP query that arrived while an identical one was upstream: it gets
+ * the same answer instead of a slot of its own (see dnsproxy_query()).
+ */
+struct joiner {
+	struct joiner	*next;
+	struct origin	o;
+	uint16_t	client_id;
+	size_t		client_max;
+};
+
+#define JOIN_MAX	64		/* joiners per pending query */
+
 struct pending {
 	struct ev	ev;		/* fd -1: free */
 	struct origin	o;
+	struct joiner	*joiners;	/* owned; UDP only */
+	unsigned	njoin;
+	uint16_t	qflags;		/* RD and CD as asked */
 	bool		tcp;
 	struct gw_config *cfg;		/* reference held */
 	const struct group_config *g;
@@ -113,6 +129,8 @@ void dnsproxy_reply(struct dnsproxy *p, const struct origin *o,
 /* After a change to c: close it if a write failed, else re-arm epoll. */
 void dnsproxy_client_after(struct dnsproxy *p, struct client *c);
 void dnsproxy_client_close(struct dnsproxy *p, struct client *c);
+/* c answered (or was accepted): its next query is due in a fixed time. */
+void dnsproxy_client_rearm(struct client *c);
 void dnsproxy_udp_event(struct dnsproxy *p, struct listener *l);
 void dnsproxy_client_event(struct dnsproxy *p, struct client *c,
     uint32_t events);

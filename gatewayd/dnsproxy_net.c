@@ -184,12 +184,36 @@ dnsproxy_client_after(struct dnsproxy *p, struct client *c)
 		dnsproxy_client_close(p, c);
 		return;
 	}
-	c->deadline = util_now_ms() + DNSPROXY_TCP_TIMEOUT_MS;
 	if (c->out != NULL || (!c->busy && client_ready(c) > 0))
 		want = EPOLLOUT;
 	else if (c->busy)
 		want = 0;
 	dnsproxy_ep_set(p, &c->ev, want, EPOLL_CTL_MOD);
+}
+
+/*
+ * The next whole query is due DNSPROXY_TCP_TIMEOUT_MS from now: from the
+ * accept, then from each answer.  Bytes that arrive in between never
+ * push it out, so a guest dripping a query a byte at a time loses the
+ * connection as surely as an idle one.
+ */
+void
+dnsproxy_client_rearm(struct client *c)
+{
+	c->deadline = util_now_ms() + DNSPROXY_TCP_TIMEOUT_MS;
+}
+
+/* Connections of guest a; a scan of a small fixed table. */
+static unsigned
+guest_clients(const struct dnsproxy *p, const struct addr *a)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < DNSPROXY_MAX_TCP; i++)
+		if (p->clients[i] != NULL && addr_equal(&p->clients[i]->peer, a))
+			n++;
+	return n;
 }
 
 void
@@ -226,6 +250,8 @@ dnsproxy_client_event(struct dnsproxy *p, struct client *c, uint32_t events)
 		    .guest = c->peer }, c->in + 2, qlen - 2);
 		c->have -= qlen;
 		memmove(c->in, c->in + qlen, c->have);
+		if (!c->busy)
+			dnsproxy_client_rearm(c);	/* answered at once */
 	}
 	dnsproxy_client_after(p, c);
 }
@@ -236,6 +262,8 @@ dnsproxy_accept_event(struct dnsproxy *p, struct listener *l)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct client *c;
+	struct addr peer;
+	unsigned cap;
 	size_t i;
 	int fd;
 
@@ -243,10 +271,18 @@ dnsproxy_accept_event(struct dnsproxy *p, struct listener *l)
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1)
 		return;
+	addr_from_sockaddr(&peer, (struct sockaddr *)&ss);
+	addr_unmap(&peer);
+	peer.port = 0;
+	AZ(pthread_mutex_lock(&p->lock));
+	cap = p->cfg->limits.dns_tcp_per_guest;
+	AZ(pthread_mutex_unlock(&p->lock));
 	for (i = 0; i < DNSPROXY_MAX_TCP; i++)
 		if (p->clients[i] == NULL)
 			break;
-	if (i == DNSPROXY_MAX_TCP) {
+	/* The table is shared: no guest takes more than its share. */
+	if (i == DNSPROXY_MAX_TCP || guest_clients(p, &peer) >= cap) {
+		__atomic_add_fetch(&p->stats.over_quota, 1, __ATOMIC_RELAXED);
 		close(fd);
 		return;
 	}
@@ -255,9 +291,8 @@ dnsproxy_accept_event(struct dnsproxy *p, struct listener *l)
 	c->ev.fd = fd;
 	c->l = l;
 	c->slot = i;
-	addr_from_sockaddr(&c->peer, (struct sockaddr *)&ss);
-	addr_unmap(&c->peer);
-	c->deadline = util_now_ms() + DNSPROXY_TCP_TIMEOUT_MS;
+	c->peer = peer;
+	dnsproxy_client_rearm(c);
 	p->clients[i] = c;
 	dnsproxy_ep_set(p, &c->ev, EPOLLIN, EPOLL_CTL_ADD);
 }

@@ -376,14 +376,15 @@ l4_stats(const struct l4side *l4, char *buf, size_t len)
 	    "nfq_reset %llu\nnfq_unparsed %llu\nnfq_nogroup %llu\n"
 	    "nfq_batches %llu\nnfq_overruns %llu\ndns_queries %llu\n"
 	    "dns_allowed %llu\ndns_refused %llu\ndns_malformed %llu\n"
-	    "dns_servfail %llu\ndns_stripped %llu\n",
+	    "dns_servfail %llu\ndns_stripped %llu\ndns_over_quota %llu\n",
 	    (unsigned long long)q.packets, (unsigned long long)q.accepted,
 	    (unsigned long long)q.dropped, (unsigned long long)q.reset,
 	    (unsigned long long)q.unparsed, (unsigned long long)q.nogroup,
 	    (unsigned long long)q.batches, (unsigned long long)q.overruns,
 	    (unsigned long long)d.queries, (unsigned long long)d.allowed,
 	    (unsigned long long)d.refused, (unsigned long long)d.malformed,
-	    (unsigned long long)d.servfail, (unsigned long long)d.stripped);
+	    (unsigned long long)d.servfail, (unsigned long long)d.stripped,
+	    (unsigned long long)d.over_quota);
 }
 
 /* Control thread: counters for `gatewayd sentinel stats`. */
@@ -466,7 +467,7 @@ run(const char *path, struct gw_config *cfg)
 		goto out;
 	}
 	alog_set_redact_query(gw.alog, cfg->audit_redact_query);
-	gw.resolver = resolver_new(4, 30000, 5000, 8192);
+	gw.resolver = resolver_new(4, 30000, 5000, 8192, NULL);
 	gw.leaves = leafcache_new(cfg->limits.leaf_cache_size, 30);
 	gw.sentinels = sentinel_store_new(cfg->state_file, err, sizeof(err));
 	if (gw.resolver == NULL || gw.sentinels == NULL) {

@@ -2,6 +2,18 @@
  * resolver.c - a getaddrinfo() thread pool with a small answer cache.
  * See resolver.h.  Lookups of the same name in flight at once are joined:
  * one getaddrinfo() call serves every waiter.
+ *
+ * Fairness: a lookup belongs to the guest that started it and waits in
+ * that guest's own queue.  Guests with queued lookups form a ring; a
+ * free thread takes the head of the first guest's queue and moves that
+ * guest to the back, so each guest gets one thread turn in turn however
+ * long its own backlog is.  Turns alone do not help when every thread
+ * is stuck in one guest's slow lookups (a zone whose servers never
+ * answer holds a thread for the whole resolv.conf timeout), so a guest
+ * never runs more than half the threads at once: the others always find
+ * one free.  A guest's lookups queued or running are counted (owned)
+ * against the caller's quota; joining a name already in flight is free.
+ * A guest's queue lives while it owns a lookup.
  */
 #include "resolver.h"
 
@@ -18,28 +30,46 @@ struct waiter {
 	void		*arg;
 };
 
+struct gqueue;
+
 struct entry {
 	struct entry	*next;		/* hash chain */
-	struct entry	*qnext;		/* job queue */
+	struct entry	*qnext;		/* its guest's queue */
 	char		name[HOST_MAX + 1];
 	bool		pending;	/* lookup queued or running */
+	struct gqueue	*owner;		/* while pending */
 	uint64_t	expires;	/* when !pending */
 	struct resolve_result result;
 	struct waiter	*waiters;
 };
 
+/* One guest's lookups (see the top of the file). */
+struct gqueue {
+	struct gqueue	*hnext;		/* guest hash chain */
+	struct gqueue	*rnext;		/* ring of guests with queued work */
+	bool		in_ring;
+	struct addr	guest;		/* port 0 */
+	struct entry	*qhead, **qtail;
+	unsigned	owned;		/* lookups queued or running */
+	unsigned	running;
+};
+
 #define NBUCKETS	1024
+#define GBUCKETS	64
 
 struct resolver {
 	pthread_mutex_t	lock;
 	pthread_cond_t	cond;
 	bool		stopping;
 	struct entry	*buckets[NBUCKETS];
-	struct entry	*qhead, **qtail;
+	struct gqueue	*guests[GBUCKETS];
+	struct gqueue	*rhead, **rtail;	/* the ring, as a FIFO */
 	unsigned	nentries, max_entries;
 	uint64_t	ttl_ms, neg_ttl_ms;
 	pthread_t	*threads;
 	unsigned	nthreads;
+	unsigned	max_running;	/* per guest: half the threads */
+	struct resolver_hooks hooks;
 };
 
 static unsigned
@@ -82,7 +112,7 @@ evict_expired(struct resolver *r, uint64_t now)
 }
 
 static void
-do_lookup(const char *name, struct resolve_result *res)
+gai_lookup(void *arg, const char *name, struct resolve_result *res)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_ADDRCONFIG }, *ai = NULL, *p;
@@ -116,7 +146,108 @@ do_lookup(const char *name, struct resolve_result *res)
 	freeaddrinfo(ai);
 	if (res->naddrs == 0)
 		res->error = EAI_NODATA;
+	(void)arg;
 }
+
+static uint64_t
+real_now(void *arg)
+{
+	(void)arg;
+	return util_now_ms();
+}
+
+/* ---- guests' queues (lock held) ---- */
+
+static unsigned
+hash_guest(const struct addr *a)
+{
+	return util_fnv1a(a->u.bytes, a->family == AF_INET ? 4 : 16) %
+	    GBUCKETS;
+}
+
+static struct gqueue *
+guest_get(struct resolver *r, const struct addr *a)
+{
+	struct gqueue **pp = &r->guests[hash_guest(a)], *g;
+
+	for (g = *pp; g != NULL; g = g->hnext)
+		if (addr_equal(&g->guest, a))
+			return g;
+	g = xcalloc(1, sizeof(*g));
+	g->guest = *a;
+	g->guest.port = 0;
+	g->qtail = &g->qhead;
+	g->hnext = *pp;
+	*pp = g;
+	return g;
+}
+
+/* Forget g once it owns nothing (so nothing is queued in it either). */
+static void
+guest_put(struct resolver *r, struct gqueue *g)
+{
+	struct gqueue **pp = &r->guests[hash_guest(&g->guest)];
+
+	if (g->owned > 0)
+		return;
+	while (*pp != g)
+		pp = &(*pp)->hnext;
+	*pp = g->hnext;
+	free(g);
+}
+
+static void
+ring_append(struct resolver *r, struct gqueue *g)
+{
+	g->rnext = NULL;
+	g->in_ring = true;
+	*r->rtail = g;
+	r->rtail = &g->rnext;
+}
+
+/*
+ * The next lookup to run: the first guest in the ring below its share of
+ * threads gives its first, and goes to the back.  NULL if none may run.
+ */
+static struct entry *
+next_job(struct resolver *r)
+{
+	struct gqueue **pp, *g;
+	struct entry *e;
+
+	for (pp = &r->rhead; (g = *pp) != NULL; pp = &g->rnext)
+		if (g->running < r->max_running)
+			break;
+	if (g == NULL)
+		return NULL;
+	*pp = g->rnext;
+	if (*pp == NULL)
+		r->rtail = pp;
+	g->in_ring = false;
+	e = g->qhead;
+	g->qhead = e->qnext;
+	if (g->qhead == NULL)
+		g->qtail = &g->qhead;
+	else
+		ring_append(r, g);
+	g->running++;
+	return e;
+}
+
+static void
+enqueue(struct resolver *r, struct gqueue *g, struct entry *e)
+{
+	e->pending = true;
+	e->owner = g;
+	g->owned++;
+	e->qnext = NULL;
+	*g->qtail = e;
+	g->qtail = &e->qnext;
+	if (!g->in_ring)
+		ring_append(r, g);
+}
+
+/* ---- threads ---- */
 
 static void *
 resolver_thread(void *arg)
@@ -129,24 +260,26 @@ resolver_thread(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (r->qhead == NULL && !r->stopping)
+		while ((e = next_job(r)) == NULL && !r->stopping)
 			pthread_cond_wait(&r->cond, &r->lock);
-		if (r->qhead == NULL)
+		if (e == NULL)
 			break;
-		e = r->qhead;
-		r->qhead = e->qnext;
-		if (r->qhead == NULL)
-			r->qtail = &r->qhead;
 		memcpy(name, e->name, sizeof(name));
 		pthread_mutex_unlock(&r->lock);
 
-		do_lookup(name, &res);
+		r->hooks.lookup(r->hooks.arg, name, &res);
 
 		pthread_mutex_lock(&r->lock);
 		e->result = res;
 		e->pending = false;
-		e->expires = util_now_ms() +
+		e->expires = r->hooks.now_ms(r->hooks.arg) +
 		    (res.error == 0 ? r->ttl_ms : r->neg_ttl_ms);
+		e->owner->owned--;
+		e->owner->running--;
+		if (e->owner->qhead != NULL)
+			pthread_cond_signal(&r->cond);	/* may run now */
+		guest_put(r, e->owner);
+		e->owner = NULL;
 		w = e->waiters;
 		e->waiters = NULL;
 		pthread_mutex_unlock(&r->lock);
@@ -163,17 +296,25 @@ resolver_thread(void *arg)
 
 struct resolver *
 resolver_new(unsigned nthreads, uint64_t ttl_ms, uint64_t neg_ttl_ms,
-    unsigned max_entries)
+    unsigned max_entries, const struct resolver_hooks *hooks)
 {
 	struct resolver *r = xcalloc(1, sizeof(*r));
 	unsigned i;
 
+	if (hooks != NULL)
+		r->hooks = *hooks;
+	if (r->hooks.lookup == NULL)
+		r->hooks.lookup = gai_lookup;
+	if (r->hooks.now_ms == NULL)
+		r->hooks.now_ms = real_now;
+
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
-	r->qtail = &r->qhead;
+	r->rtail = &r->rhead;
 	r->ttl_ms = ttl_ms;
 	r->neg_ttl_ms = neg_ttl_ms;
 	r->max_entries = max_entries ? max_entries : 1;
+	r->max_running = MAX(nthreads / 2, 1u);
 	r->threads = xcalloc(nthreads ? nthreads : 1, sizeof(pthread_t));
 	for (i = 0; i < MAX(nthreads, 1u); i++) {
 		if (pthread_create(&r->threads[i], NULL, resolver_thread,
@@ -203,11 +344,19 @@ resolver_free(struct resolver *r)
 	pthread_mutex_lock(&r->lock);
 	r->stopping = true;
 	/* Queued but not started: fail their waiters below. */
-	r->qhead = NULL;
+	r->rhead = NULL;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 	for (i = 0; i < r->nthreads; i++)
 		pthread_join(r->threads[i], NULL);
+	for (i = 0; i < GBUCKETS; i++) {
+		struct gqueue *g, *gn;
+
+		for (g = r->guests[i]; g != NULL; g = gn) {
+			gn = g->hnext;
+			free(g);
+		}
+	}
 	for (i = 0; i < NBUCKETS; i++) {
 		for (e = r->buckets[i]; e != NULL; e = en) {
 			en = e->next;
@@ -225,25 +374,34 @@ resolver_free(struct resolver *r)
 	free(r);
 }
 
-int
-resolver_lookup(struct resolver *r, const char *host,
-    struct resolve_result *out, resolver_cb cb, void *arg)
+enum resolve_status
+resolver_lookup(struct resolver *r, const struct addr *guest, unsigned quota,
+    const char *host, struct resolve_result *out, resolver_cb cb, void *arg)
 {
-	uint64_t now = util_now_ms();
+	uint64_t now = r->hooks.now_ms(r->hooks.arg);
+	struct gqueue *g = NULL;
 	struct entry **slot, *e;
 	struct waiter *w;
 
 	if (strlen(host) > HOST_MAX) {
 		memset(out, 0, sizeof(*out));
 		out->error = EAI_NONAME;
-		return 1;
+		return RESOLVE_CACHED;
 	}
 	pthread_mutex_lock(&r->lock);
 	e = find(r, host, &slot);
 	if (e != NULL && !e->pending && e->expires > now) {
 		*out = e->result;
 		pthread_mutex_unlock(&r->lock);
-		return 1;
+		return RESOLVE_CACHED;
+	}
+	if (e == NULL || !e->pending) {
+		g = guest_get(r, guest);
+		if (quota != 0 && g->owned >= quota) {
+			guest_put(r, g);
+			pthread_mutex_unlock(&r->lock);
+			return RESOLVE_OVER_QUOTA;
+		}
 	}
 	if (e == NULL) {
 		if (r->nentries >= r->max_entries) {
@@ -261,14 +419,11 @@ resolver_lookup(struct resolver *r, const char *host,
 	w->next = e->waiters;
 	e->waiters = w;
 	if (!e->pending) {
-		e->pending = true;
-		e->qnext = NULL;
-		*r->qtail = e;
-		r->qtail = &e->qnext;
+		enqueue(r, g, e);
 		pthread_cond_signal(&r->cond);
 	}
 	pthread_mutex_unlock(&r->lock);
-	return 0;
+	return RESOLVE_QUEUED;
 }
 
 const char *

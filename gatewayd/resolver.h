@@ -29,22 +29,45 @@ struct resolve_result {
 
 typedef void (*resolver_cb)(void *arg, const struct resolve_result *r);
 
+/* What the tests replace; NULL members (or hooks) mean the real thing. */
+struct resolver_hooks {
+	/* Blocking lookup of name (getaddrinfo()); runs on a pool thread. */
+	void		(*lookup)(void *arg, const char *name,
+			    struct resolve_result *out);
+	uint64_t	(*now_ms)(void *arg);	/* util_now_ms() */
+	void		*arg;
+};
+
 /*
  * nthreads lookups in parallel; positive answers cached ttl_ms, negative
- * ones neg_ttl_ms; at most max_entries names cached.
+ * ones neg_ttl_ms; at most max_entries names cached.  hooks may be NULL.
  */
 struct resolver *resolver_new(unsigned nthreads, uint64_t ttl_ms,
-    uint64_t neg_ttl_ms, unsigned max_entries) WUNRES;
+    uint64_t neg_ttl_ms, unsigned max_entries,
+    const struct resolver_hooks *hooks) WUNRES;
 /* Stops the threads; pending callbacks are run with EAI_SYSTEM first. */
 void resolver_free(struct resolver *r);
 
+enum resolve_status {
+	RESOLVE_QUEUED,		/* cb will be called */
+	RESOLVE_CACHED,		/* *out filled, cb never called */
+	RESOLVE_OVER_QUOTA,	/* guest has quota lookups waiting: refused */
+};
+
 /*
- * Resolve a normalised host name.  If the answer is cached, fills *out
- * and returns 1 without calling cb.  Otherwise queues the lookup, returns
- * 0, and later calls cb(arg, result) on a resolver thread, exactly once.
+ * Resolve a normalised host name for guest (its source address; port
+ * ignored).  If the answer is cached, fills *out.  Otherwise queues the
+ * lookup and later calls cb(arg, result) on a resolver thread, exactly
+ * once; a name already being looked up is joined at no cost.  Each
+ * guest has its own queue and the threads serve the queues in turn, a
+ * guest never running on more than half of them, so one guest's backlog
+ * of slow names delays only itself; a guest with quota lookups queued or
+ * running (0: no limit) is refused.
  */
-int resolver_lookup(struct resolver *r, const char *host,
-    struct resolve_result *out, resolver_cb cb, void *arg) NONNULL(1, 2, 3);
+enum resolve_status resolver_lookup(struct resolver *r,
+    const struct addr *guest, unsigned quota, const char *host,
+    struct resolve_result *out, resolver_cb cb, void *arg)
+    NONNULL(1, 2, 4, 5);
 
 const char *resolver_strerror(int error);
 

@@ -269,12 +269,24 @@ upstream_start(struct conn *c, enum up_purpose purpose, const char *host,
 	job->conn = c;
 	job->seq = ++c->resolve_seq;
 	c->holds++;
-	if (resolver_lookup(gw->resolver, host, &res, resolve_cb, job) == 0)
+	switch (resolver_lookup(gw->resolver, &c->src,
+	    c->rt->cfg->limits.lookups_per_guest, host, &res, resolve_cb,
+	    job)) {
+	case RESOLVE_QUEUED:
 		return;
-	/* Answered from the cache. */
-	c->holds--;
-	free(job);
-	resolved(c, &res);
+	case RESOLVE_CACHED:
+		c->holds--;
+		free(job);
+		resolved(c, &res);
+		return;
+	case RESOLVE_OVER_QUOTA:
+		c->holds--;
+		free(job);
+		fail(c, 503, "too many name lookups", "this guest already has "
+		    "%u name lookups waiting (limits.lookups_per_guest)",
+		    c->rt->cfg->limits.lookups_per_guest);
+		return;
+	}
 }
 
 static void
