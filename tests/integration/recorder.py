@@ -112,7 +112,11 @@ class Session:
         data = bytes(self.raw) if error else self.own_bytes()
         rec["secret"] = bool(self.secret) and self.secret in data
         if error is not None:
-            rec["error"] = str(error)[:200]
+            # h11 quotes the bytes it choked on: never the value itself
+            err = str(error)
+            if self.secret:
+                err = err.replace(self.secret.decode("latin-1"), "<SECRET>")
+            rec["error"] = err[:200]
             if "method" not in rec:
                 # the value itself never goes in the log
                 raw = data[:160]
