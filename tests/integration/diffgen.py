@@ -111,6 +111,20 @@ class Gen:
         plan.send(self.simple(plan))
         plan.expect(1)
 
+    def start(self, plan):
+        """The target of a plan's first request (counted as sent)."""
+        t = self.target()
+        plan.ids.append(t)
+        return t
+
+    def finish(self, plan, data, follow=True):
+        """Send the tricky request, read its answer, then a plain one."""
+        plan.send(data)
+        plan.expect(1)
+        if follow:
+            self.follow_up(plan)
+        return plan
+
 
 def chunked(data, size_line=None):
     line = size_line if size_line is not None else b"%x" % len(data)
@@ -172,12 +186,8 @@ def v_cl(g, i):
     body = hid
     n = len(body)
     h = CL_FORMS[i].format(n=n, m=n + 7, x="0x%x" % n, s=max(0, n - len(hid)))
-    t = g.target()
-    p.ids.append(t)
-    p.send(g.head("POST", t, [h]) + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    t = g.start(p)
+    return g.finish(p, g.head("POST", t, [h]) + body)
 
 
 TE_FORMS = [
@@ -204,15 +214,11 @@ TE_FORMS = [
 
 def v_te(g, i):
     p = Plan(g, "te", i)
+    t = g.start(p)
     body = chunked(g.hidden_req(p))
-    t = g.target()
-    p.ids.append(t)
     version = "HTTP/1.0" if g.rng.random() < 0.15 else "HTTP/1.1"
-    p.send(g.head("POST", t, [TE_FORMS[i]], version) + body)
-    p.expect(1)
-    if version == "HTTP/1.1":
-        g.follow_up(p)
-    return p
+    return g.finish(p, g.head("POST", t, [TE_FORMS[i]], version) + body,
+                    follow=version == "HTTP/1.1")
 
 
 NOMINATE = ["Content-Length", "content-length", "Transfer-Encoding",
@@ -223,8 +229,7 @@ NOMINATE = ["Content-Length", "content-length", "Transfer-Encoding",
 
 def v_nominate(g, i):
     p = Plan(g, "nominate", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     hs = ["Connection: " + NOMINATE[i // 2]]
     if i % 2 == 0:
         body = g.hidden_req(p)
@@ -232,11 +237,8 @@ def v_nominate(g, i):
     else:
         body = chunked(g.hidden_req(p))
         hs.append("Transfer-Encoding: chunked")
-    p.send(g.head("POST", t, hs) + body)
-    p.expect(1)
-    if "close" not in NOMINATE[i // 2]:
-        g.follow_up(p)
-    return p
+    return g.finish(p, g.head("POST", t, hs) + body,
+                    follow="close" not in NOMINATE[i // 2])
 
 
 UPGRADES = ["websocket", "h2c", "WebSocket", "foo/1"]
@@ -244,8 +246,7 @@ UPGRADES = ["websocket", "h2c", "WebSocket", "foo/1"]
 
 def v_upgrade(g, i):
     p = Plan(g, "upgrade", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     hs = ["Connection: Upgrade", "Upgrade: " + UPGRADES[i % 4],
           "Sec-WebSocket-Version: 13",
           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
@@ -258,16 +259,12 @@ def v_upgrade(g, i):
     else:
         body = chunked(hid)
         hs.append("Transfer-Encoding: chunked")
-    p.send(g.head("GET", t, hs) + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, g.head("GET", t, hs) + body)
 
 
 def v_expect(g, i):
     p = Plan(g, "expect", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     body = g.hidden_req(p) if i & 1 else b"y" * 100
     hs = ["Expect: 100-continue" if i < 4 else "Expect: 100-Continue, x"]
     hs.append("Content-Length: %d" % len(body))
@@ -290,8 +287,7 @@ SIZE_LINES = [b"fffffffffffffffffffff", b"-1", b"{X}", b"{x}", b"000{x}",
 
 def v_chunksize(g, i):
     p = Plan(g, "chunksize", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     hid = g.hidden_req(p)
     x = b"%x" % len(hid)
     line = SIZE_LINES[i].replace(b"{x}", x).replace(b"{X}", x.upper())
@@ -299,10 +295,7 @@ def v_chunksize(g, i):
         body = line + hid + CRLF + b"0" + CRLF + CRLF
     else:
         body = chunked(hid, line)
-    p.send(g.head("POST", t, ["Transfer-Encoding: chunked"]) + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, g.head("POST", t, ["Transfer-Encoding: chunked"]) + body)
 
 
 EXT_BODIES = [
@@ -324,36 +317,27 @@ EXT_BODIES = [
 
 def v_chunkext(g, i):
     p = Plan(g, "chunkext", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     hid = g.hidden_req(p)
     body = EXT_BODIES[i].replace(b"{x}", b"%x" % len(hid)).replace(
         b"{d}", hid)
-    p.send(g.head("POST", t, ["Transfer-Encoding: chunked"]) + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, g.head("POST", t, ["Transfer-Encoding: chunked"]) + body)
 
 
 def v_colon(g, i):
     p = Plan(g, "colon", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     body = g.hidden_req(p)
     hs = [["Content-Length : %d" % len(body)],
           ["Content-Length: %d" % len(body), "Transfer-Encoding : chunked"],
           ["Content-Length\t: %d" % len(body)],
           ["Content-Length: %d" % len(body), "X-A : b"]][i]
-    p.send(g.head("POST", t, hs, host=True) + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, g.head("POST", t, hs, host=True) + body)
 
 
 def v_case(g, i):
     p = Plan(g, "case", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     body = chunked(g.hidden_req(p)) if i >= 2 else g.hidden_req(p)
     hs = [["cOnTeNt-LeNgTh: %d" % len(body)],
           ["CONTENT-LENGTH: %d" % len(body)],
@@ -362,16 +346,12 @@ def v_case(g, i):
     method = ["POST", "post", "Post", "POST"][i % 4]
     host = ["HOST: %s", "host: %s", "Host: %s", "Host: %s"][i % 4] % \
         g.host.upper()
-    p.send(g.head(method, t, hs, host=host) + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, g.head(method, t, hs, host=host) + body)
 
 
 def v_dup(g, i):
     p = Plan(g, "dup", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     other = "other.test" if g.host != "other.test" else g.secret_host
     host = [b"Host: %s\r\nHost: %s" % (g.host.encode(), g.host.encode()),
             b"Host: %s\r\nHost: %s" % (g.host.encode(), other.encode()),
@@ -381,34 +361,25 @@ def v_dup(g, i):
             b"Host: %s." % g.host.encode()][i]
     hs = ["X-Api-Key: guest-copy-1", "X-Api-Key: guest-copy-2",
           "X-Dup: 1", "X-Dup: 2"] if i == 5 else []
-    p.send(g.head("GET", t, hs, host=host))
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, g.head("GET", t, hs, host=host))
 
 
 def v_fold(g, i):
     p = Plan(g, "fold", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     body = g.hidden_req(p)
     n = len(body)
     hs = [["Content-Length:\r\n %d" % n],
           ["Content-Length: %d" % n, "X-A: a\r\n b"],
           ["Content-Length: %d" % n, "Transfer-Encoding: identity\r\n chunked"],
           ["Content-Length: %d" % n, "X-A: a\r\n\tb"]][i]
-    host = [True, True, True, "Host: x\r\n %s" % g.host][i] if i < 3 else \
-        "Host:\r\n %s" % g.host
-    p.send(g.head("POST", t, hs, host=host) + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    host = True if i < 3 else "Host:\r\n %s" % g.host
+    return g.finish(p, g.head("POST", t, hs, host=host) + body)
 
 
 def v_crlf(g, i):
     p = Plan(g, "crlf", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     body = g.hidden_req(p)
     n = len(body)
     if i == 0:
@@ -431,16 +402,12 @@ def v_crlf(g, i):
     else:
         data = ("POST %s HTTP/1.1\r\nHost: %s\r\nX-A: a\x00b\r\n"
                 "Content-Length: %d\r\n\r\n" % (t, g.host, n)).encode()
-    p.send(data + body)
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, data + body)
 
 
 def v_absolute(g, i):
     p = Plan(g, "absolute", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     scheme = "https" if g.tls else "http"
     other = "other.test" if g.host != "other.test" else g.secret_host
     port = 443 if g.tls else 80
@@ -454,16 +421,12 @@ def v_absolute(g, i):
         ("%s://%s%s" % ("http" if g.tls else "https", g.host, t), True),
         ("%s://%s%s" % (scheme, other, t), True),
     ][i]
-    p.send(g.head("GET", tgt, [], host=host))
-    p.expect(1)
-    g.follow_up(p)
-    return p
+    return g.finish(p, g.head("GET", tgt, [], host=host))
 
 
 def v_http10(g, i):
     p = Plan(g, "http10", i)
-    t = g.target()
-    p.ids.append(t)
+    t = g.start(p)
     hid = g.hidden_req(p)
     if i == 0:
         p.send(g.head("GET", t, [], "HTTP/1.0", host=False))
