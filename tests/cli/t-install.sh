@@ -114,7 +114,8 @@ P5=$D$(path_of man5/gatewayd.conf.5)
 sed -n 's/.*K_[A-Z0-9_]*("\([a-z_0-9]*\)".*/\1/p' "$S"/gatewayd/config*.c |
     sort -u >"$TMP/keys"
 missing=$(while read -r k; do
-	grep -q "^\.\(It Cm\|Ss\|Cm\) $k\b" "$P5" || echo "$k"; done <"$TMP/keys")
+	grep -q "^\.\(It Cm\|Ss\|Cm\) $k\b" "$P5" || echo "$k"; done <"$TMP/keys" |
+	tr '\n' ' ')
 ok "gatewayd.conf(5) has every key ($(wc -l <"$TMP/keys") keys)${missing:+, missing: $missing}" \
     test -s "$TMP/keys" -a -z "$missing"
 # The first word of each entry of a usage text ("  run ...", "  -c FILE",
@@ -132,11 +133,12 @@ unmentioned() {	# unmentioned PAGE < words: those the page's source lacks
 }
 P8=$D$(path_of man8/gatewayd.8)
 "$D$bindir/gatewayd" --help >"$TMP/help"
-missing=$({ entries <"$TMP/help"; synopsis_words <"$TMP/help"; } | unmentioned "$P8")
+missing=$({ entries <"$TMP/help"; synopsis_words <"$TMP/help"; } | unmentioned "$P8" |
+	tr '\n' ' ')
 ok "gatewayd(8) has every command and option of gatewayd --help${missing:+, missing: $missing}" \
     test -z "$missing"
 PC=$D$(path_of man8/ca-tool.8)
-missing=$("$D$bindir/ca-tool" --help | entries | unmentioned "$PC")
+missing=$("$D$bindir/ca-tool" --help | entries | unmentioned "$PC" | tr '\n' ' ')
 ok "ca-tool(8) has every command and option of ca-tool --help${missing:+, missing: $missing}" \
     test -z "$missing"
 sed -n '/^\.Sh EXAMPLES/,/^\.Ed/p' "$P5" | sed '1,2d;$d' >"$TMP/example.conf"
