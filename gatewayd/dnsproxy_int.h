@@ -10,6 +10,7 @@
 #include "dns.h"
 #include "dnsguard.h"
 #include "dnsproxy.h"
+#include "loop.h"
 
 #define DNSPROXY_MAGIC	0x444e5350u
 #define MAX_LISTENERS	32
@@ -17,27 +18,19 @@
 #define EDNS_SIZE	1232		/* DNS flag day 2020 */
 #define F_CD		0x0010
 
-enum ev_kind {
-	EV_STOP = 0,
-	EV_UDP,
-	EV_LISTEN,
-	EV_CLIENT,
-	EV_UPSTREAM,
-};
-
-struct ev {
-	enum ev_kind	kind;
-	int		fd;
-};
-
+/*
+ * Each socket's struct loop_io is the first member of its owner, so the
+ * loop's callbacks get the owner back by a cast.
+ */
 struct listener {
-	struct ev	ev;
+	struct loop_io	io;
+	struct dnsproxy	*p;
 	int		family;
 	uint16_t	port;
 };
 
 struct client {
-	struct ev	ev;
+	struct loop_io	io;		/* fd -1: closed, free deferred */
 	struct listener	*l;
 	struct addr	peer;
 	uint8_t		in[2 + DNS_MAX_MSG];
@@ -74,7 +67,8 @@ struct joiner {
 #define JOIN_MAX	64		/* joiners per pending query */
 
 struct pending {
-	struct ev	ev;		/* fd -1: free */
+	struct loop_io	io;		/* fd -1: free */
+	struct dnsproxy	*p;
 	struct origin	o;
 	struct joiner	*joiners;	/* owned; UDP only */
 	unsigned	njoin;
@@ -96,9 +90,7 @@ struct pending {
 
 struct dnsproxy {
 	unsigned		magic;
-	int			epfd;
-	struct ev		stop;
-	pthread_t		thread;
+	struct loop		*loop;		/* the service loop */
 	pthread_mutex_t		lock;		/* guards cfg, resolv */
 	struct gw_config	*cfg;
 	struct addr		resolv;		/* resolv.conf fallback */
@@ -116,8 +108,9 @@ struct dnsproxy {
 };
 
 /* dnsproxy.c */
-void dnsproxy_ep_set(struct dnsproxy *p, struct ev *ev, uint32_t events,
-    int op);
+/* Register io (add) or change what it waits for, level-triggered. */
+void dnsproxy_watch(struct dnsproxy *p, struct loop_io *io, uint32_t events,
+    bool add);
 /* Judge and answer or forward one query from o (msg is not kept). */
 void dnsproxy_query(struct dnsproxy *p, const struct origin *o,
     const uint8_t *msg, size_t len);
@@ -131,10 +124,6 @@ void dnsproxy_client_after(struct dnsproxy *p, struct client *c);
 void dnsproxy_client_close(struct dnsproxy *p, struct client *c);
 /* c answered (or was accepted): its next query is due in a fixed time. */
 void dnsproxy_client_rearm(struct client *c);
-void dnsproxy_udp_event(struct dnsproxy *p, struct listener *l);
-void dnsproxy_client_event(struct dnsproxy *p, struct client *c,
-    uint32_t events);
-void dnsproxy_accept_event(struct dnsproxy *p, struct listener *l);
 /* Listeners for every gateway-mode DNS port of cfg.  0, or -1 (logged). */
 int dnsproxy_open_listeners(struct dnsproxy *p, const struct gw_config *cfg);
 

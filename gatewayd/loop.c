@@ -197,3 +197,11 @@ loop_run(struct loop *l)
 	}
 	return 0;
 }
+
+int
+loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev);
+}

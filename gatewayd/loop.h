@@ -64,4 +64,11 @@ void loop_stop(struct loop *l);
 /* The loop's cached clock, refreshed once per wake-up (ms, monotonic). */
 uint64_t loop_now(const struct loop *l);
 
+/*
+ * Make a registered io level-triggered on exactly events (EPOLLIN,
+ * EPOLLOUT, both, or 0 to hear only errors and hang-ups): for services
+ * that wait on one direction at a time (the DNS proxy).  0 or -1.
+ */
+int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events) WUNRES;
+
 #endif

@@ -41,6 +41,7 @@
 #include "runtime.h"
 #include "secrets.h"
 #include "sentinel.h"
+#include "service.h"
 #include "suggest.h"
 #include "worker.h"
 
@@ -260,7 +261,7 @@ struct l4side {
 	struct nfq	*nfq;
 };
 
-/* What the control thread's hooks see; set before control_open(). */
+/* What the control socket's hooks see; set before control_open(). */
 struct ctl_ctx {
 	struct gw		*gw;
 	const struct l4side	*l4;
@@ -336,7 +337,7 @@ drain(struct gw *gw, uint64_t timeout_ms)
 		    atomic_load(&gw->active));
 }
 
-/* Control thread: may a sentinel name this group and secret? */
+/* Service thread: may a sentinel name this group and secret? */
 static int
 ctl_check_issue(void *arg, const char *group, const char *secret, char *err,
     size_t errlen)
@@ -387,7 +388,7 @@ l4_stats(const struct l4side *l4, char *buf, size_t len)
 	    (unsigned long long)d.over_quota);
 }
 
-/* Control thread: counters for `gatewayd sentinel stats`. */
+/* Service thread: counters for `gatewayd sentinel stats`. */
 static size_t
 ctl_stats(void *arg, char *buf, size_t len)
 {
@@ -429,6 +430,7 @@ run(const char *path, struct gw_config *cfg)
 {
 	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
 	struct control *ctl = NULL;
+	struct service *svc = NULL;
 	struct l4side l4 = { NULL, NULL, NULL };
 	struct ctl_ctx ctx = { NULL, &l4 };
 	struct l4_audit_sink sink;
@@ -484,18 +486,21 @@ run(const char *path, struct gw_config *cfg)
 	sink.fn = l4_alog_sink;
 	sink.arg = gw.alog;
 	l4.dc = dnscache_new(0, DNSCACHE_TTL_FLOOR, DNSCACHE_TTL_CEIL);
-	l4.dns = dnsproxy_start(cfg, l4.dc, &sink);
-	l4.nfq = nfq_start(cfg, l4.dc, &sink);
+	svc = service_new();
+	l4.dns = dnsproxy_new(svc, cfg, l4.dc, &sink);
+	l4.nfq = nfq_new(svc, cfg, l4.dc, &sink);
 	if (l4.dns == NULL || l4.nfq == NULL)
 		goto out;	/* logged */
 	ctx.gw = &gw;
 	ops.arg = &ctx;
-	ctl = control_open(cfg->control_socket, gw.sentinels, &ops, err,
+	ctl = control_open(svc, cfg->control_socket, gw.sentinels, &ops, err,
 	    sizeof(err));
 	if (ctl == NULL) {
 		log_warnx("control socket: %s", err);
 		goto out;
 	}
+	if (service_start(svc) != 0)
+		goto out;
 	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
@@ -531,13 +536,14 @@ run(const char *path, struct gw_config *cfg)
 stop:
 	workers_stop(&gw);
 out:
-	if (l4.nfq != NULL)
-		nfq_stop(l4.nfq);
-	if (l4.dns != NULL)
-		dnsproxy_stop(l4.dns);
+	if (svc != NULL)
+		service_stop(svc);
+	nfq_free(l4.nfq);
+	dnsproxy_free(l4.dns);
+	control_close(ctl);
+	service_free(svc);
 	if (l4.dc != NULL)
 		dnscache_free(l4.dc);
-	control_close(ctl);
 	resolver_free(gw.resolver);
 	workers_free(&gw);
 	if (gw.alog != NULL)

@@ -1,7 +1,9 @@
 /*
  * test_control.c - the control socket in a temporary directory: ISSUE,
  * LIST, REVOKE, STATS round trips, malformed requests, peer credential
- * check, stale and live sockets, and the `gatewayd sentinel` client.
+ * check, stale and live sockets, a stalled peer that holds up nobody,
+ * and the `gatewayd sentinel` client.  Each socket runs on a service
+ * loop of its own (service.h), as in the daemon.
  */
 #include "control.h"
 
@@ -13,7 +15,64 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "service.h"
 #include "tap.h"
+
+/* A control socket served on a running service loop of its own. */
+struct ctl {
+	struct service	*svc;
+	struct control	*c;
+};
+
+static bool
+ctl_up(struct ctl *t, const char *sock, struct sentinel_store *st,
+    const struct control_ops *ops, char *err, size_t errlen)
+{
+	t->svc = service_new();
+	t->c = control_open(t->svc, sock, st, ops, err, errlen);
+	if (t->c != NULL && service_start(t->svc) == 0)
+		return true;
+	control_close(t->c);
+	service_free(t->svc);
+	t->c = NULL;
+	t->svc = NULL;
+	return false;
+}
+
+static void
+ctl_down(struct ctl *t)
+{
+	service_stop(t->svc);
+	control_close(t->c);
+	service_free(t->svc);
+}
+
+/* A connected client that has sent only part of its request. */
+static int
+stalled_peer(const char *sock, const char *part)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	util_strlcpy(sun.sun_path, sock, sizeof(sun.sun_path));
+	AZ(connect(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	AN(write(fd, part, strlen(part)) == (ssize_t)strlen(part));
+	return fd;
+}
+
+/* The rest of the request, then the whole answer. */
+static void
+finish_peer(int fd, const char *rest, char *out, size_t outlen)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	AN(write(fd, rest, strlen(rest)) == (ssize_t)strlen(rest));
+	while (n + 1 < outlen && (r = read(fd, out + n, outlen - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fd);
+}
 
 static int
 check_issue(void *arg, const char *group, const char *secret, char *err,
@@ -61,27 +120,39 @@ main(void)
 	char out[8192], tok[128], err[256], line[300];
 	struct control_ops ops = { check_issue, stats, NULL };
 	struct sentinel_store *st;
-	struct control *c, *c2;
+	struct ctl t, t2;
 	struct addr a;
 	struct stat sb;
 	pid_t pid;
-	int status;
+	int status, fd;
 
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	snprintf(sub, sizeof(sub), "%s/run", dir);
 	snprintf(sock, sizeof(sock), "%s/control.sock", sub);
 	st = sentinel_store_new(NULL, err, sizeof(err));
-	c = control_open(sock, st, &ops, err, sizeof(err));
-	if (!ok(c != NULL, "open: %s", c ? sock : err))
+	if (!ok(ctl_up(&t, sock, st, &ops, err, sizeof(err)), "open: %s", err))
 		return tap_done();
 	ok(stat(sub, &sb) == 0 && (sb.st_mode & 0777) == 0700, "dir 0700");
 	ok(stat(sock, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "socket 0600");
 
-	c2 = control_open(sock, st, &ops, err, sizeof(err));
-	ok(c2 == NULL && strstr(err, "another gatewayd") != NULL,
+	ok(!ctl_up(&t2, sock, st, &ops, err, sizeof(err)) &&
+	    strstr(err, "another gatewayd") != NULL,
 	    "live socket not stolen: %s", err);
+
+	/*
+	 * One peer stalls in the middle of its line; another is served
+	 * meanwhile, and the first still gets its answer when it goes on.
+	 * (Served one at a time, the stalled peer would hold the second
+	 * until its timeout and then get an error.)
+	 */
+	fd = stalled_peer(sock, "STA");
+	is(control_request(sock, "LIST", out, sizeof(out)), 0,
+	    "a peer is served while another stalls");
+	finish_peer(fd, "TS\n", out, sizeof(out));
+	ok(strstr(out, "audit_dropped 7\nOK\n") != NULL,
+	    "the stalled peer is answered when it finishes: %s", out);
 
 	is(control_request(sock, "ISSUE agents 10.0.0.2 github 10m", out,
 	    sizeof(out)), 0, "ISSUE");
@@ -190,30 +261,30 @@ main(void)
 		    "cli: daemon unreachable");
 	}
 
-	control_close(c);
+	ctl_down(&t);
 	ok(access(sock, F_OK) == -1, "socket removed on close");
 
 	{	/* a stale socket file from a crashed daemon is replaced */
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		util_strlcpy(sun.sun_path, sock, sizeof(sun.sun_path));
 		AZ(bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
 		close(fd);
-		c = control_open(sock, st, NULL, err, sizeof(err));
-		ok(c != NULL, "stale socket replaced");
+		ok(ctl_up(&t, sock, st, NULL, err, sizeof(err)),
+		    "stale socket replaced");
 		is(control_request(sock, "ISSUE x 10.0.0.2 y 1m", out,
 		    sizeof(out)), 0, "no ops: any names");
-		control_close(c);
+		ctl_down(&t);
 	}
 	close(open(sock, O_CREAT | O_WRONLY, 0600));
-	c = control_open(sock, st, NULL, err, sizeof(err));
-	ok(c == NULL && strstr(err, "not a socket") != NULL,
+	ok(!ctl_up(&t, sock, st, NULL, err, sizeof(err)) &&
+	    strstr(err, "not a socket") != NULL,
 	    "a regular file is not removed: %s", err);
 	unlink(sock);
 	chmod(sub, 0777);
-	c = control_open(sock, st, NULL, err, sizeof(err));
-	ok(c == NULL && strstr(err, "not writable") != NULL,
+	ok(!ctl_up(&t, sock, st, NULL, err, sizeof(err)) &&
+	    strstr(err, "not writable") != NULL,
 	    "world-writable dir refused");
 
 	sentinel_store_free(st);
