@@ -19,13 +19,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "runtime.h"
 #include "service.h"
 
 static void
@@ -460,10 +460,9 @@ dnsproxy_query(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 		audit(p, o, NULL, NULL, 0, NULL, "formerr", "malformed");
 		return;
 	}
-	AZ(pthread_mutex_lock(&p->lock));
-	cfg = config_ref(p->cfg);
+	/* Only this thread swaps p->rt (dnsproxy_set_runtime()). */
+	cfg = config_ref(p->rt->cfg);
 	up = p->resolv;
-	AZ(pthread_mutex_unlock(&p->lock));
 	if (o->ifindex > 0 && if_indextoname((unsigned)o->ifindex,
 	    ifname) == NULL)
 		ifname[0] = '\0';
@@ -603,16 +602,15 @@ dnsproxy_free(struct dnsproxy *p)
 		loop_io_del(p->loop, &p->ls[i].io);
 		close(p->ls[i].io.fd);
 	}
-	config_unref(p->cfg);
+	runtime_unref(p->rt);
 	dnsguard_free(p->guard);
-	pthread_mutex_destroy(&p->lock);
 	free(p->pend);
 	p->magic = 0;
 	free(p);
 }
 
 struct dnsproxy *
-dnsproxy_new(struct service *svc, struct gw_config *cfg, struct dnscache *dc,
+dnsproxy_new(struct service *svc, struct runtime *rt, struct dnscache *dc,
     const struct l4_audit_sink *audit_sink)
 {
 	struct dnsproxy *p = xcalloc(1, sizeof(*p));
@@ -627,10 +625,9 @@ dnsproxy_new(struct service *svc, struct gw_config *cfg, struct dnscache *dc,
 	p->pend = xcalloc(DNSPROXY_MAX_PENDING, sizeof(*p->pend));
 	for (i = 0; i < DNSPROXY_MAX_PENDING; i++)
 		p->pend[i].io.fd = -1;
-	AZ(pthread_mutex_init(&p->lock, NULL));
-	p->cfg = config_ref(cfg);
+	p->rt = runtime_ref(rt);
 	read_resolv(&p->resolv);
-	if (dnsproxy_open_listeners(p, cfg) != 0)
+	if (dnsproxy_open_listeners(p, rt->cfg) != 0)
 		goto err;
 	if (service_add_tick(svc, expire, p) != 0) {
 		log_warnx("dnsproxy: no tick left on the service loop");
@@ -643,10 +640,10 @@ err:
 }
 
 void
-dnsproxy_reload(struct dnsproxy *p, struct gw_config *cfg)
+dnsproxy_set_runtime(void *arg, struct runtime *rt)
 {
-	struct gw_config *old;
-	struct addr r;
+	struct dnsproxy *p = arg;
+	const struct gw_config *cfg = rt->cfg;
 	size_t i, j;
 
 	AN(p->magic == DNSPROXY_MAGIC);
@@ -660,13 +657,9 @@ dnsproxy_reload(struct dnsproxy *p, struct gw_config *cfg)
 			log_warnx("dnsproxy: group %s: new DNS port %u needs "
 			    "a restart", cfg->groups[i].name, d->listen_port);
 	}
-	read_resolv(&r);
-	AZ(pthread_mutex_lock(&p->lock));
-	old = p->cfg;
-	p->cfg = config_ref(cfg);
-	p->resolv = r;
-	AZ(pthread_mutex_unlock(&p->lock));
-	config_unref(old);
+	read_resolv(&p->resolv);
+	runtime_unref(p->rt);
+	p->rt = rt;
 }
 
 void

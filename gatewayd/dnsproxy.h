@@ -39,6 +39,7 @@
 #define DNSPROXY_TCP_TIMEOUT_MS	5000	/* upstream; a guest's next query */
 
 struct dnsproxy;
+struct runtime;
 struct service;
 
 struct dnsproxy_stats {
@@ -54,21 +55,24 @@ struct dnsproxy_stats {
 /*
  * Open the listeners of every group with dns.mode "gateway" on svc's
  * loop and register the deadline sweep; call before service_start().
- * Takes a reference on cfg.  dc (must outlive the proxy) gets the
- * answers; audit as for nfq_new().  Returns NULL on failure (logged: a
+ * Takes a reference on rt (its config decides).  dc (must outlive the
+ * proxy) gets the answers; audit as for nfq_new().  Returns NULL on failure (logged: a
  * port in use, ...).  A config with no gateway-mode group gives a proxy
  * that only idles.
  */
-struct dnsproxy *dnsproxy_new(struct service *svc, struct gw_config *cfg,
+struct dnsproxy *dnsproxy_new(struct service *svc, struct runtime *rt,
     struct dnscache *dc, const struct l4_audit_sink *audit)
     WUNRES NONNULL(1, 2, 3);
 
 /*
- * Use cfg for the next queries (policy, upstream, guards).  Listen ports
- * are restart-only: a change is logged and ignored.  Thread-safe.
+ * The reload hook (reload_apply_fn; arg is the struct dnsproxy): use rt
+ * (the reference passed is taken over) for the next queries (policy,
+ * upstream, guards; resolv.conf is read again).  Queries in flight keep
+ * the config they started with.  Listen ports are restart-only: a change
+ * is logged and ignored.  On the service thread only (posted by
+ * reload.c).
  */
-void dnsproxy_reload(struct dnsproxy *p, struct gw_config *cfg)
-    NONNULL(1, 2);
+void dnsproxy_set_runtime(void *arg, struct runtime *rt) NONNULL(1, 2);
 
 /*
  * Close everything and free, after service_stop() (the loop no longer

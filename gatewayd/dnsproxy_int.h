@@ -5,8 +5,6 @@
 #ifndef GW_DNSPROXY_INT_H
 #define GW_DNSPROXY_INT_H
 
-#include <pthread.h>
-
 #include "dns.h"
 #include "dnsguard.h"
 #include "dnsproxy.h"
@@ -91,8 +89,7 @@ struct pending {
 struct dnsproxy {
 	unsigned		magic;
 	struct loop		*loop;		/* the service loop */
-	pthread_mutex_t		lock;		/* guards cfg, resolv */
-	struct gw_config	*cfg;
+	struct runtime		*rt;		/* reference; swapped on reload */
 	struct addr		resolv;		/* resolv.conf fallback */
 	struct dnscache		*dc;
 	struct dnsguard		*guard;

@@ -14,6 +14,7 @@
 
 #include "dnsproxy_int.h"
 #include "log.h"
+#include "runtime.h"
 
 static void
 send_udp(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
@@ -296,9 +297,7 @@ accept_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 	addr_from_sockaddr(&peer, (struct sockaddr *)&ss);
 	addr_unmap(&peer);
 	peer.port = 0;
-	AZ(pthread_mutex_lock(&p->lock));
-	cap = p->cfg->limits.dns_tcp_per_guest;
-	AZ(pthread_mutex_unlock(&p->lock));
+	cap = p->rt->cfg->limits.dns_tcp_per_guest;
 	for (i = 0; i < DNSPROXY_MAX_TCP; i++)
 		if (p->clients[i] == NULL)
 			break;

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "nfq.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "resolver.h"
 #include "rules.h"
 #include "runtime.h"
@@ -156,102 +157,18 @@ worker_count(const struct gw_config *cfg)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-/* Log the settings a reload cannot apply (listeners, marks, threads). */
+/*
+ * The workers' consumer of each new runtime (reload.h): connections
+ * accepted from now on use it, and leaves minted by the old CAs go.
+ */
 static void
-warn_restart_needed(const struct gw_config *old, const struct gw_config *new,
-    const char *why)
+gw_apply(void *arg, struct runtime *rt)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	struct gw *gw = arg;
 
-	if (f == NULL)
-		return;
-	if (config_restart_needed(old, new, f)) {
-		fclose(f);
-		log_warnx("%s: these changes take effect at the next restart:"
-		    "\n%s", why, text);
-	} else
-		fclose(f);
-	free(text);
-}
-
-/* The main thread's own state across signals and housekeeping. */
-struct mainstate {
-	uint64_t	gen;		/* runtime generation */
-	unsigned	ticks;		/* housekeeping rounds */
-	char		refused[512];	/* last refused swap, logged once */
-};
-
-/*
- * A group whose CA loaded in the running runtime but not in the new one
- * (a broken or half-replaced file) would lose interception: refuse such a
- * swap, as a bad config is refused.  Returns the group's name or NULL.
- */
-static const char *
-lost_ca(const struct runtime *cur, const struct runtime *rt,
-    const char **why)
-{
-	size_t i, j;
-
-	for (i = 0; i < rt->ngroups; i++) {
-		if (rt->groups[i].ca != NULL)
-			continue;
-		for (j = 0; j < cur->ngroups; j++)
-			if (cur->groups[j].ca != NULL &&
-			    strcmp(cur->groups[j].cfg->name,
-			    rt->groups[i].cfg->name) == 0) {
-				*why = rt->groups[i].ca_err;
-				return rt->groups[i].cfg->name;
-			}
-	}
-	return NULL;
-}
-
-/*
- * Build a runtime from cfg (NULL: the current config again, for a CA
- * change) and swap it in.  The old runtime stays for the connections
- * that hold it.  Returns 0 or -1 (nothing changed).
- */
-static int
-swap_runtime(struct gw *gw, struct gw_config *cfg, struct mainstate *ms,
-    const char *why)
-{
-	struct runtime *cur = gw_runtime(gw), *rt;
-	const char *group, *caerr = NULL;
-	char err[512];
-	int ret = -1;
-
-	if (cfg == NULL)
-		cfg = cur->cfg;
-	else
-		warn_restart_needed(cur->cfg, cfg, why);
-	rt = runtime_new(cfg, ms->gen + 1, err, sizeof(err));
-	if (rt == NULL)
-		goto refuse;
-	if ((group = lost_ca(cur, rt, &caerr)) != NULL) {
-		snprintf(err, sizeof(err), "the CA of group %s does not load "
-		    "any more (%s); the running CA stays in use", group, caerr);
-		runtime_unref(rt);
-		goto refuse;
-	}
-	ms->gen++;
-	ms->refused[0] = '\0';
+	alog_set_redact_query(gw->alog, rt->cfg->audit_redact_query);
 	gw_set_runtime(gw, rt);
 	leafcache_purge(gw->leaves, NULL);
-	log_info("%s: configuration generation %llu in effect", why,
-	    (unsigned long long)ms->gen);
-	ret = 0;
-	goto out;
-refuse:
-	/* Housekeeping retries every second: say it once per reason. */
-	if (strcmp(ms->refused, err) != 0 || strcmp(why, "reload") == 0)
-		log_warnx("%s: keeping the running configuration: %s", why,
-		    err);
-	util_strlcpy(ms->refused, err, sizeof(ms->refused));
-out:
-	runtime_unref(cur);
-	return ret;
 }
 
 /* The non-HTTP side: NFQUEUE verdicts and the guests' DNS. */
@@ -264,43 +181,17 @@ struct l4side {
 /* What the control socket's hooks see; set before control_open(). */
 struct ctl_ctx {
 	struct gw		*gw;
+	struct reload		*rl;
 	const struct l4side	*l4;
 };
-
-static void
-reload(struct gw *gw, struct l4side *l4, const char *path,
-    struct mainstate *ms)
-{
-	struct gw_config *cfg;
-	char *errs = NULL;
-	size_t errlen = 0;
-	FILE *ef = open_memstream(&errs, &errlen);
-
-	cfg = config_load(path, ef);
-	if (ef != NULL)
-		fclose(ef);
-	if (cfg == NULL) {
-		log_warnx("reload: %s is invalid, keeping the running "
-		    "configuration:\n%s", path, errs ? errs : "");
-		free(errs);
-		return;
-	}
-	free(errs);
-	if (swap_runtime(gw, cfg, ms, "reload") == 0) {
-		alog_set_redact_query(gw->alog, cfg->audit_redact_query);
-		nfq_reload(l4->nfq, cfg);
-		dnsproxy_reload(l4->dns, cfg);
-	}
-	config_unref(cfg);
-}
 
 /* Give freed heap pages back to the system this often. */
 #define TRIM_EVERY	10
 
 static void
-housekeeping(struct gw *gw, struct mainstate *ms)
+housekeeping(struct gw *gw, struct reload *rl, unsigned *ticks)
 {
-	struct runtime *rt = gw_runtime(gw);
+	struct runtime *rt;
 	size_t i;
 
 	/*
@@ -308,11 +199,11 @@ housekeeping(struct gw *gw, struct mainstate *ms)
 	 * idle) leave free pages inside the workers' malloc arenas; return
 	 * them, so the memory of an idle gateway is what it really holds.
 	 */
-	if (++ms->ticks % TRIM_EVERY == 0)
+	if (++*ticks % TRIM_EVERY == 0)
 		(void)malloc_trim(0);
 
-	if (runtime_ca_changed(rt))
-		(void)swap_runtime(gw, NULL, ms, "CA files changed");
+	reload_check_ca(rl);
+	rt = reload_current(rl);
 	for (i = 0; i < rt->ngroups; i++)
 		if (rt->groups[i].secrets != NULL)
 			(void)secrets_refresh(rt->groups[i].secrets);
@@ -343,7 +234,7 @@ ctl_check_issue(void *arg, const char *group, const char *secret, char *err,
     size_t errlen)
 {
 	const struct ctl_ctx *ctx = arg;
-	struct runtime *rt = gw_runtime(ctx->gw);
+	struct runtime *rt = reload_current(ctx->rl);
 	const struct group_config *g = config_group(rt->cfg, group);
 	size_t i;
 	int ret = -1;
@@ -432,12 +323,13 @@ run(const char *path, struct gw_config *cfg)
 	struct control *ctl = NULL;
 	struct service *svc = NULL;
 	struct l4side l4 = { NULL, NULL, NULL };
-	struct ctl_ctx ctx = { NULL, &l4 };
+	struct ctl_ctx ctx = { NULL, NULL, &l4 };
 	struct l4_audit_sink sink;
+	struct reload *rl = NULL;
 	struct gw gw;
 	struct runtime *rt;
 	sigset_t set;
-	struct mainstate ms = { .gen = 1 };
+	unsigned ticks = 0;
 	char err[512];
 	int sig, ret = 1;
 
@@ -477,21 +369,27 @@ run(const char *path, struct gw_config *cfg)
 		    "resolver threads");
 		goto out;
 	}
-	rt = runtime_new(cfg, ms.gen, err, sizeof(err));
+	rt = runtime_new(cfg, 1, err, sizeof(err));
 	if (rt == NULL) {
 		log_warnx("start-up: %s", err);
 		goto out;
 	}
-	gw_set_runtime(&gw, rt);
+	gw_set_runtime(&gw, runtime_ref(rt));
+	rl = reload_new(rt);
+	reload_add_consumer(rl, NULL, gw_apply, &gw);
 	sink.fn = l4_alog_sink;
 	sink.arg = gw.alog;
 	l4.dc = dnscache_new(0, DNSCACHE_TTL_FLOOR, DNSCACHE_TTL_CEIL);
 	svc = service_new();
-	l4.dns = dnsproxy_new(svc, cfg, l4.dc, &sink);
-	l4.nfq = nfq_new(svc, cfg, l4.dc, &sink);
+	l4.dns = dnsproxy_new(svc, rt, l4.dc, &sink);
+	l4.nfq = nfq_new(svc, rt, l4.dc, &sink);
 	if (l4.dns == NULL || l4.nfq == NULL)
 		goto out;	/* logged */
+	reload_add_consumer(rl, service_loop(svc), dnsproxy_set_runtime,
+	    l4.dns);
+	reload_add_consumer(rl, service_loop(svc), nfq_set_runtime, l4.nfq);
 	ctx.gw = &gw;
+	ctx.rl = rl;
 	ops.arg = &ctx;
 	ctl = control_open(svc, cfg->control_socket, gw.sentinels, &ops, err,
 	    sizeof(err));
@@ -501,7 +399,7 @@ run(const char *path, struct gw_config *cfg)
 	}
 	if (service_start(svc) != 0)
 		goto out;
-	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
+	if (workers_start(&gw, worker_count(cfg), rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
 	    cfg->ngroups, gw.nworkers, cfg->audit_path);
@@ -514,17 +412,17 @@ run(const char *path, struct gw_config *cfg)
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == -1) {
 			if (errno == EAGAIN)
-				housekeeping(&gw, &ms);
+				housekeeping(&gw, rl, &ticks);
 			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reading %s", path);
-			reload(&gw, &l4, path, &ms);
+			(void)reload_file(rl, path);
 		} else if (sig == SIGUSR1) {
 			if (alog_reopen(gw.alog) != 0)
 				log_warn("reopening the audit log");
 		} else {
-			struct runtime *cur = gw_runtime(&gw);
+			struct runtime *cur = reload_current(rl);
 
 			log_info("%s: shutting down", strsignal(sig));
 			drain(&gw, cur->cfg->limits.drain_timeout_ms);
@@ -542,6 +440,7 @@ out:
 	dnsproxy_free(l4.dns);
 	control_close(ctl);
 	service_free(svc);
+	reload_free(rl);
 	if (l4.dc != NULL)
 		dnscache_free(l4.dc);
 	resolver_free(gw.resolver);

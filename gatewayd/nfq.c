@@ -22,7 +22,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -33,6 +32,7 @@
 
 #include "log.h"
 #include "pkt.h"
+#include "runtime.h"
 #include "service.h"
 
 #define NFQ_MAGIC	0x4e465121u
@@ -52,8 +52,7 @@ struct nfq {
 	struct mnl_socket	*nl;
 	unsigned		portid;
 	uint16_t		qnum;
-	pthread_mutex_t		lock;		/* guards cfg */
-	struct gw_config	*cfg;
+	struct runtime		*rt;		/* reference; swapped on reload */
 	struct dnscache		*dc;
 	struct l4_audit_sink	audit;
 	struct nfq_stats	stats;		/* atomics */
@@ -280,7 +279,6 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 	struct nlattr *attr[NFQA_MAX + 1];
 	struct nfqnl_msg_packet_hdr *ph;
 	struct verdict *v;
-	struct gw_config *cfg;
 
 	memset(attr, 0, sizeof(attr));
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
@@ -295,11 +293,8 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 		flush_verdicts(q);
 	v = &q->v[q->nv++];
 	v->id = ntohl(ph->packet_id);
-	AZ(pthread_mutex_lock(&q->lock));
-	cfg = config_ref(q->cfg);
-	AZ(pthread_mutex_unlock(&q->lock));
-	decide(q, cfg, attr, v);
-	config_unref(cfg);
+	/* Only this thread swaps q->rt (nfq_set_runtime()). */
+	decide(q, q->rt->cfg, attr, v);
 	stat_add(&q->stats.packets, 1);
 	return MNL_CB_OK;
 }
@@ -340,9 +335,7 @@ nfq_free(struct nfq *q)
 		loop_io_del(q->loop, &q->io);
 	if (q->nl != NULL)
 		mnl_socket_close(q->nl);
-	if (q->cfg != NULL)
-		config_unref(q->cfg);
-	pthread_mutex_destroy(&q->lock);
+	runtime_unref(q->rt);
 	free(q->rbuf);
 	free(q->sbuf);
 	q->magic = 0;
@@ -350,10 +343,11 @@ nfq_free(struct nfq *q)
 }
 
 struct nfq *
-nfq_new(struct service *svc, struct gw_config *cfg, struct dnscache *dc,
+nfq_new(struct service *svc, struct runtime *rt, struct dnscache *dc,
     const struct l4_audit_sink *audit)
 {
 	struct nfq *q = xcalloc(1, sizeof(*q));
+	const struct gw_config *cfg = rt->cfg;
 
 	q->magic = NFQ_MAGIC;
 	q->loop = service_loop(svc);
@@ -365,8 +359,7 @@ nfq_new(struct service *svc, struct gw_config *cfg, struct dnscache *dc,
 		q->audit = *audit;
 	q->rbuf = xmalloc(MSG_BUF);
 	q->sbuf = xmalloc(NFQ_BATCH * 64);
-	AZ(pthread_mutex_init(&q->lock, NULL));
-	q->cfg = config_ref(cfg);
+	q->rt = runtime_ref(rt);
 	if (bind_queue(q, cfg->nfqueue_fail_open) != 0)
 		goto err;
 	q->io.fd = mnl_socket_get_fd(q->nl);
@@ -384,19 +377,16 @@ err:
 }
 
 void
-nfq_reload(struct nfq *q, struct gw_config *cfg)
+nfq_set_runtime(void *arg, struct runtime *rt)
 {
-	struct gw_config *old;
+	struct nfq *q = arg;
 
 	AN(q->magic == NFQ_MAGIC);
-	if (cfg->nfqueue_num != q->qnum)
+	if (rt->cfg->nfqueue_num != q->qnum)
 		log_warnx("nfq: nfqueue.num changed to %u: needs a restart, "
-		    "still on queue %u", cfg->nfqueue_num, q->qnum);
-	AZ(pthread_mutex_lock(&q->lock));
-	old = q->cfg;
-	q->cfg = config_ref(cfg);
-	AZ(pthread_mutex_unlock(&q->lock));
-	config_unref(old);
+		    "still on queue %u", rt->cfg->nfqueue_num, q->qnum);
+	runtime_unref(q->rt);
+	q->rt = rt;
 }
 
 void

@@ -38,6 +38,7 @@
 #define NFQ_BATCH		64	/* packets read before verdicts */
 
 struct nfq;
+struct runtime;
 struct service;
 
 struct nfq_stats {
@@ -52,23 +53,24 @@ struct nfq_stats {
 };
 
 /*
- * Bind queue cfg->nfqueue_num and read it on svc's loop; call before
- * service_start().  Takes a reference on cfg.  dc (may be NULL) is the
+ * Bind queue nfqueue_num of rt's config and read it on svc's loop; call
+ * before service_start().  Takes a reference on rt.  dc (may be NULL) is the
  * cache the DNS proxy fills; it must outlive the nfq.  audit (copied; fn
  * may be NULL for none) receives one record per decision, on the service
  * thread.  Returns NULL on failure (logged: no CAP_NET_ADMIN, queue
  * already bound, ...).
  */
-struct nfq *nfq_new(struct service *svc, struct gw_config *cfg,
+struct nfq *nfq_new(struct service *svc, struct runtime *rt,
     struct dnscache *dc, const struct l4_audit_sink *audit)
     WUNRES NONNULL(1, 2);
 
 /*
- * Use cfg (a reference is taken) for the next decisions; the old config
- * is released once no decision uses it.  Queue number and fail-open are
- * restart-only: a change is logged and ignored.  Thread-safe.
+ * The reload hook (reload_apply_fn; arg is the struct nfq): use rt (the
+ * reference passed is taken over) for the next decisions.  Queue number
+ * and fail-open are restart-only: a change is logged and ignored.  On
+ * the service thread only (posted by reload.c).
  */
-void nfq_reload(struct nfq *q, struct gw_config *cfg) NONNULL(1, 2);
+void nfq_set_runtime(void *arg, struct runtime *rt) NONNULL(1, 2);
 
 /* Unbind and free, after service_stop().  Pending packets are dropped
  * by the kernel (fail closed).  NULL is a no-op. */
