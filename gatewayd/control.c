@@ -1,7 +1,7 @@
 /*
  * control.c - the control socket server (non-blocking, on the service
- * loop, one request per connection, at most CONTROL_MAX_PEERS at once)
- * and `gatewayd sentinel`, its client.
+ * loop, one request per connection, at most CONTROL_MAX_PEERS at once).
+ * Its clients are in control_client.c.
  * See control.h for the protocol.
  *
  * Not here: what a sentinel means (sentinel.c, secrets.c) or the config
@@ -12,13 +12,11 @@
 #include "control.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <sys/epoll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,10 +28,9 @@
 
 #define CONTROL_MAGIC	0xc0471201u
 #define IO_TIMEOUT_S	3		/* a peer's whole request and answer */
-#define ANSWER_MAX	(256 * 1024)
 #define ACCEPT_BACKOFF_MS 100
 
-/* A growing answer, bounded by ANSWER_MAX. */
+/* A growing answer, bounded by CONTROL_ANSWER_MAX. */
 struct answer {
 	char	*p;
 	size_t	len, cap;
@@ -70,8 +67,8 @@ ans_printf(struct answer *a, const char *fmt, ...)
 	va_list ap;
 	int r;
 
-	if (a->cap - a->len < 512 && a->cap < ANSWER_MAX) {
-		a->cap = MIN(a->cap * 2, (size_t)ANSWER_MAX);
+	if (a->cap - a->len < 512 && a->cap < CONTROL_ANSWER_MAX) {
+		a->cap = MIN(a->cap * 2, (size_t)CONTROL_ANSWER_MAX);
 		a->p = xrealloc(a->p, a->cap);
 	}
 	va_start(ap, fmt);
@@ -81,8 +78,8 @@ ans_printf(struct answer *a, const char *fmt, ...)
 		a->len = MIN(a->len + (size_t)r, a->cap - 1);
 }
 
-static int
-sockaddr_for(const char *path, struct sockaddr_un *sun, char *err,
+int
+control_sockaddr(const char *path, struct sockaddr_un *sun, char *err,
     size_t errlen)
 {
 	memset(sun, 0, sizeof(*sun));
@@ -462,7 +459,7 @@ control_open(struct service *svc, const char *path, struct sentinel_store *st,
 	struct sockaddr_un sun;
 	struct control *c;
 
-	if (sockaddr_for(path, &sun, err, errlen) == -1 ||
+	if (control_sockaddr(path, &sun, err, errlen) == -1 ||
 	    prepare_dir(path, err, errlen) == -1 ||
 	    clear_stale(path, &sun, err, errlen) == -1)
 		return NULL;
@@ -515,167 +512,4 @@ control_close(struct control *c)
 	free(c->path);
 	c->magic = 0;
 	free(c);
-}
-
-/* --- client ------------------------------------------------------- */
-
-/* Start of the last line of s (the status line). */
-static const char *
-last_line(const char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && s[n - 1] == '\n')
-		n--;
-	while (n > 0 && s[n - 1] != '\n')
-		n--;
-	return s + n;
-}
-
-int
-control_request(const char *path, const char *line, char *out,
-    size_t outlen)
-{
-	struct timeval tv = { 10, 0 };
-	struct sockaddr_un sun;
-	size_t n = 0, len = strlen(line);
-	const char *last;
-	ssize_t r;
-	int fd, rc = -1;
-
-	out[0] = '\0';
-	if (sockaddr_for(path, &sun, out, outlen) == -1)
-		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		snprintf(out, outlen, "cannot reach gatewayd at %s: %s", path,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len ||
-	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-		snprintf(out, outlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (n + 1 < outlen && (r = read(fd, out + n, outlen - 1 - n)) > 0)
-		n += (size_t)r;
-	out[n] = '\0';
-	last = last_line(out);
-	if (strncmp(last, "OK", 2) == 0)
-		rc = 0;
-	else if (strncmp(last, "ERR", 3) == 0)
-		rc = 1;
-	else
-		snprintf(out, outlen, "%s: no answer from gatewayd", path);
-out:
-	close(fd);
-	return rc;
-}
-
-/* --help: the text on stdout, exit 0; a mistake: on stderr, exit 2. */
-static int
-usage(bool help)
-{
-	fprintf(help ? stdout : stderr,
-	    "usage: gatewayd sentinel [--socket PATH | -c FILE] issue "
-	    "--group G --guest ADDR --secret NAME --ttl DURATION\n"
-	    "       gatewayd sentinel [--socket PATH | -c FILE] revoke "
-	    "VALUE|ID\n"
-	    "       gatewayd sentinel [--socket PATH | -c FILE] list\n"
-	    "       gatewayd sentinel [--socket PATH | -c FILE] stats\n");
-	return help ? 0 : 2;
-}
-
-/* A word for the line protocol: printable, no space. */
-static bool
-word_ok(const char *s)
-{
-	if (s == NULL || *s == '\0' || strlen(s) > 200)
-		return false;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-			return false;
-	return true;
-}
-
-int
-sentinel_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 'S' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "guest", required_argument, NULL, 'a' },
-		{ "secret", required_argument, NULL, 's' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sock = getenv("GATEWAYD_CONTROL_SOCKET");
-	const char *group = NULL, *guest = NULL, *secret = NULL, *ttl = NULL;
-	const char *cmd, *first;
-	char line[CONTROL_LINE_MAX], *out;
-	int ch, rc;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (ch == 'S')
-			sock = optarg;
-		else
-			return usage(ch == 'h');
-	}
-	if (optind >= argc)
-		return usage(false);
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'S': sock = optarg; break;
-		case 'g': group = optarg; break;
-		case 'a': guest = optarg; break;
-		case 's': secret = optarg; break;
-		case 't': ttl = optarg; break;
-		case 'h': return usage(true);
-		default: return usage(false);
-		}
-	}
-	if (sock == NULL || *sock == '\0')
-		sock = CONTROL_DEFAULT_SOCKET;
-	first = optind < argc ? argv[optind] : NULL;
-	if (strcmp(cmd, "issue") == 0 && optind == argc && word_ok(group) &&
-	    word_ok(guest) && word_ok(secret) && word_ok(ttl))
-		snprintf(line, sizeof(line), "ISSUE %s %s %s %s", group, guest,
-		    secret, ttl);
-	else if (strcmp(cmd, "revoke") == 0 && optind + 1 == argc &&
-	    word_ok(first))
-		snprintf(line, sizeof(line), "REVOKE %s", first);
-	else if (strcmp(cmd, "list") == 0 && optind == argc)
-		snprintf(line, sizeof(line), "LIST");
-	else if (strcmp(cmd, "stats") == 0 && optind == argc)
-		snprintf(line, sizeof(line), "STATS");
-	else
-		return usage(false);
-
-	out = xmalloc(ANSWER_MAX);
-	rc = control_request(sock, line, out, ANSWER_MAX);
-	util_wipe(line, sizeof(line));
-	if (rc == -1) {
-		fprintf(stderr, "gatewayd sentinel: %s\n", out);
-		rc = 3;
-	} else if (rc == 1) {
-		fprintf(stderr, "gatewayd sentinel: %s", last_line(out) + 4);
-	} else if (strcmp(cmd, "issue") == 0) {
-		printf("%s", out + 3);	/* "OK <sentinel>\n" */
-	} else if (strcmp(cmd, "revoke") != 0) {
-		/* the data lines, without the final OK line */
-		fwrite(out, 1, (size_t)(last_line(out) - out), stdout);
-	}
-	util_wipe(out, ANSWER_MAX);
-	free(out);
-	return rc;
 }

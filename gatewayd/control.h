@@ -23,6 +23,7 @@
 #define GW_CONTROL_H
 
 #include <stddef.h>
+#include <sys/un.h>
 
 #include "sentinel.h"
 #include "util.h"
@@ -30,6 +31,7 @@
 #define CONTROL_DEFAULT_SOCKET	"/run/gatewayd/control.sock"
 #define CONTROL_LINE_MAX	1024
 #define CONTROL_MAX_PEERS	16	/* connections served at once */
+#define CONTROL_ANSWER_MAX	(256 * 1024)
 
 /* Hooks into the running daemon; every member may be NULL. */
 struct control_ops {
@@ -71,14 +73,23 @@ struct control *control_open(struct service *svc, const char *path,
 void control_close(struct control *c);
 
 /*
- * `gatewayd sentinel issue|revoke|list|stats ...`: argv[0] is
- * "sentinel".  The socket is --socket PATH, else $GATEWAYD_CONTROL_SOCKET,
- * else CONTROL_DEFAULT_SOCKET (main.c turns a leading "-c FILE" into
- * --socket PATH).  issue prints only the sentinel on stdout.
- * Returns the process exit status: 0 done, 1 refused by the daemon, 2
- * usage, 3 daemon unreachable.
+ * The clients (control_client.c).  The socket is --socket PATH, else the
+ * control_socket of -c FILE, else $GATEWAYD_CONTROL_SOCKET, else
+ * CONTROL_DEFAULT_SOCKET.  Each returns the process exit status: 0 done,
+ * 1 refused by the daemon (or FILE invalid), 2 usage, 3 daemon
+ * unreachable.
+ *
+ * sentinel_main(): `gatewayd sentinel issue|revoke|list|stats ...`,
+ * argv[0] "sentinel"; issue prints only the sentinel on stdout.
+ * control_stats_main(): `gatewayd stats`, argv[0] "stats"; prints the
+ * STATS data lines.
  */
 int sentinel_main(int argc, char **argv);
+int control_stats_main(int argc, char **argv);
+
+/* sun for the socket at path; 0, or -1 with err set (too long). */
+int control_sockaddr(const char *path, struct sockaddr_un *sun, char *err,
+    size_t errlen) WUNRES NONNULL(1, 2, 3);
 
 /*
  * Send one request line (no newline) to the socket at path and copy the

@@ -43,6 +43,7 @@
 #include "secrets.h"
 #include "sentinel.h"
 #include "service.h"
+#include "statsfmt.h"
 #include "suggest.h"
 #include "worker.h"
 
@@ -60,8 +61,6 @@ struct subcommand {
 };
 
 static int daemon_main(int argc, char **argv);
-static int control_client(int argc, char **argv);
-static int stats_main(int argc, char **argv);
 
 #define CTL_SOCK	"[--socket PATH | -c FILE]"
 
@@ -70,13 +69,13 @@ static const struct subcommand subcommands[] = {
 	    "run the gateway (the default)" },
 	{ "rules",	rules_main,	{ "apply|show|remove -c FILE" },
 	    "install, print or remove every group's nftables ruleset" },
-	{ "sentinel",	control_client,	{
+	{ "sentinel",	sentinel_main,	{
 	    CTL_SOCK " issue --group G --guest ADDR --secret NAME "
 	    "--ttl DURATION",
 	    CTL_SOCK " revoke VALUE|ID", CTL_SOCK " list",
 	    CTL_SOCK " stats" },
 	    "VM-bound sentinels, asked of the running daemon" },
-	{ "stats",	stats_main,	{ CTL_SOCK },
+	{ "stats",	control_stats_main, { CTL_SOCK },
 	    "the running daemon's counters" },
 	{ "suggest",	suggest_main,	{ "-c FILE AUDIT.json" },
 	    "policy rules that would allow what a JSON audit log shows denied" },
@@ -254,66 +253,15 @@ out:
 	return ret;
 }
 
-/* The NFQUEUE and DNS proxy counters as STATS lines; snprintf's return. */
-static int
-l4_stats(const struct l4side *l4, char *buf, size_t len)
-{
-	struct nfq_stats q;
-	struct dnsproxy_stats d;
-
-	nfq_get_stats(l4->nfq, &q);
-	dnsproxy_get_stats(l4->dns, &d);
-	return snprintf(buf, len,
-	    "nfq_packets %llu\nnfq_accepted %llu\nnfq_dropped %llu\n"
-	    "nfq_reset %llu\nnfq_unparsed %llu\nnfq_nogroup %llu\n"
-	    "nfq_batches %llu\nnfq_overruns %llu\ndns_queries %llu\n"
-	    "dns_allowed %llu\ndns_refused %llu\ndns_malformed %llu\n"
-	    "dns_servfail %llu\ndns_stripped %llu\ndns_over_quota %llu\n",
-	    (unsigned long long)q.packets, (unsigned long long)q.accepted,
-	    (unsigned long long)q.dropped, (unsigned long long)q.reset,
-	    (unsigned long long)q.unparsed, (unsigned long long)q.nogroup,
-	    (unsigned long long)q.batches, (unsigned long long)q.overruns,
-	    (unsigned long long)d.queries, (unsigned long long)d.allowed,
-	    (unsigned long long)d.refused, (unsigned long long)d.malformed,
-	    (unsigned long long)d.servfail, (unsigned long long)d.stripped,
-	    (unsigned long long)d.over_quota);
-}
-
-/* Service thread: counters for `gatewayd sentinel stats`. */
+/* Service thread: counters for `gatewayd stats`. */
 static size_t
 ctl_stats(void *arg, char *buf, size_t len)
 {
 	const struct ctl_ctx *ctx = arg;
-	struct gw *gw = ctx->gw;
-	struct gw_stats *s = &gw->stats;
-	struct leafcache_stats ls;
-	struct alog_stats as;
-	int n, m;
+	const struct statsfmt_src src = { ctx->gw, ctx->l4->nfq,
+	    ctx->l4->dns };
 
-	leafcache_stats(gw->leaves, &ls);
-	alog_stats(gw->alog, &as);
-	n = snprintf(buf, len,
-	    "connections_open %u\naccepted %lu\nrefused_limit %lu\n"
-	    "refused_loop %lu\nrequests %lu\ndenied %lu\nspliced %lu\n"
-	    "bumped %lu\nguest_tls_failed %lu\nupstream_verify_failed %lu\n"
-	    "upstream_failed %lu\nbad_requests %lu\nleaf_hits %llu\n"
-	    "leaf_mints %llu\nleaf_cached %llu\naudit_lines %llu\n"
-	    "audit_dropped %llu\n",
-	    atomic_load(&gw->active), atomic_load(&s->accepted),
-	    atomic_load(&s->refused_limit), atomic_load(&s->refused_loop),
-	    atomic_load(&s->requests), atomic_load(&s->denied),
-	    atomic_load(&s->spliced), atomic_load(&s->bumped),
-	    atomic_load(&s->guest_tls_failed),
-	    atomic_load(&s->upstream_verify_failed),
-	    atomic_load(&s->upstream_failed), atomic_load(&s->bad_requests),
-	    (unsigned long long)ls.hits, (unsigned long long)ls.mints,
-	    (unsigned long long)ls.size, (unsigned long long)as.lines,
-	    (unsigned long long)as.dropped);
-	if (n >= 0 && (size_t)n < len) {
-		m = l4_stats(ctx->l4, buf + n, len - (size_t)n);
-		n = m < 0 ? n : n + m;
-	}
-	return n < 0 ? 0 : MIN((size_t)n, len - 1);
+	return statsfmt_write(&src, buf, len);
 }
 
 static int
@@ -475,56 +423,6 @@ check_secrets(const struct gw_config *cfg)
 		secrets_free(s);
 	}
 	return bad ? -1 : 0;
-}
-
-/*
- * `gatewayd sentinel|stats -c FILE ...`: the control socket named by that
- * config's control_socket.  A leading "-c FILE" becomes "--socket PATH"
- * for sentinel_main(), which knows nothing of configs.
- */
-static int
-control_client(int argc, char **argv)
-{
-	struct gw_config *cfg;
-	char **args;
-	int ret;
-
-	if (argc < 3 || strcmp(argv[1], "-c") != 0)
-		return sentinel_main(argc, argv);
-	cfg = config_load(argv[2], stderr);
-	if (cfg == NULL)
-		return 1;
-	args = xcalloc((size_t)argc + 1, sizeof(*args));
-	memcpy(args, argv, (size_t)argc * sizeof(*args));
-	args[1] = "--socket";
-	args[2] = cfg->control_socket;
-	ret = sentinel_main(argc, args);
-	free(args);
-	config_unref(cfg);
-	return ret;
-}
-
-/* `gatewayd stats [--socket PATH | -c FILE]`: `sentinel ... stats`. */
-static int
-stats_main(int argc, char **argv)
-{
-	char *args[5] = { "sentinel", NULL, NULL, NULL, NULL };
-	bool help;
-
-	if (argc == 1 || (argc == 3 && (strcmp(argv[1], "--socket") == 0 ||
-	    strcmp(argv[1], "-c") == 0))) {
-		if (argc == 3) {
-			args[1] = argv[1];
-			args[2] = argv[2];
-		}
-		args[argc] = "stats";
-		return control_client(argc + 1, args);
-	}
-	help = argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0);
-	fprintf(help ? stdout : stderr, "usage: gatewayd stats " CTL_SOCK
-	    "\n");
-	return help ? 0 : 2;
 }
 
 static int

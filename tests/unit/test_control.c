@@ -90,9 +90,10 @@ stats(void *arg, char *buf, size_t len)
 	return (size_t)snprintf(buf, len, "audit_dropped 7\n");
 }
 
-/* Run sentinel_main() with stdout captured into out. */
+/* Run a client's main (sentinel_main()) with stdout captured into out. */
 static int
-run_cli(char *out, size_t outlen, int argc, char **argv)
+run_main(int (*fn)(int, char **), char *out, size_t outlen, int argc,
+    char **argv)
 {
 	char path[] = "/tmp/test_control_out.XXXXXX";
 	int fd = mkstemp(path), saved, rc;
@@ -101,7 +102,7 @@ run_cli(char *out, size_t outlen, int argc, char **argv)
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	rc = sentinel_main(argc, argv);
+	rc = fn(argc, argv);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -111,6 +112,56 @@ run_cli(char *out, size_t outlen, int argc, char **argv)
 	close(fd);
 	unlink(path);
 	return rc;
+}
+
+static int
+run_cli(char *out, size_t outlen, int argc, char **argv)
+{
+	return run_main(sentinel_main, out, outlen, argc, argv);
+}
+
+/* `gatewayd stats` against sock, by --socket and by -c FILE. */
+static void
+stats_client(const char *dir, const char *sock)
+{
+	char conf[300], bad[300], out[8192];
+	char *by_sock[] = { "stats", "--socket", (char *)sock, NULL };
+	char *by_conf[] = { "stats", "-c", conf, NULL };
+	char *by_bad[] = { "stats", "-c", bad, NULL };
+	char *both[] = { "stats", "-c", conf, "--socket", (char *)sock, NULL };
+	char *extra[] = { "stats", "--socket", (char *)sock, "now", NULL };
+	char *sentinel_conf[] = { "sentinel", "-c", conf, "stats", NULL };
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "%s/gw.conf", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+	f = fopen(conf, "w");
+	fprintf(f, "control_socket = \"%s\";\ngroups = ( { name = \"a\"; "
+	    "guests = [\"10.0.0.0/24\"]; capture = { http_port = 3128; "
+	    "https_port = 3129; }; } );\n", sock);
+	fclose(f);
+	f = fopen(bad, "w");
+	fputs("groups = (\n", f);
+	fclose(f);
+
+	is(run_main(control_stats_main, out, sizeof(out), 3, by_sock), 0,
+	    "stats --socket");
+	ok(strstr(out, "sentinels 1\naudit_dropped 7\n") != NULL &&
+	    strstr(out, "OK") == NULL, "  the data lines, no status line");
+	is(run_main(control_stats_main, out, sizeof(out), 3, by_conf), 0,
+	    "stats -c FILE: the config's control_socket");
+	ok(strstr(out, "audit_dropped 7\n") != NULL, "  same answer");
+	is(run_main(control_stats_main, out, sizeof(out), 3, by_bad), 1,
+	    "stats -c with an invalid config: exit 1");
+	is(run_main(control_stats_main, out, sizeof(out), 5, both), 2,
+	    "stats with both --socket and -c: usage");
+	is(run_main(control_stats_main, out, sizeof(out), 4, extra), 2,
+	    "stats with an argument: usage");
+	is(run_cli(out, sizeof(out), 4, sentinel_conf), 0,
+	    "sentinel -c FILE stats, without main.c's help");
+	ok(strstr(out, "audit_dropped 7\n") != NULL, "  the STATS lines");
+	unlink(conf);
+	unlink(bad);
 }
 
 int
@@ -191,6 +242,7 @@ main(void)
 	is(control_request(sock, "STATS", out, sizeof(out)), 0, "STATS");
 	ok(strstr(out, "sentinels 1\n") != NULL &&
 	    strstr(out, "audit_dropped 7\n") != NULL, "STATS lines: %s", out);
+	stats_client(dir, sock);
 
 	snprintf(line, sizeof(line), "REVOKE %s", tok);
 	is(control_request(sock, line, out, sizeof(out)), 0, "REVOKE");
