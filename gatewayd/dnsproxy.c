@@ -582,6 +582,7 @@ expire(void *arg, uint64_t now)
 		if (c->deadline <= now)
 			dnsproxy_client_close(p, c);
 	}
+	dnsproxy_resume(p, now);
 }
 
 void

@@ -25,7 +25,11 @@ struct listener {
 	struct dnsproxy	*p;
 	int		family;
 	uint16_t	port;
+	bool		paused;		/* TCP: accept failed, not heard */
+	uint64_t	resume_at;
 };
+
+#define DNSPROXY_ACCEPT_BACKOFF_MS	100
 
 struct client {
 	struct loop_io	io;		/* fd -1: closed, free deferred */
@@ -121,6 +125,8 @@ void dnsproxy_client_after(struct dnsproxy *p, struct client *c);
 void dnsproxy_client_close(struct dnsproxy *p, struct client *c);
 /* c answered (or was accepted): its next query is due in a fixed time. */
 void dnsproxy_client_rearm(struct client *c);
+/* Hear again the listeners paused for lack of descriptors, when due. */
+void dnsproxy_resume(struct dnsproxy *p, uint64_t now);
 /* Listeners for every gateway-mode DNS port of cfg.  0, or -1 (logged). */
 int dnsproxy_open_listeners(struct dnsproxy *p, const struct gw_config *cfg);
 

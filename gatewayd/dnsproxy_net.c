@@ -277,6 +277,39 @@ client_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 	dnsproxy_client_after(p, c);
 }
 
+/*
+ * The listener is level-triggered: with no descriptor to accept into it
+ * stays readable, and would spin the service loop (and starve nothing,
+ * but burn a core).  Stop hearing it for a while; dnsproxy_resume()
+ * turns it back on.
+ */
+static void
+pause_listener(struct dnsproxy *p, struct listener *l, uint64_t now)
+{
+	log_warn("dnsproxy: accept on port %u, pausing %d ms", l->port,
+	    DNSPROXY_ACCEPT_BACKOFF_MS);
+	if (loop_io_mod(p->loop, &l->io, 0) != 0)
+		log_warn("dnsproxy: epoll_ctl");
+	l->paused = true;
+	l->resume_at = now + DNSPROXY_ACCEPT_BACKOFF_MS;
+}
+
+void
+dnsproxy_resume(struct dnsproxy *p, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < p->nls; i++) {
+		struct listener *l = &p->ls[i];
+
+		if (!l->paused || now < l->resume_at)
+			continue;
+		l->paused = false;
+		if (loop_io_mod(p->loop, &l->io, EPOLLIN) != 0)
+			log_warn("dnsproxy: epoll_ctl");
+	}
+}
+
 static void
 accept_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 {
@@ -292,8 +325,12 @@ accept_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 
 	fd = accept4(l->io.fd, (struct sockaddr *)&ss, &sl,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1)
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			pause_listener(p, l, loop_now(loop));
 		return;
+	}
 	addr_from_sockaddr(&peer, (struct sockaddr *)&ss);
 	addr_unmap(&peer);
 	peer.port = 0;
