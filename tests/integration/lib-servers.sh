@@ -174,6 +174,19 @@ dns_start() {
 	wait_bg_port dnsmasq "$NS_INET" 53 "$INET_DNS_IP"
 }
 
+# flood_dns_start: flood-tool.py's DNS server at DNS2_IP (198.18.0.54) in
+# the internet namespace, the gateway's resolv.conf pointing at it:
+# names under fast.test answer at once with INET_ECHO_IP, names under
+# slow.test never do.
+flood_dns_start() {
+	DNS2_IP=198.18.0.54
+	ip -n "$NS_INET" addr add "$DNS2_IP/24" dev inet0
+	write_resolv "$NS_GW" "$DNS2_IP"
+	start_bg dns2 "$NS_INET" "$PY" "$T_LIB_DIR/flood-tool.py" dns-server \
+	    "$DNS2_IP" "$INET_ECHO_IP"
+	wait_bg_port dns2 "$NS_INET" 53 "$DNS2_IP"
+}
+
 # git_start: a bare repository repo.git (one commit, README) served at
 # git.test/repo.git; pushes allowed.  Start nginx too (either order).
 git_start() {

@@ -12,11 +12,7 @@ need_cmd prlimit
 
 FLOOD=$T_LIB_DIR/flood-tool.py
 topo_up isolated --guests 1 --no-guest-hosts
-DNS2_IP=198.18.0.54
-ip -n "$NS_INET" addr add "$DNS2_IP/24" dev inet0
-write_resolv "$NS_GW" "$DNS2_IP"
-start_bg dns2 "$NS_INET" "$PY" "$FLOOD" dns-server "$DNS2_IP" "$INET_ECHO_IP"
-wait_bg_port dns2 "$NS_INET" 53 "$DNS2_IP"
+flood_dns_start
 upstream_start
 cat >"$T_DIR/gw.conf" <<CONF
 audit = { path = "$T_AUDIT"; format = "json"; };

@@ -17,11 +17,7 @@ PROBES=${PROBES:-20}
 topo_up isolated --guests 2 --no-guest-hosts
 # The upstream resolver of both the DNS proxy and the gateway's own
 # lookups: fast.test answers at once, a name under slow.test never does.
-DNS2_IP=198.18.0.54
-ip -n "$NS_INET" addr add "$DNS2_IP/24" dev inet0
-write_resolv "$NS_GW" "$DNS2_IP"
-start_bg dns2 "$NS_INET" "$PY" "$FLOOD" dns-server "$DNS2_IP" "$INET_ECHO_IP"
-wait_bg_port dns2 "$NS_INET" 53 "$DNS2_IP"
+flood_dns_start
 upstream_start
 cat >"$T_DIR/gw.conf" <<CONF
 audit = { path = "$T_AUDIT"; format = "json"; };
