@@ -13,7 +13,8 @@
  * connections, of which limits.dns_tcp_per_guest per guest address
  * (beyond that: closed at accept), one query at a time per TCP
  * connection, each whole query due DNSPROXY_TCP_TIMEOUT_MS after the
- * accept or the previous answer (bytes do not extend it), fixed timeouts.  Upstream queries use a fresh socket
+ * accept or the previous answer (bytes do not extend it), fixed timeouts
+ * (swept every SERVICE_TICK_MS, so they fire up to that much late).  Upstream queries use a fresh socket
  * (kernel-random source port) and a random id each, carry SO_MARK
  * cfg->upstream_mark, and are rebuilt from the parsed question (only an
  * OPT record of our own is added), so nothing else a guest puts in a
