@@ -144,6 +144,7 @@ policy_decide(const struct policy *p, const struct policy_query *q,
 		addr_unmap(&dst);
 		if (!policy_dial_allowed(p, &dst, NULL)) {
 			out->rule = &internal_rule;
+			out->why = NULL;	/* the path is not the reason */
 			return;
 		}
 	}
