@@ -42,6 +42,8 @@ static const struct cfg_key limits_keys[] = {
 	    3600000, 10000, 0),
 	K_UINT("leaf_cache_size", struct limits_config, leaf_cache_size, 16,
 	    1000000, 1024, CK_RESTART),
+	K_UINT("leaf_mints_per_guest", struct limits_config,
+	    leaf_mints_per_guest, 1, 1000000, 200, 0),
 	K_UINT("lookups_per_guest", struct limits_config, lookups_per_guest,
 	    1, 1000000, 32, 0),
 	K_UINT("dns_tcp_per_guest", struct limits_config, dns_tcp_per_guest,

@@ -150,6 +150,7 @@ struct limits_config {
 	unsigned	leaf_cache_size;
 	/* One guest cannot starve the others (docs/configuration.md). */
 	unsigned	lookups_per_guest;	/* queued name lookups */
+	unsigned	leaf_mints_per_guest;	/* new leaves per second */
 	unsigned	dns_tcp_per_guest;	/* DNS-over-TCP connections */
 	unsigned	dns_pending_per_guest;	/* DNS queries upstream */
 };
