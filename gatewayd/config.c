@@ -44,6 +44,8 @@ static const struct cfg_key limits_keys[] = {
 	    1000000, 1024, CK_RESTART),
 	K_UINT("leaf_mints_per_guest", struct limits_config,
 	    leaf_mints_per_guest, 1, 1000000, 200, 0),
+	K_DUR("response_head_timeout", struct limits_config,
+	    response_head_timeout_ms, 100, 86400000, 60000, 0),
 	K_UINT("lookups_per_guest", struct limits_config, lookups_per_guest,
 	    1, 1000000, 32, 0),
 	K_UINT("dns_tcp_per_guest", struct limits_config, dns_tcp_per_guest,

@@ -144,6 +144,8 @@ struct limits_config {
 						 * requests, tunnels, uploads */
 	uint64_t	response_timeout_ms;	/* the response head, and
 						 * between its bytes */
+	uint64_t	response_head_timeout_ms; /* first byte to end of a
+						 * response head */
 	uint64_t	upstream_idle_timeout_ms; /* kept-alive upstream */
 	uint64_t	connect_timeout_ms;	/* upstream TCP + TLS */
 	uint64_t	drain_timeout_ms;	/* SIGTERM */

@@ -25,6 +25,7 @@ Every loop is bounded in time (and in count where it opens sockets).
                                  new connection each, verified with CA;
                                  prints ok/fail, latencies and how many
                                  distinct leaves were seen (and the first)
+  http-probe IP HOST COUNT       the same over plain HTTP (no leaves)
   drip-server ADDR PORT          HTTP on ADDR:PORT: /drip gets a response
                                  head one byte a second, never finished;
                                  anything else a 200 at once
@@ -262,9 +263,9 @@ def get_status(s, path, host):
         "http%s" % (st[1].decode() if len(st) > 1 else "-")
 
 
-def http_once(ip, host):
+def http_once(ip, host, path="/probe"):
     with socket.create_connection((ip, 80), timeout=3) as s:
-        return get_status(s, "/probe", host)
+        return get_status(s, path, host)
 
 
 def pct(v, p):
@@ -340,25 +341,20 @@ def tls_flood(ip, secs, conc):
     print("tls %s" % " ".join("%s=%d" % kv for kv in sorted(counts.items())))
 
 
-def https_probe(ip, host, ca, count):
-    """COUNT verified GETs, each on a new connection; latencies and the
-    leaves (sha256 of the DER) seen."""
-    import hashlib
+def get_probe(kind, count, once):
+    """COUNT calls of once(i) -> (result, extra): ok/fail counts and the
+    latencies of the ok ones; returns (summary, extras of the ok ones)."""
     import ssl
 
-    ctx = ssl.create_default_context(cafile=ca)
-    lat, fails, leaves = [], {}, []
+    lat, fails, extras = [], {}, []
     for i in range(int(count)):
         if sum(fails.values()) >= 3:
             fails["not-tried"] = int(count) - i
             break
         t0 = time.monotonic()
+        extra = None
         try:
-            with socket.create_connection((ip, 443), timeout=3) as raw:
-                with ctx.wrap_socket(raw, server_hostname=host) as s:
-                    s.settimeout(3)
-                    der = s.getpeercert(binary_form=True)
-                    r = get_status(s, "/probe%d" % i, host)
+            r, extra = once(i)
         except (socket.timeout, TimeoutError):
             r = "timeout"
         except ssl.SSLError as e:
@@ -367,16 +363,42 @@ def https_probe(ip, host, ca, count):
             r = "error%s" % e.errno
         if r == "ok":
             lat.append((time.monotonic() - t0) * 1000)
-            fp = hashlib.sha256(der).hexdigest()[:16]
-            if fp not in leaves:
-                leaves.append(fp)
+            extras.append(extra)
         else:
             fails[r] = fails.get(r, 0) + 1
-    print("https ok=%d fail=%d%s p50=%.1fms p99=%.1fms leaves=%d first=%s" % (
-        len(lat), sum(fails.values()),
+    return "%s ok=%d fail=%d%s p50=%.1fms p99=%.1fms" % (
+        kind, len(lat), sum(fails.values()),
         "".join(" %s=%d" % kv for kv in sorted(fails.items())),
-        pct(lat, 0.5), pct(lat, 0.99), len(leaves),
-        leaves[0] if leaves else "-"))
+        pct(lat, 0.5), pct(lat, 0.99)), extras
+
+
+def https_probe(ip, host, ca, count):
+    """COUNT verified GETs, each on a new connection; latencies and the
+    leaves (sha256 of the DER) seen."""
+    import hashlib
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=ca)
+
+    def once(i):
+        with socket.create_connection((ip, 443), timeout=3) as raw:
+            with ctx.wrap_socket(raw, server_hostname=host) as s:
+                s.settimeout(3)
+                der = s.getpeercert(binary_form=True)
+                return get_status(s, "/probe%d" % i, host), \
+                    hashlib.sha256(der).hexdigest()[:16]
+
+    out, fps = get_probe("https", count, once)
+    leaves = sorted(set(fps), key=fps.index)
+    print("%s leaves=%d first=%s" % (out, len(leaves),
+                                     leaves[0] if leaves else "-"))
+
+
+def http_probe(ip, host, count):
+    """COUNT plain-HTTP GETs of http://HOST/ to IP, a new connection
+    each."""
+    print(get_probe("http", count, lambda i: (
+        http_once(ip, host, "/probe%d" % i), None))[0])
 
 
 def drip_server(addr, port):
@@ -415,7 +437,8 @@ def main(a):
     cmds = {"dns-server": dns_server, "tcp-hold": tcp_hold,
             "udp-flood": udp_flood, "http-flood": http_flood,
             "probe": probe, "tls-flood": tls_flood,
-            "https-probe": https_probe, "drip-server": drip_server}
+            "https-probe": https_probe, "http-probe": http_probe,
+            "drip-server": drip_server}
     if not a or a[0] not in cmds:
         sys.exit(__doc__)
     if a[0] != "dns-server":
