@@ -192,7 +192,9 @@ fuzz_scan(const char *buf, size_t n, int resp, bool head)
 
 	http_head_scan_init(&st);
 	while (k < n && a == HTTP_NEED_MORE) {
-		k = MIN(n, k + 1 + (size_t)((unsigned char)buf[i++ % n] % 8));
+		size_t step = 1 + (size_t)((unsigned char)buf[i++ % n] % 8);
+
+		k = MIN(n, k + step);	/* MIN evaluates twice: no i++ in it */
 		a = resp ? http_parse_response(buf, k, head, &p1, &e1) :
 		    http_parse_request(buf, k, &r1, &e1);
 		b = resp ? http_scan_response(buf, k, &st, head, &p2, &e2) :
