@@ -144,12 +144,15 @@ struct limits_config {
 						 * requests, tunnels, uploads */
 	uint64_t	response_timeout_ms;	/* the response head, and
 						 * between its bytes */
+	uint64_t	response_head_timeout_ms; /* first byte to end of a
+						 * response head */
 	uint64_t	upstream_idle_timeout_ms; /* kept-alive upstream */
 	uint64_t	connect_timeout_ms;	/* upstream TCP + TLS */
 	uint64_t	drain_timeout_ms;	/* SIGTERM */
 	unsigned	leaf_cache_size;
 	/* One guest cannot starve the others (docs/configuration.md). */
 	unsigned	lookups_per_guest;	/* queued name lookups */
+	unsigned	leaf_mints_per_guest;	/* new leaves per second */
 	unsigned	dns_tcp_per_guest;	/* DNS-over-TCP connections */
 	unsigned	dns_pending_per_guest;	/* DNS queries upstream */
 };

@@ -135,6 +135,8 @@ struct exchange {
 	bool		req_done;
 	/* response */
 	bool		resp_head_done;
+	struct http_head_scan resp_scan; /* how far the head was checked */
+	uint64_t	resp_head_first; /* loop_now() at its first byte */
 	enum http_body	resp_body;
 	uint64_t	resp_left;
 	struct http_chunk_state resp_chunk;
@@ -158,6 +160,7 @@ struct conn {
 	bool		must_close;	/* close after the current exchange */
 	uint64_t	started_ms;	/* wall */
 	uint64_t	deadline;	/* loop_now() ms; 0 = none */
+	struct http_head_scan req_scan;	/* how far c_in's head was checked */
 	uint64_t	up_idle_deadline; /* close the idle upstream then */
 	uint64_t	up_last_used;	/* end of its last exchange */
 

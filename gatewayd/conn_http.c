@@ -525,8 +525,10 @@ conn_http_request(struct conn *c)
 		size_t len = buf_len(&c->c_in);
 
 		if (len > 0) {
-			r = http_parse_request(buf_head(&c->c_in),
-			    MIN(len, max), &req, &herr);
+			r = http_scan_request(buf_head(&c->c_in),
+			    MIN(len, max), &c->req_scan, &req, &herr);
+			if (r != HTTP_NEED_MORE)	/* a new head next */
+				http_head_scan_init(&c->req_scan);
 			if (r > 0)
 				return handle_request(c, &req, (size_t)r);
 			if (r == HTTP_ERR || len >= max) {

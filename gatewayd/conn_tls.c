@@ -42,6 +42,8 @@ static int
 start_bump(struct conn *c)
 {
 	struct gw *gw = c->worker->gw;
+	struct leafcache_guest who = { &c->src, loop_now(c->worker->loop),
+	    c->rt->cfg->limits.leaf_mints_per_guest, false };
 	char err[200];
 	SSL *ssl;
 	BIO *bio;
@@ -53,8 +55,16 @@ start_bump(struct conn *c)
 		conn_tls_refuse(c, "no usable CA to intercept with");
 		return -1;
 	}
-	c->leaf = leafcache_get(gw->leaves, c->grp->ca,
-	    c->has_sni ? c->sni : NULL, &c->dst, err, sizeof(err));
+	c->leaf = leafcache_get_for(gw->leaves, c->grp->ca,
+	    c->has_sni ? c->sni : NULL, &c->dst, &who, err, sizeof(err));
+	if (c->leaf == NULL && who.rate_limited) {
+		/* A guest minting names by the hundred: refused without a
+		 * leaf, and without a log line per attempt. */
+		log_debug("conn %llu: sni %s: %s (limits.leaf_mints_per_guest)",
+		    (unsigned long long)c->id, c->has_sni ? c->sni : "-", err);
+		conn_tls_refuse(c, "guest over its leaf mint rate");
+		return -1;
+	}
 	if (c->leaf == NULL) {
 		log_warnx("conn %llu: cannot mint a leaf for %s: %s",
 		    (unsigned long long)c->id, c->has_sni ? c->sni : "(ip)",

@@ -41,8 +41,9 @@ gw_start "$T_DIR/gw.conf"
 
 probe() { on_guest 2 "$PY" "$FLOOD" probe "${GUEST_GW[2]}" "$INET_ECHO_IP" "$@"; }
 
-out=$(probe 5 quiet)
+out=$(probe "$PROBES" quiet)
 log "guest 2, no flood: $out"
+echo "# dns flood: guest 2 without a flood ($PROBES of each): $out"
 
 # flood_start KIND: guest 1 starts one flood (stopped by flood_stop).
 flood_start() {
@@ -73,6 +74,7 @@ phase() {
 	sleep 2
 	out=$(probe "$PROBES" "$name")
 	log "guest 2 during guest 1's $name flood ($PROBES of each): $out"
+	echo "# dns flood: guest 2 during guest 1's $name flood ($PROBES of each): $out"
 	for k; do flood_stop "$k"; done
 	for k in udp tcp http; do
 		case $out in
