@@ -264,7 +264,7 @@ upstream_failed(struct conn *c, int status, const char *what)
 	}
 	if (can_retry(c))
 		return retry_fresh(c);
-	atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
+	stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	upstream_close(c);
 	c->must_close = true;
 	conn_reply(c, status, what, "The gateway could not complete the "
@@ -459,7 +459,7 @@ request_up(struct conn *c)
 		}
 		/* Bad chunk framing: the upstream connection is dropped (it
 		 * saw a truncated request) and the guest is told why. */
-		atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+		stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 		upstream_close(c);
 		c->must_close = true;
 		conn_reply(c, 400, why ? why : "invalid request body",
@@ -511,6 +511,7 @@ response_head_step(struct conn *c)
 		if (n == 0 && buf_len(&c->u_in) == 0)
 			return upstream_failed(c, 502, "upstream closed "
 			    "without a response") < 0 ? -1 : -2;
+		stats_once(c->worker->stats, SH_TTFB, &c->x.t_ttfb);
 		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
 		    &c->x));
 	}

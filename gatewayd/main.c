@@ -34,6 +34,7 @@
 #include "l4_alog.h"
 #include "leafcache.h"
 #include "log.h"
+#include "metrics.h"
 #include "nfq.h"
 #include "privdrop.h"
 #include "resolver.h"
@@ -274,6 +275,7 @@ reload(struct gw *gw, struct l4side *l4, const char *path,
 	char *errs = NULL;
 	size_t errlen = 0;
 	FILE *ef = open_memstream(&errs, &errlen);
+	bool ok;
 
 	cfg = config_load(path, ef);
 	if (ef != NULL)
@@ -281,11 +283,14 @@ reload(struct gw *gw, struct l4side *l4, const char *path,
 	if (cfg == NULL) {
 		log_warnx("reload: %s is invalid, keeping the running "
 		    "configuration:\n%s", path, errs ? errs : "");
+		stats_count(gw->stats, SE_RELOAD_REFUSED);
 		free(errs);
 		return;
 	}
 	free(errs);
-	if (swap_runtime(gw, cfg, ms, "reload") == 0) {
+	ok = swap_runtime(gw, cfg, ms, "reload") == 0;
+	stats_count(gw->stats, ok ? SE_RELOAD_APPLIED : SE_RELOAD_REFUSED);
+	if (ok) {
 		alog_set_redact_query(gw->alog, cfg->audit_redact_query);
 		nfq_reload(l4->nfq, cfg);
 		dnsproxy_reload(l4->dns, cfg);
@@ -362,66 +367,15 @@ out:
 	return ret;
 }
 
-/* The NFQUEUE and DNS proxy counters as STATS lines; snprintf's return. */
-static int
-l4_stats(const struct l4side *l4, char *buf, size_t len)
-{
-	struct nfq_stats q;
-	struct dnsproxy_stats d;
-
-	nfq_get_stats(l4->nfq, &q);
-	dnsproxy_get_stats(l4->dns, &d);
-	return snprintf(buf, len,
-	    "nfq_packets %llu\nnfq_accepted %llu\nnfq_dropped %llu\n"
-	    "nfq_reset %llu\nnfq_unparsed %llu\nnfq_nogroup %llu\n"
-	    "nfq_batches %llu\nnfq_overruns %llu\ndns_queries %llu\n"
-	    "dns_allowed %llu\ndns_refused %llu\ndns_malformed %llu\n"
-	    "dns_servfail %llu\ndns_stripped %llu\ndns_over_quota %llu\n",
-	    (unsigned long long)q.packets, (unsigned long long)q.accepted,
-	    (unsigned long long)q.dropped, (unsigned long long)q.reset,
-	    (unsigned long long)q.unparsed, (unsigned long long)q.nogroup,
-	    (unsigned long long)q.batches, (unsigned long long)q.overruns,
-	    (unsigned long long)d.queries, (unsigned long long)d.allowed,
-	    (unsigned long long)d.refused, (unsigned long long)d.malformed,
-	    (unsigned long long)d.servfail, (unsigned long long)d.stripped,
-	    (unsigned long long)d.over_quota);
-}
-
-/* Control thread: counters for `gatewayd sentinel stats`. */
+/* Service thread: `gatewayd stats`, from the snapshot /metrics shows. */
 static size_t
 ctl_stats(void *arg, char *buf, size_t len)
 {
 	const struct ctl_ctx *ctx = arg;
-	struct gw *gw = ctx->gw;
-	struct gw_stats *s = &gw->stats;
-	struct leafcache_stats ls;
-	struct alog_stats as;
-	int n, m;
+	struct metrics_sources src = { ctx->gw, ctx->l4->nfq, ctx->l4->dns,
+	    GW_VERSION };
 
-	leafcache_stats(gw->leaves, &ls);
-	alog_stats(gw->alog, &as);
-	n = snprintf(buf, len,
-	    "connections_open %u\naccepted %lu\nrefused_limit %lu\n"
-	    "refused_loop %lu\nrequests %lu\ndenied %lu\nspliced %lu\n"
-	    "bumped %lu\nguest_tls_failed %lu\nupstream_verify_failed %lu\n"
-	    "upstream_failed %lu\nbad_requests %lu\nleaf_hits %llu\n"
-	    "leaf_mints %llu\nleaf_cached %llu\naudit_lines %llu\n"
-	    "audit_dropped %llu\n",
-	    atomic_load(&gw->active), atomic_load(&s->accepted),
-	    atomic_load(&s->refused_limit), atomic_load(&s->refused_loop),
-	    atomic_load(&s->requests), atomic_load(&s->denied),
-	    atomic_load(&s->spliced), atomic_load(&s->bumped),
-	    atomic_load(&s->guest_tls_failed),
-	    atomic_load(&s->upstream_verify_failed),
-	    atomic_load(&s->upstream_failed), atomic_load(&s->bad_requests),
-	    (unsigned long long)ls.hits, (unsigned long long)ls.mints,
-	    (unsigned long long)ls.size, (unsigned long long)as.lines,
-	    (unsigned long long)as.dropped);
-	if (n >= 0 && (size_t)n < len) {
-		m = l4_stats(ctx->l4, buf + n, len - (size_t)n);
-		n = m < 0 ? n : n + m;
-	}
-	return n < 0 ? 0 : MIN((size_t)n, len - 1);
+	return metrics_stats_text(&src, buf, len);
 }
 
 static int
@@ -429,6 +383,7 @@ run(const char *path, struct gw_config *cfg)
 {
 	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
 	struct control *ctl = NULL;
+	struct metrics_srv *mx = NULL;
 	struct l4side l4 = { NULL, NULL, NULL };
 	struct ctl_ctx ctx = { NULL, &l4 };
 	struct l4_audit_sink sink;
@@ -496,6 +451,12 @@ run(const char *path, struct gw_config *cfg)
 		log_warnx("control socket: %s", err);
 		goto out;
 	}
+	if (cfg->metrics_listen != NULL && (mx = metrics_start(
+	    &cfg->metrics_addr, &(struct metrics_sources){ &gw, l4.nfq, l4.dns,
+	    GW_VERSION }, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
@@ -531,6 +492,7 @@ run(const char *path, struct gw_config *cfg)
 stop:
 	workers_stop(&gw);
 out:
+	metrics_stop(mx);
 	if (l4.nfq != NULL)
 		nfq_stop(l4.nfq);
 	if (l4.dns != NULL)

@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "loop.h"
+#include "stats.h"
 
 struct alog;
 struct conn;
@@ -26,20 +27,6 @@ struct resolver;
 struct runtime;
 struct sentinel_store;
 struct listener;
-
-struct gw_stats {
-	atomic_ulong	accepted;
-	atomic_ulong	refused_limit;	/* total or per-guest limit */
-	atomic_ulong	refused_loop;	/* dst is the gateway itself */
-	atomic_ulong	requests;
-	atomic_ulong	denied;
-	atomic_ulong	spliced;
-	atomic_ulong	bumped;
-	atomic_ulong	guest_tls_failed; /* e.g. guest does not trust CA */
-	atomic_ulong	upstream_verify_failed;
-	atomic_ulong	upstream_failed;
-	atomic_ulong	bad_requests;
-};
 
 #define GUEST_STRIPES	64
 
@@ -56,7 +43,7 @@ struct gw {
 	struct resolver	*resolver;
 	struct alog	*alog;
 	struct sentinel_store *sentinels;
-	struct gw_stats	stats;
+	struct stats	*stats;		/* counter shards (stats.h) */
 	atomic_uint	active;		/* open connections, all workers */
 	atomic_bool	draining;
 	pthread_mutex_t	guest_lock[GUEST_STRIPES];
@@ -77,6 +64,7 @@ struct worker {
 	uint64_t	next_id;
 	atomic_bool	stopped_accepting;
 	struct bufpool	bufs;		/* I/O buffer storage, this worker's */
+	struct stats_shard *stats;	/* counters; this thread writes */
 };
 
 /* I/O buffers of connections: size, and how many a worker keeps free. */
@@ -86,7 +74,8 @@ struct worker {
 void gw_init(struct gw *gw);
 void gw_fini(struct gw *gw);
 
-/* Current runtime, with a new reference (runtime_unref when done). */
+/* Current runtime, with a new reference (runtime_unref when done);
+ * NULL before the first gw_set_runtime(). */
 struct runtime *gw_runtime(struct gw *gw);
 /* Swap in rt (takes ownership of the caller's reference). */
 void gw_set_runtime(struct gw *gw, struct runtime *rt);
