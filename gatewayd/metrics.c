@@ -124,8 +124,9 @@ static const struct {
 	    { "group", "reason", NULL },
 	    "Upstream TLS certificates that failed verification." },
 	[SF_SECRETS] = { "gatewayd_secrets_injected_total",
-	    { "group", "secret", NULL },
-	    "Credentials injected into requests, by secret name." },
+	    { "group", "secret", "via" },
+	    "Credentials injected into requests, by secret name and by what "
+	    "the guest sent (placeholder or sentinel)." },
 	[SF_LEAF_REJECTED] = { "gatewayd_guest_leaf_rejected_total",
 	    { "group", NULL, NULL },
 	    "Guest TLS clients that refused the minted leaf certificate." },

@@ -33,6 +33,8 @@ sample(void)
 	stats_snapshot_add(&s.st, SF_REQUESTS, "dev", "deny", "4xx", 2);
 	stats_snapshot_add(&s.st, SF_DENIALS, "dev", "denied by egress policy",
 	    "no \"evil\"\\x\nrule", 2);
+	stats_snapshot_add(&s.st, SF_VERIFY_FAILURES, "dev",
+	    "certificate has expired", "ignored", 1);
 	stats_snapshot_add(&s.st, SF_SECRETS, "dev", "gh", "sentinel", 1);
 	s.st.hist[SH_REQUEST].bucket[0] = 1;
 	s.st.hist[SH_REQUEST].bucket[3] = 2;
@@ -164,7 +166,10 @@ test_render(void)
 	    "by egress policy\",rule=\"no \\\"evil\\\"\\\\x\\nrule\"} 2"),
 	    "label values escaped");
 	ok(has_line(text, "gatewayd_secrets_injected_total{group=\"dev\","
-	    "secret=\"gh\"} 1"), "two-label family prints two labels");
+	    "secret=\"gh\",via=\"sentinel\"} 1"), "three labels");
+	ok(has_line(text, "gatewayd_upstream_verify_failures_total"
+	    "{group=\"dev\",reason=\"certificate has expired\"} 1"),
+	    "a two-label family prints two labels");
 	ok(has_line(text, "gatewayd_guest_leaf_rejected_total"
 	    "{group=\"dev\"} 1") == false, "no series: no sample");
 	ok(has_line(text, "# TYPE gatewayd_guest_leaf_rejected_total counter"),
