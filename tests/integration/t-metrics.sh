@@ -116,6 +116,12 @@ assert_no_match "$T_DIR/m1" 'example\.com|ycombinator|github\.com|10\.67\.|198\.
 promtool check metrics <"$T_DIR/m1" >"$T_DIR/promtool1.out" 2>&1 ||
     { cat "$T_DIR/promtool1.out" >&2; fail "promtool check metrics refused the output"; }
 
+# the example alerts of docs/metrics.md are valid rules
+awk '/^```yaml$/ { y = 1; n++; next } /^```$/ { y = 0 } y && n == 2' \
+    "$SOURCE_DIR/docs/metrics.md" >"$T_DIR/alerts.yml"
+promtool check rules "$T_DIR/alerts.yml" >"$T_DIR/promtool-rules.out" 2>&1 ||
+    { cat "$T_DIR/promtool-rules.out" >&2; fail "docs/metrics.md: the example alerts are invalid"; }
+
 # `gatewayd stats` reads the same counters (nothing moved since m1)
 gw_exec stats -c "$T_DIR/gw.conf" >"$T_DIR/stats.out" 2>&1 || fail "gatewayd stats failed"
 scrape "$T_DIR/m2"
