@@ -52,7 +52,8 @@ count_exchange(struct conn *c, const struct alog_record *r)
 	if (x->secret != NULL && r->action != ALOG_REFUSED)
 		stats_inc_series(sh, SF_SECRETS, g, x->secret,
 		    x->via_sentinel ? "sentinel" : "placeholder");
-	(void)stats_since(sh, SH_REQUEST, x->t_start);
+	(void)stats_since(sh, SH_REQUEST, x->t_start,
+	    loop_now_us(c->worker->loop));
 }
 
 /* A TLS flow that never reached HTTP: spliced, refused or failed. */

@@ -511,7 +511,8 @@ response_head_step(struct conn *c)
 		if (n == 0 && buf_len(&c->u_in) == 0)
 			return upstream_failed(c, 502, "upstream closed "
 			    "without a response") < 0 ? -1 : -2;
-		stats_once(c->worker->stats, SH_TTFB, &c->x.t_ttfb);
+		stats_once(c->worker->stats, SH_TTFB, &c->x.t_ttfb,
+		    loop_now_us(c->worker->loop));
 		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
 		    &c->x));
 	}

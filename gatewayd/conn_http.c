@@ -53,7 +53,7 @@ exchange_begin(struct conn *c)
 	x->action = "TCP_MISS";
 	util_strlcpy(x->method, "-", sizeof(x->method));
 	c->requests++;
-	x->t_start = x->t_ttfb = util_now_us();
+	x->t_start = x->t_ttfb = loop_now_us(c->worker->loop);
 }
 
 void

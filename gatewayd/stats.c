@@ -4,7 +4,7 @@
  * concurrency contract).
  *
  * This module only counts.  It does not know what a connection is, reads
- * no clock except in stats_since(), and renders nothing: metrics.c turns
+ * no clock (callers pass the time in), and renders nothing: metrics.c turns
  * a snapshot into the Prometheus text and the `gatewayd stats` lines.
  */
 #include "stats.h"
@@ -104,20 +104,20 @@ stats_observe(struct stats_shard *sh, enum stats_hist_id h, uint64_t us)
 }
 
 uint64_t
-stats_since(struct stats_shard *sh, enum stats_hist_id h, uint64_t t0_us)
+stats_since(struct stats_shard *sh, enum stats_hist_id h, uint64_t t0_us,
+    uint64_t now_us)
 {
-	uint64_t now = util_now_us();
-
 	if (t0_us != 0)
-		stats_observe(sh, h, now > t0_us ? now - t0_us : 0);
-	return now;
+		stats_observe(sh, h, now_us > t0_us ? now_us - t0_us : 0);
+	return now_us;
 }
 
 void
-stats_once(struct stats_shard *sh, enum stats_hist_id h, uint64_t *t0_us)
+stats_once(struct stats_shard *sh, enum stats_hist_id h, uint64_t *t0_us,
+    uint64_t now_us)
 {
 	if (*t0_us != 0)
-		(void)stats_since(sh, h, *t0_us);
+		(void)stats_since(sh, h, *t0_us, now_us);
 	*t0_us = 0;
 }
 

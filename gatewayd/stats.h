@@ -130,13 +130,17 @@ struct stats_shard *stats_shard_new(struct stats *st) WUNRES NONNULL(1);
 void stats_inc(struct stats_shard *sh, enum stats_counter c);
 void stats_observe(struct stats_shard *sh, enum stats_hist_id h,
     uint64_t us);
-/* Observe util_now_us() - t0_us (when t0_us != 0); returns the now. */
+/*
+ * Observe now_us - t0_us (when t0_us != 0); returns now_us.  Callers on
+ * a worker pass loop_now_us(): the clock read once per wake-up, so that
+ * timing costs no clock read of its own.
+ */
 uint64_t stats_since(struct stats_shard *sh, enum stats_hist_id h,
-    uint64_t t0_us);
-/* Observe util_now_us() - *t0_us once: *t0_us is zeroed after (0:
- * already observed, nothing happens). */
+    uint64_t t0_us, uint64_t now_us);
+/* stats_since() once: *t0_us is zeroed after (0: already observed,
+ * nothing happens). */
 void stats_once(struct stats_shard *sh, enum stats_hist_id h,
-    uint64_t *t0_us) NONNULL(3);
+    uint64_t *t0_us, uint64_t now_us) NONNULL(3);
 /* Labelled: v2, v3 may be NULL for families with fewer labels; a NULL
  * or empty v1 is counted as "". */
 void stats_inc_series(struct stats_shard *sh, enum stats_family f,

@@ -322,7 +322,7 @@ dial(struct conn *c)
 	}
 	c->up_writable = false;
 	c->up_phase = UPH_CONNECT;
-	c->t_dial = util_now_us();
+	c->t_dial = loop_now_us(c->worker->loop);
 	return;
 err:
 	fail(c, 502, "upstream connect failed", "connect to %s failed: %s",
@@ -350,7 +350,8 @@ connect_step(struct conn *c)
 		return;
 	}
 	c->up.connected = true;
-	c->t_tls = stats_since(c->worker->stats, SH_UP_CONNECT, c->t_dial);
+	c->t_tls = stats_since(c->worker->stats, SH_UP_CONNECT, c->t_dial,
+	    loop_now_us(c->worker->loop));
 	if (c->up_purpose != UP_HTTPS) {
 		c->up_phase = UPH_READY;
 		return;
@@ -378,7 +379,8 @@ tls_step(struct conn *c)
 	ERR_clear_error();
 	r = SSL_do_handshake(c->up.ssl);
 	if (r == 1) {
-		(void)stats_since(c->worker->stats, SH_UP_TLS, c->t_tls);
+		(void)stats_since(c->worker->stats, SH_UP_TLS, c->t_tls,
+		    loop_now_us(c->worker->loop));
 		c->up_phase = UPH_READY;
 		return;
 	}

@@ -107,20 +107,22 @@ test_hist(void)
 	stats_observe(a, SH_REQUEST, 501);	/* le 0.001 */
 	stats_observe(a, SH_REQUEST, 30000000);	/* le 30 */
 	stats_observe(a, SH_REQUEST, 30000001);	/* +Inf */
-	stats_once(a, SH_TTFB, &t0);		/* t0 0: nothing */
-	t0 = util_now_us();
-	stats_once(a, SH_TTFB, &t0);
+	stats_once(a, SH_TTFB, &t0, 5000);	/* t0 0: nothing */
+	t0 = 1000;
+	stats_once(a, SH_TTFB, &t0, 3000);	/* 2 ms: le 0.0025 */
 	is(t0, 0, "stats_once clears its mark");
-	stats_once(a, SH_TTFB, &t0);
-	(void)stats_since(a, SH_UP_TLS, 0);	/* no mark: nothing */
+	stats_once(a, SH_TTFB, &t0, 9000);
+	is(stats_since(a, SH_UP_TLS, 0, 77), 77, "stats_since returns now");
+	is(stats_since(a, SH_UP_CONNECT, 100, 50), 50, "clock behind: 0 us");
 	stats_snapshot(st, &s);
 	is(s.hist[SH_REQUEST].bucket[0], 2, "0 and 500 us in the first bucket");
 	is(s.hist[SH_REQUEST].bucket[1], 1, "501 us in the second");
 	is(s.hist[SH_REQUEST].bucket[STATS_BUCKETS - 1], 1, "30 s in the last");
 	is(s.hist[SH_REQUEST].bucket[STATS_BUCKETS], 1, "above it: +Inf");
 	is(s.hist[SH_REQUEST].sum_us, 60001002, "sum in microseconds");
-	is(s.hist[SH_TTFB].bucket[0] + s.hist[SH_TTFB].bucket[1], 1,
-	    "stats_once observed once");
+	is(s.hist[SH_TTFB].bucket[2], 1, "stats_once observed once, 2 ms");
+	is(s.hist[SH_TTFB].sum_us, 2000, "...and nothing more");
+	is(s.hist[SH_UP_CONNECT].bucket[0], 1, "a clock behind counts 0 us");
 	is(s.hist[SH_UP_TLS].bucket[0], 0, "stats_since without a mark: none");
 	stats_snapshot_fini(&s);
 	stats_free(st);
