@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +76,12 @@ static const struct cfg_key nfqueue_keys[] = {
 	K_END
 };
 
+/* Restart-only: the listener is bound once, at start-up. */
+static const struct cfg_key metrics_keys[] = {
+	K_STR("listen", struct gw_config, metrics_listen, 1, NULL, 0),
+	K_END
+};
+
 static void parse_groups(struct cfg_ctx *, const config_setting_t *,
     const char *, void *);
 
@@ -97,6 +104,7 @@ static const struct cfg_key global_keys[] = {
 	K_SECT("nfqueue", 0, nfqueue_keys, CK_RESTART),
 	K_SECT("limits", offsetof(struct gw_config, limits), limits_keys, 0),
 	K_SECT("audit", 0, audit_keys, 0),
+	K_SECT("metrics", 0, metrics_keys, CK_RESTART),
 	K_FUNC("groups", parse_groups, CK_REQUIRED),
 	K_END
 };
@@ -111,6 +119,23 @@ parse_groups(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	    &c->ngroups, cfg_group_finish, NULL);
 	if (c->groups != NULL && c->ngroups == 0)
 		cfg_err(x, s, "%s: at least one group is needed", path);
+}
+
+/* metrics.listen: an address with a port ("127.0.0.1:9477"). */
+static void
+check_metrics(struct cfg_ctx *x, const config_setting_t *root,
+    struct gw_config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root,
+	    "metrics");
+
+	s = s != NULL ? config_setting_get_member(s, "listen") : NULL;
+	if (s == NULL || c->metrics_listen == NULL)
+		return;
+	if (cfg_addr_port(x, s, "metrics.listen", 0, &c->metrics_addr) == 0 &&
+	    c->metrics_addr.port == 0)
+		cfg_err(x, s, "metrics.listen: \"%s\" needs a port "
+		    "(\"127.0.0.1:9477\")", c->metrics_listen);
 }
 
 /* Problems that span groups, and global cross-checks. */
@@ -137,6 +162,7 @@ check_global(struct cfg_ctx *x, const config_setting_t *root,
 		cfg_err(x, config_setting_get_member(root, "tproxy_table"),
 		    "tproxy_table: %u is a reserved table (default, main, "
 		    "local)", c->tproxy_table);
+	check_metrics(x, root, c);
 	if (c->control_socket != NULL && c->control_socket[0] != '/')
 		cfg_err(x, config_setting_get_member(root, "control_socket"),
 		    "control_socket: must be an absolute path");
@@ -308,10 +334,25 @@ config_free(struct gw_config *c)
 	free(c->trust_dir);
 	free(c->audit_path);
 	free(c->log_level);
+	free(c->metrics_listen);
 	for (i = 0; i < c->ngroups; i++)
 		cfg_group_free(&c->groups[i]);
 	free(c->groups);
 	free(c);
+}
+
+/* SHA-256 of the file as read: `sha256sum` of it gives the same. */
+static void
+hash_text(const char *text, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0, i;
+
+	out[0] = '\0';
+	if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1)
+		return;
+	for (i = 0; i < len && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 struct gw_config *
@@ -337,6 +378,7 @@ config_load_string(const char *text, const char *name, FILE *errs)
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(name);
 	c->refs = 1;
+	hash_text(text, c->hash);
 	cfg_section(&x, config_root_setting(&cf), "", global_keys, c);
 	check_global(&x, config_root_setting(&cf), c);
 out:

@@ -175,6 +175,9 @@ struct gw_config {
 	enum log_format		audit_format;
 	bool			audit_redact_query; /* drop ?query from URLs */
 	char			*log_level;	/* "info", "debug"... */
+	char			*metrics_listen; /* metrics.listen, or NULL */
+	struct addr		metrics_addr;	/* ...parsed; port != 0 */
+	char			hash[65];	/* SHA-256 of the file, hex */
 	struct group_config	*groups;
 	size_t			ngroups;
 	int			refs;		/* owned by config_ref/unref */

@@ -113,9 +113,12 @@ struct exchange {
 	const char	*rule;		/* deciding rule label */
 	bool		would_deny;	/* report mode let a DENY through */
 	char		reason[300];	/* refusal / failure reason */
+	const char	*code;		/* its static short form, for metrics */
+	uint64_t	t_start, t_ttfb; /* util_now_us(); metrics timing */
 	char		verify_error[160]; /* upstream certificate problem */
 	char		content_type[64];  /* response Content-Type */
 	const char	*secret;	/* injected secret name, or NULL */
+	bool		via_sentinel;	/* ...swapped for a sentinel */
 	int		status;
 	uint64_t	bytes_up;	/* request bytes sent upstream */
 	uint64_t	bytes_down;	/* response bytes sent to the guest */
@@ -211,6 +214,7 @@ struct conn {
 	size_t		secret_line_len;
 	unsigned	holds;		/* loop + pending resolver job */
 	bool		up_writable;	/* epoll said the connect finished */
+	uint64_t	t_dial, t_tls;	/* util_now_us(); metrics timing */
 };
 
 /*

@@ -264,7 +264,7 @@ upstream_failed(struct conn *c, int status, const char *what)
 	}
 	if (can_retry(c))
 		return retry_fresh(c);
-	atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
+	stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	upstream_close(c);
 	c->must_close = true;
 	conn_reply(c, status, what, "The gateway could not complete the "
@@ -462,7 +462,7 @@ request_up(struct conn *c)
 		}
 		/* Bad chunk framing: the upstream connection is dropped (it
 		 * saw a truncated request) and the guest is told why. */
-		atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+		stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 		upstream_close(c);
 		c->must_close = true;
 		conn_reply(c, 400, why ? why : "invalid request body",
@@ -533,6 +533,8 @@ response_head_step(struct conn *c)
 			    "without a response") < 0 ? -1 : -2;
 		if (c->x.resp_head_first == 0)
 			c->x.resp_head_first = loop_now(c->worker->loop);
+		stats_once(c->worker->stats, SH_TTFB, &c->x.t_ttfb,
+		    loop_now_us(c->worker->loop));
 		exchange_set_timeout(c);
 	}
 }

@@ -53,7 +53,7 @@ exchange_begin(struct conn *c)
 	x->action = "TCP_MISS";
 	util_strlcpy(x->method, "-", sizeof(x->method));
 	c->requests++;
-	atomic_fetch_add(&c->worker->gw->stats.requests, 1);
+	x->t_start = x->t_ttfb = loop_now_us(c->worker->loop);
 }
 
 void
@@ -79,8 +79,7 @@ conn_reply(struct conn *c, int status, const char *reason,
 		x->action = status == 403 ? "TCP_DENIED" : "NONE";
 	if (reason != NULL && x->reason[0] == '\0')
 		util_strlcpy(x->reason, reason, sizeof(x->reason));
-	if (status == 403)
-		atomic_fetch_add(&c->worker->gw->stats.denied, 1);
+	x->code = reason != NULL ? reason : x->code;
 	buf_free(&c->to_client);
 	buf_appendf(&c->to_client, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -505,7 +504,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	upstream_start(c, purpose, is_ip ? NULL : host, port);
 	return wait_upstream(c, req, false);
 refuse:
-	atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+	stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 	c->must_close = true;
 	conn_reply(c, status, reason, "%s: %s\n", status_text(status),
 	    reason);
@@ -534,8 +533,7 @@ conn_http_request(struct conn *c)
 			if (r == HTTP_ERR || len >= max) {
 				int st = r == HTTP_ERR ? herr.status : 431;
 
-				atomic_fetch_add(
-				    &c->worker->gw->stats.bad_requests, 1);
+				stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 				c->must_close = true;
 				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
 				    "request head too large", "%s\n",

@@ -66,6 +66,7 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 			return 0;
 		}
 		c->x.secret = res.secret;
+		c->x.via_sentinel = res.via_sentinel;
 		c->secret_header = res.header;
 		c->secret_line = secret_copy(line, res.line_len);
 		c->secret_line_len = res.line_len;

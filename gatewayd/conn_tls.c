@@ -34,7 +34,6 @@ conn_tls_refuse(struct conn *c, const char *reason)
 {
 	(void)!send(c->client.io.fd, tls_alert_handshake_failure,
 	    sizeof(tls_alert_handshake_failure), MSG_NOSIGNAL);
-	atomic_fetch_add(&c->worker->gw->stats.denied, 1);
 	conn_close(c, reason);
 }
 
@@ -88,7 +87,7 @@ start_bump(struct conn *c)
 	SSL_set_accept_state(ssl);
 	c->client.ssl = ssl;
 	c->bumped = true;
-	atomic_fetch_add(&gw->stats.bumped, 1);
+	stats_inc(c->worker->stats, ST_CONN_BUMPED);
 	conn_set_state(c, CONN_TLS_ACCEPT);
 	return 1;
 }
@@ -118,7 +117,7 @@ decide(struct conn *c, const struct client_hello *ch)
 	switch (c->conn_verdict.action) {
 	case POLICY_SPLICE:
 		c->spliced = true;
-		atomic_fetch_add(&c->worker->gw->stats.spliced, 1);
+		stats_inc(c->worker->stats, ST_CONN_SPLICED);
 		upstream_start(c, UP_SPLICE, c->has_sni ? c->sni : NULL,
 		    c->dst.port);
 		conn_set_state(c, CONN_WAIT_UP);
@@ -194,7 +193,6 @@ conn_tls_peek(struct conn *c)
 int
 conn_tls_accept(struct conn *c)
 {
-	struct gw *gw = c->worker->gw;
 	int r, err;
 
 	ERR_clear_error();
@@ -210,7 +208,7 @@ conn_tls_accept(struct conn *c)
 	err = SSL_get_error(c->client.ssl, r);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 		return 0;
-	atomic_fetch_add(&gw->stats.guest_tls_failed, 1);
+	stats_inc(c->worker->stats, ST_GUEST_TLS_FAILED);
 	{
 		char why[200], msg[300];
 

@@ -20,21 +20,8 @@ struct leafcache;
 struct resolver;
 struct runtime;
 struct sentinel_store;
+struct stats;
 struct worker;
-
-struct gw_stats {
-	atomic_ulong	accepted;
-	atomic_ulong	refused_limit;	/* total or per-guest limit */
-	atomic_ulong	refused_loop;	/* dst is the gateway itself */
-	atomic_ulong	requests;
-	atomic_ulong	denied;
-	atomic_ulong	spliced;
-	atomic_ulong	bumped;
-	atomic_ulong	guest_tls_failed; /* e.g. guest does not trust CA */
-	atomic_ulong	upstream_verify_failed;
-	atomic_ulong	upstream_failed;
-	atomic_ulong	bad_requests;
-};
 
 #define GUEST_STRIPES	64
 
@@ -51,7 +38,7 @@ struct gw {
 	struct resolver	*resolver;
 	struct alog	*alog;
 	struct sentinel_store *sentinels;
-	struct gw_stats	stats;
+	struct stats	*stats;		/* counter shards (stats.h) */
 	atomic_uint	active;		/* open connections, all workers */
 	atomic_bool	draining;
 	pthread_mutex_t	guest_lock[GUEST_STRIPES];
@@ -63,7 +50,8 @@ struct gw {
 void gw_init(struct gw *gw);
 void gw_fini(struct gw *gw);
 
-/* Current runtime, with a new reference (runtime_unref when done). */
+/* Current runtime, with a new reference (runtime_unref when done);
+ * NULL before the first gw_set_runtime(). */
 struct runtime *gw_runtime(struct gw *gw);
 /* Swap in rt (takes ownership of the caller's reference). */
 void gw_set_runtime(struct gw *gw, struct runtime *rt);

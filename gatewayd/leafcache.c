@@ -546,6 +546,7 @@ leafcache_get_for(struct leafcache *lc, struct ca *ca, const char *name,
 		lc->st.mints++;
 		lc->st.mint_us_total += dt;
 		lc->st.mint_us_max = MAX(lc->st.mint_us_max, dt);
+		stats_hist_add(&lc->st.mint_hist, dt);
 		evict(lc);
 	} else {
 		snprintf(err, errlen, "%s", e->err);

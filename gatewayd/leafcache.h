@@ -24,6 +24,7 @@
 #include "addr.h"
 #include "ca.h"
 #include "leaf.h"
+#include "stats.h"
 #include "util.h"
 
 #define LEAFCACHE_MAX_CAPACITY	(1u << 20)
@@ -88,6 +89,7 @@ struct leafcache_stats {
 	uint64_t	rate_limited;	/* misses refused for a guest's rate */
 	uint64_t	mint_us_total;	/* time spent minting */
 	uint64_t	mint_us_max;
+	struct stats_hist mint_hist;	/* successful mints, by duration */
 	unsigned	size;		/* entries, in-flight mints included */
 	unsigned	guests;		/* guests holding entries */
 	unsigned	capacity;

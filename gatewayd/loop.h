@@ -63,6 +63,9 @@ void loop_stop(struct loop *l);
 
 /* The loop's cached clock, refreshed once per wake-up (ms, monotonic). */
 uint64_t loop_now(const struct loop *l);
+/* The same instant in microseconds (util_now_us() clock): free timing for
+ * the metrics, at the resolution of the loop's wake-ups. */
+uint64_t loop_now_us(const struct loop *l);
 
 /*
  * Make a registered io level-triggered on exactly events (EPOLLIN,

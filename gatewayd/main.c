@@ -34,6 +34,7 @@
 #include "l4_alog.h"
 #include "leafcache.h"
 #include "log.h"
+#include "metrics.h"
 #include "nfq.h"
 #include "privdrop.h"
 #include "reload.h"
@@ -43,7 +44,6 @@
 #include "secrets.h"
 #include "sentinel.h"
 #include "service.h"
-#include "statsfmt.h"
 #include "suggest.h"
 #include "worker.h"
 
@@ -253,15 +253,15 @@ out:
 	return ret;
 }
 
-/* Service thread: counters for `gatewayd stats`. */
+/* Service thread: `gatewayd stats`, from the snapshot /metrics shows. */
 static size_t
 ctl_stats(void *arg, char *buf, size_t len)
 {
 	const struct ctl_ctx *ctx = arg;
-	const struct statsfmt_src src = { ctx->gw, ctx->l4->nfq,
-	    ctx->l4->dns };
+	struct metrics_sources src = { ctx->gw, ctx->l4->nfq, ctx->l4->dns,
+	    GW_VERSION };
 
-	return statsfmt_write(&src, buf, len);
+	return metrics_stats_text(&src, buf, len);
 }
 
 static int
@@ -270,6 +270,7 @@ run(const char *path, struct gw_config *cfg)
 	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
 	struct control *ctl = NULL;
 	struct service *svc = NULL;
+	struct metrics_srv *mx = NULL;
 	struct l4side l4 = { NULL, NULL, NULL };
 	struct ctl_ctx ctx = { NULL, NULL, &l4 };
 	struct l4_audit_sink sink;
@@ -347,6 +348,12 @@ run(const char *path, struct gw_config *cfg)
 	}
 	if (service_start(svc) != 0)
 		goto out;
+	if (cfg->metrics_listen != NULL && (mx = metrics_start(
+	    &cfg->metrics_addr, &(struct metrics_sources){ &gw, l4.nfq, l4.dns,
+	    GW_VERSION }, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	if (workers_start(&gw, worker_count(cfg), rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
@@ -365,7 +372,8 @@ run(const char *path, struct gw_config *cfg)
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reading %s", path);
-			(void)reload_file(rl, path);
+			stats_count(gw.stats, reload_file(rl, path) == 0 ?
+			    SE_RELOAD_APPLIED : SE_RELOAD_REFUSED);
 		} else if (sig == SIGUSR1) {
 			if (alog_reopen(gw.alog) != 0)
 				log_warn("reopening the audit log");
@@ -382,6 +390,7 @@ run(const char *path, struct gw_config *cfg)
 stop:
 	workers_stop(&gw);
 out:
+	metrics_stop(mx);
 	if (svc != NULL)
 		service_stop(svc);
 	nfq_free(l4.nfq);

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "gw.h"
 #include "loop.h"
+#include "stats.h"
 
 struct alog;
 struct conn;
@@ -36,6 +37,7 @@ struct worker {
 	uint64_t	next_id;
 	atomic_bool	stopped_accepting;
 	struct bufpool	bufs;		/* I/O buffer storage, this worker's */
+	struct stats_shard *stats;	/* counters; this thread writes */
 };
 
 /* I/O buffers of connections: size, and how many a worker keeps free. */

@@ -207,6 +207,16 @@ static const struct {
 	{ "upstream_mark = 5;\ntproxy_mark = 5;\n" G1 GEND, 2,
 	  "upstream_mark and tproxy_mark must differ" },
 	{ "tproxy_table = 254;\n" G1 GEND, 1, "reserved table" },
+	{ "metrics = {\n listen = \"localhost:9477\";\n};\n" G1 GEND, 2,
+	  "metrics.listen: \"localhost:9477\" is not an IP address" },
+	{ "metrics = {\n listen = \"127.0.0.1\";\n};\n" G1 GEND, 2,
+	  "metrics.listen: \"127.0.0.1\" needs a port" },
+	{ "metrics = {\n listen = \"127.0.0.1:99999\";\n};\n" G1 GEND, 2,
+	  "metrics.listen: \"127.0.0.1:99999\" is not an IP address" },
+	{ "metrics = {\n port = 9477;\n};\n" G1 GEND, 2,
+	  "metrics.port: unknown key" },
+	{ "metrics = {\n listen = 9477;\n};\n" G1 GEND, 2,
+	  "metrics.listen" },
 	{ "control_socket = \"run/x.sock\";\n" G1 GEND, 1,
 	  "must be an absolute path" },
 	{ "limits = {\n max_header_bytes = 10;\n};\n" G1 GEND, 2,
@@ -291,6 +301,41 @@ test_slicer_name_warning(void)
 			diag("  got: %s", msgs);
 		config_unref(c);
 		free(msgs);
+	}
+}
+
+/* metrics.listen: parsed, off by default; the file's hash is kept. */
+static void
+test_metrics_key(void)
+{
+	struct gw_config *c;
+	char *msgs, abuf[ADDR_STRLEN];
+
+	c = load(G1 GEND, &msgs);
+	ok(c != NULL && c->metrics_listen == NULL, "metrics off by default");
+	ok(c != NULL && strlen(c->hash) == 64, "the file's SHA-256 is kept");
+	config_unref(c);
+	free(msgs);
+	c = load("metrics = { listen = \"[::1]:9477\"; };\n" G1 GEND, &msgs);
+	ok(c != NULL, "metrics.listen loads: %s", msgs);
+	if (c != NULL)
+		is_str(addr_ntop_port(&c->metrics_addr, abuf, sizeof(abuf)),
+		    "[::1]:9477", "address and port parsed");
+	config_unref(c);
+	free(msgs);
+	/* The hash of "" is the well-known SHA-256 of the empty string;
+	 * "" is no valid config, so hash a valid one twice instead. */
+	{
+		struct gw_config *a = load(G1 GEND, &msgs), *b;
+		char *m2;
+
+		free(msgs);
+		b = load(G1 GEND "\n", &m2);
+		free(m2);
+		ok(a && b && strcmp(a->hash, b->hash) != 0,
+		    "one more byte: another hash");
+		config_unref(a);
+		config_unref(b);
 	}
 }
 
@@ -701,6 +746,7 @@ main(void)
 	test_example();
 	test_defaults();
 	test_bad_configs();
+	test_metrics_key();
 	test_slicer_name_warning();
 	test_path_prefixes();
 	test_all_errors();
