@@ -104,6 +104,7 @@ decide(struct conn *c, const struct client_hello *ch)
 	q.host = c->has_sni ? c->sni : NULL;
 	q.dst = c->has_sni ? NULL : &c->dst;
 	q.port = c->dst.port;
+	conn_vm_query(c, &q);
 	policy_decide(&g->policy, &q, &c->conn_verdict);
 	switch (c->conn_verdict.action) {
 	case POLICY_SPLICE:
