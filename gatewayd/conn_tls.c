@@ -13,8 +13,10 @@
 
 #include "ca.h"
 #include "leafcache.h"
+#include "leafreject.h"
 #include "log.h"
 #include "runtime.h"
+#include "slicer.h"
 #include "sockbio.h"
 #include "worker.h"
 
@@ -182,6 +184,24 @@ conn_tls_peek(struct conn *c)
 	return decide(c, &ch);
 }
 
+/* The client refused our leaf: one hint per guest per window (leafreject.h). */
+static void
+conn_tls_rejected(struct conn *c, const char *alert)
+{
+	char ip[ADDR_STRLEN];
+
+	if (!leafreject_note(&c->src, util_now_ms(), LEAFREJECT_WINDOW_MS)) {
+		log_debug("conn %llu: guest rejected the leaf (alert %s)",
+		    (unsigned long long)c->id, alert);
+		return;
+	}
+	log_warnx("guest %s%s%s: its TLS client rejected the leaf for %s "
+	    "(alert %s): guest does not trust the group CA; see "
+	    "docs/guests.md (logged once per guest per 10 min)",
+	    addr_ntop(&c->src, ip, sizeof(ip)), c->vm ? " vm " : "",
+	    c->vm ? c->vm->name : "", c->has_sni ? c->sni : "(no SNI)", alert);
+}
+
 int
 conn_tls_accept(struct conn *c)
 {
@@ -204,13 +224,18 @@ conn_tls_accept(struct conn *c)
 	atomic_fetch_add(&gw->stats.guest_tls_failed, 1);
 	{
 		char why[200], msg[300];
+		const char *alert = leafreject_alert_name(ERR_peek_error());
 
 		log_ssl_errstr(why, sizeof(why));
 		snprintf(msg, sizeof(msg), "guest TLS handshake failed "
 		    "(does the guest trust the group CA?): %s", why);
 		snprintf(c->x.reason, sizeof(c->x.reason), "%s", msg);
-		log_info("conn %llu: sni %s: %s", (unsigned long long)c->id,
-		    c->has_sni ? c->sni : "-", msg);
+		if (alert == NULL)
+			log_info("conn %llu: sni %s: %s",
+			    (unsigned long long)c->id,
+			    c->has_sni ? c->sni : "-", msg);
+		else
+			conn_tls_rejected(c, alert);
 	}
 	conn_close(c, "guest TLS handshake failed");
 	return -1;
