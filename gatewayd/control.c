@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "slicer.h"
 
 #define CONTROL_MAGIC	0xc0471201u
 #define IO_TIMEOUT_S	3
@@ -91,7 +92,7 @@ iso_time(uint64_t ms, char *buf, size_t len)
 static void
 cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 {
-	char tok[SENTINEL_LEN + 1], err[256];
+	char tok[SENTINEL_LEN + 1], err[256], ip[ADDR_STRLEN];
 	struct addr guest;
 	uint64_t ttl;
 
@@ -99,8 +100,13 @@ cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 		ans_printf(a, "ERR usage: ISSUE group guest secret ttl\n");
 		return;
 	}
-	if (addr_parse(av[2], &guest) == -1) {
-		ans_printf(a, "ERR guest must be an IP address\n");
+	if (strncmp(av[2], "vm=", 3) == 0) {
+		if (slicer_guest_of(av[2] + 3, &guest, err, sizeof(err)) != 0) {
+			ans_printf(a, "ERR %s\n", err);
+			return;
+		}
+	} else if (addr_parse(av[2], &guest) == -1) {
+		ans_printf(a, "ERR guest must be an IP address or vm=NAME\n");
 		return;
 	}
 	addr_unmap(&guest);
@@ -120,7 +126,8 @@ cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 		return;
 	}
 	log_info("control: sentinel issued for group %s guest %s secret %s "
-	    "ttl %" PRIu64 "s", av[1], av[2], av[3], ttl / 1000);
+	    "ttl %" PRIu64 "s", av[1], addr_ntop(&guest, ip, sizeof(ip)),
+	    av[3], ttl / 1000);
 	ans_printf(a, "OK %s\n", tok);
 	util_wipe(tok, sizeof(tok));
 }
@@ -480,7 +487,7 @@ usage(bool help)
 {
 	fprintf(help ? stdout : stderr,
 	    "usage: gatewayd sentinel [--socket PATH | -c FILE] issue "
-	    "--group G --guest ADDR --secret NAME --ttl DURATION\n"
+	    "--group G --guest ADDR|--vm NAME --secret NAME --ttl DURATION\n"
 	    "       gatewayd sentinel [--socket PATH | -c FILE] revoke "
 	    "VALUE|ID\n"
 	    "       gatewayd sentinel [--socket PATH | -c FILE] list\n"
@@ -507,6 +514,7 @@ sentinel_main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "guest", required_argument, NULL, 'a' },
+		{ "vm", required_argument, NULL, 'v' },
 		{ "secret", required_argument, NULL, 's' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -514,6 +522,8 @@ sentinel_main(int argc, char **argv)
 	};
 	const char *sock = getenv("GATEWAYD_CONTROL_SOCKET");
 	const char *group = NULL, *guest = NULL, *secret = NULL, *ttl = NULL;
+	const char *vm = NULL;
+	char vmword[210];
 	const char *cmd, *first;
 	char line[CONTROL_LINE_MAX], *out;
 	int ch, rc;
@@ -536,6 +546,7 @@ sentinel_main(int argc, char **argv)
 		case 'S': sock = optarg; break;
 		case 'g': group = optarg; break;
 		case 'a': guest = optarg; break;
+		case 'v': vm = optarg; break;
 		case 's': secret = optarg; break;
 		case 't': ttl = optarg; break;
 		case 'h': return usage(true);
@@ -545,6 +556,13 @@ sentinel_main(int argc, char **argv)
 	if (sock == NULL || *sock == '\0')
 		sock = CONTROL_DEFAULT_SOCKET;
 	first = optind < argc ? argv[optind] : NULL;
+	if (vm != NULL && guest == NULL && word_ok(vm)) {
+		/* the daemon finds the VM's address on Slicer's map */
+		snprintf(vmword, sizeof(vmword), "vm=%s", vm);
+		guest = vmword;
+	} else if (vm != NULL) {
+		return usage(false);	/* both, or a bad name */
+	}
 	if (strcmp(cmd, "issue") == 0 && optind == argc && word_ok(group) &&
 	    word_ok(guest) && word_ok(secret) && word_ok(ttl))
 		snprintf(line, sizeof(line), "ISSUE %s %s %s %s", group, guest,

@@ -470,6 +470,22 @@ slicer_lookup_name(const char *name)
 	return vm;
 }
 
+int
+slicer_guest_of(const char *name, struct addr *out, char *err, size_t errlen)
+{
+	struct slicer_vm *vm = slicer_lookup_name(name);
+
+	if (vm == NULL) {
+		snprintf(err, errlen, "no VM named %s on Slicer's map%s", name,
+		    slicer_have_map() ? "" : " (no answer from Slicer yet, or "
+		    "no slicer section)");
+		return -1;
+	}
+	*out = vm->addr;
+	slicer_vm_unref(vm);
+	return 0;
+}
+
 uint64_t
 slicer_failures(void)
 {

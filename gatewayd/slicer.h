@@ -81,6 +81,13 @@ void slicer_vm_unref(struct slicer_vm *vm);
 /* The VM named name (hostname), referenced; NULL if none. */
 struct slicer_vm *slicer_lookup_name(const char *name) NONNULL(1);
 
+/*
+ * The address of the VM named name (`gatewayd sentinel issue --vm`), or
+ * -1 with a message in err when the published map has no such VM.
+ */
+int slicer_guest_of(const char *name, struct addr *out, char *err,
+    size_t errlen) NONNULL(1, 2, 3);
+
 /* "http://host[:port][/prefix]" only (Slicer's API is plain HTTP on
  * loopback); host is an IPv4/IPv6 literal or a name. */
 struct slicer_url {
