@@ -299,6 +299,8 @@ map_index(struct slicer_map *m)
 {
 	size_t i, j = 0;
 
+	if (m->n == 0)
+		return;		/* m->vms is NULL: not even qsort may see it */
 	qsort(m->vms, m->n, sizeof(*m->vms), vm_cmp);
 	for (i = 0; i < m->n; i++) {
 		if (j > 0 && addr_cmp(&m->vms[j - 1]->addr,
@@ -385,6 +387,12 @@ size_t
 slicer_map_size(const struct slicer_map *m)
 {
 	return m != NULL ? m->n : 0;
+}
+
+const struct slicer_vm *
+slicer_map_vm(const struct slicer_map *m, size_t i)
+{
+	return i < m->n ? m->vms[i] : NULL;
 }
 
 const struct slicer_vm *

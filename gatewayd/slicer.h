@@ -58,6 +58,9 @@ struct slicer_map *slicer_map_parse(char *body, size_t len, char *err,
     size_t errlen) WUNRES NONNULL(1, 3);
 void slicer_map_free(struct slicer_map *m);
 size_t slicer_map_size(const struct slicer_map *m);
+/* VM i (0..size-1, in address order), borrowed from m. */
+const struct slicer_vm *slicer_map_vm(const struct slicer_map *m, size_t i)
+    NONNULL(1);
 /* The VM at a (port ignored, IPv4-mapped folded), borrowed from m. */
 const struct slicer_vm *slicer_map_find(const struct slicer_map *m,
     const struct addr *a) NONNULL(1, 2);
