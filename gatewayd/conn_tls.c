@@ -195,11 +195,12 @@ conn_tls_rejected(struct conn *c, const char *alert)
 		    (unsigned long long)c->id, alert);
 		return;
 	}
-	log_warnx("guest %s%s%s: its TLS client rejected the leaf for %s "
-	    "(alert %s): guest does not trust the group CA; see "
-	    "docs/guests.md (logged once per guest per 10 min)",
-	    addr_ntop(&c->src, ip, sizeof(ip)), c->vm ? " vm " : "",
-	    c->vm ? c->vm->name : "", c->has_sni ? c->sni : "(no SNI)", alert);
+	log_warnx("conn %llu: guest TLS handshake failed: guest %s%s%s "
+	    "rejected the leaf for %s (alert %s): guest does not trust the "
+	    "group CA; see docs/guests.md (logged once per guest per 10 min)",
+	    (unsigned long long)c->id, addr_ntop(&c->src, ip, sizeof(ip)),
+	    c->vm ? " vm " : "", c->vm ? c->vm->name : "",
+	    c->has_sni ? c->sni : "(no SNI)", alert);
 }
 
 int
