@@ -13,6 +13,8 @@
  */
 #include "config_int.h"
 
+#include "slicer.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -82,6 +84,23 @@ static const struct cfg_key metrics_keys[] = {
 	K_END
 };
 
+static const struct cfg_enum slicer_unknowns[] = {
+	{ "allow", SLICER_UNKNOWN_ALLOW }, { "refuse", SLICER_UNKNOWN_REFUSE },
+	{ NULL, 0 },
+};
+
+/* The poller starts once: its keys need a restart; `unknown` is live. */
+static const struct cfg_key slicer_keys[] = {
+	K_STR("url", struct slicer_config, url, 8, NULL, CK_RESTART),
+	K_STR("token_file", struct slicer_config, token_file, 1, NULL,
+	    CK_RESTART),
+	K_DUR("refresh", struct slicer_config, refresh_ms, 1000, 3600000,
+	    10000, CK_RESTART),
+	K_ENUM("unknown", struct slicer_config, unknown, slicer_unknowns,
+	    SLICER_UNKNOWN_ALLOW, 0),
+	K_END
+};
+
 static void parse_groups(struct cfg_ctx *, const config_setting_t *,
     const char *, void *);
 
@@ -105,6 +124,7 @@ static const struct cfg_key global_keys[] = {
 	K_SECT("limits", offsetof(struct gw_config, limits), limits_keys, 0),
 	K_SECT("audit", 0, audit_keys, 0),
 	K_SECT("metrics", 0, metrics_keys, CK_RESTART),
+	K_SECT("slicer", offsetof(struct gw_config, slicer), slicer_keys, 0),
 	K_FUNC("groups", parse_groups, CK_REQUIRED),
 	K_END
 };
@@ -138,6 +158,56 @@ check_metrics(struct cfg_ctx *x, const config_setting_t *root,
 		    "(\"127.0.0.1:9477\")", c->metrics_listen);
 }
 
+/* Tags come from Slicer: without it a tag rule would silently never match. */
+static void
+check_tags_need_slicer(struct cfg_ctx *x, const config_setting_t *root,
+    const struct gw_config *c)
+{
+	const config_setting_t *gs = config_setting_get_member(root, "groups");
+	size_t i, j;
+
+	for (i = 0; i < c->ngroups; i++) {
+		const struct group_config *g = &c->groups[i];
+		const config_setting_t *gi = config_setting_get_elem(gs,
+		    (unsigned)i);
+
+		for (j = 0; j < g->policy.nrules; j++)
+			if (g->policy.rules[j].ntags > 0)
+				cfg_err(x, gi, "group \"%s\": the rule at line "
+				    "%d has tags, which need a slicer section",
+				    g->name, g->policy.rules[j].line);
+		for (j = 0; j < g->nsecrets; j++)
+			if (g->secrets[j].ntags > 0)
+				cfg_err(x, gi, "group \"%s\": the secret at "
+				    "line %d has tags, which need a slicer "
+				    "section", g->name, g->secrets[j].line);
+	}
+}
+
+static void
+check_slicer(struct cfg_ctx *x, const config_setting_t *root,
+    const struct gw_config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "slicer");
+	const struct slicer_config *sc = &c->slicer;
+	struct slicer_url u;
+	const char *why;
+
+	if (s == NULL) {
+		check_tags_need_slicer(x, root, c);
+		return;
+	}
+	if (sc->url == NULL)
+		cfg_err(x, s, "slicer.url: missing (the API, "
+		    "\"http://127.0.0.1:8080\")");
+	else if (slicer_url_parse(sc->url, &u, &why) != 0)
+		cfg_err(x, config_setting_get_member(s, "url"),
+		    "slicer.url: %s", why);
+	if (sc->token_file != NULL && sc->token_file[0] != '/')
+		cfg_err(x, config_setting_get_member(s, "token_file"),
+		    "slicer.token_file: must be an absolute path");
+}
+
 /* Problems that span groups, and global cross-checks. */
 static void
 check_global(struct cfg_ctx *x, const config_setting_t *root,
@@ -166,6 +236,7 @@ check_global(struct cfg_ctx *x, const config_setting_t *root,
 	if (c->control_socket != NULL && c->control_socket[0] != '/')
 		cfg_err(x, config_setting_get_member(root, "control_socket"),
 		    "control_socket: must be an absolute path");
+	check_slicer(x, root, c);
 	for (i = 0; i < c->ngroups; i++) {
 		struct group_config *g = &c->groups[i];
 		const config_setting_t *gi = config_setting_get_elem(gs,
@@ -335,6 +406,8 @@ config_free(struct gw_config *c)
 	free(c->audit_path);
 	free(c->log_level);
 	free(c->metrics_listen);
+	free(c->slicer.url);
+	free(c->slicer.token_file);
 	for (i = 0; i < c->ngroups; i++)
 		cfg_group_free(&c->groups[i]);
 	free(c->groups);

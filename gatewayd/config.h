@@ -104,6 +104,9 @@ struct secret_config {
 	uint16_t	port;		/* 0 = 443 */
 	char		*path_prefix;	/* NULL = any */
 	unsigned	methods;	/* 0 = any */
+	char		**tags;		/* Slicer VM tags, all required;
+					 * NULL = any guest */
+	size_t		ntags;
 	char		*header;	/* default "Authorization" */
 	char		*format;	/* contains one %s; default "Bearer %s" */
 	enum secret_source source;
@@ -157,6 +160,19 @@ struct limits_config {
 	unsigned	dns_pending_per_guest;	/* DNS queries upstream */
 };
 
+/* VM names from Slicer's REST API (slicer.h). */
+enum slicer_unknown {
+	SLICER_UNKNOWN_ALLOW = 0,	/* a guest not on the map: as before */
+	SLICER_UNKNOWN_REFUSE,		/* 403, rule "unknown-vm" */
+};
+
+struct slicer_config {
+	char		*url;		/* NULL: no lookup */
+	char		*token_file;	/* NULL: no Authorization header */
+	uint64_t	refresh_ms;
+	unsigned	unknown;	/* enum slicer_unknown */
+};
+
 struct gw_config {
 	char			*path;
 	unsigned		workers;	/* 0 = one per core */
@@ -178,6 +194,7 @@ struct gw_config {
 	char			*metrics_listen; /* metrics.listen, or NULL */
 	struct addr		metrics_addr;	/* ...parsed; port != 0 */
 	char			hash[65];	/* SHA-256 of the file, hex */
+	struct slicer_config	slicer;
 	struct group_config	*groups;
 	size_t			ngroups;
 	int			refs;		/* owned by config_ref/unref */

@@ -149,6 +149,8 @@ struct exchange {
 					 * de-chunked, delimited by the close */
 };
 
+struct slicer_vm;
+
 struct conn {
 	unsigned	magic;
 	uint64_t	id;
@@ -168,6 +170,8 @@ struct conn {
 	uint64_t	up_last_used;	/* end of its last exchange */
 
 	struct addr	src;		/* guest */
+	struct slicer_vm *vm;		/* its VM from Slicer, referenced;
+					 * NULL if unknown (slicer.h) */
 	struct addr	dst;		/* original destination */
 	struct endpoint	client;
 	struct endpoint	up;
@@ -300,6 +304,11 @@ uint64_t conn_exchange_timeout(const struct limits_config *lim,
 
 /* Log the current exchange and reset it for the next request. */
 void conn_exchange_end(struct conn *c);
+
+/* conn_vm.c: the guest's VM (Slicer) in policy queries and audit lines. */
+struct alog_record;
+void conn_vm_query(const struct conn *c, struct policy_query *q);
+void conn_vm_audit(const struct conn *c, struct alog_record *r);
 
 /* conn_audit.c: one audit record per exchange / per tunnel. */
 void conn_audit_exchange(struct conn *c);

@@ -24,6 +24,7 @@ record_common(struct conn *c, struct alog_record *r)
 	if (c->up.io.fd != -1 || c->up.connected)
 		r->upstream = c->up_addr;
 	r->sni = c->has_sni ? c->sni : NULL;
+	conn_vm_audit(c, r);
 }
 
 static const char *

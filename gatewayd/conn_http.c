@@ -454,6 +454,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	q.path = x->url + path_off;
 	q.request = true;
 	q.method = x->method_bit;
+	conn_vm_query(c, &q);
 	policy_decide(&g->policy, &q, &v);
 	x->rule = policy_verdict_label(&v);
 	x->would_deny = v.would_deny;

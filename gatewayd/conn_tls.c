@@ -13,8 +13,10 @@
 
 #include "ca.h"
 #include "leafcache.h"
+#include "leafreject.h"
 #include "log.h"
 #include "runtime.h"
+#include "slicer.h"
 #include "sockbio.h"
 #include "worker.h"
 
@@ -113,6 +115,7 @@ decide(struct conn *c, const struct client_hello *ch)
 	q.host = c->has_sni ? c->sni : NULL;
 	q.dst = c->has_sni ? NULL : &c->dst;
 	q.port = c->dst.port;
+	conn_vm_query(c, &q);
 	policy_decide(&g->policy, &q, &c->conn_verdict);
 	switch (c->conn_verdict.action) {
 	case POLICY_SPLICE:
@@ -190,6 +193,26 @@ conn_tls_peek(struct conn *c)
 	return decide(c, &ch);
 }
 
+/* The client refused our leaf: one hint per guest per window (leafreject.h). */
+static void
+conn_tls_rejected(struct conn *c, const char *alert)
+{
+	char ip[ADDR_STRLEN];
+
+	stats_inc_leaf_rejected(c->worker->stats, c->grp->cfg->name);
+	if (!leafreject_note(&c->src, util_now_ms(), LEAFREJECT_WINDOW_MS)) {
+		log_debug("conn %llu: guest rejected the leaf (alert %s)",
+		    (unsigned long long)c->id, alert);
+		return;
+	}
+	log_warnx("conn %llu: guest TLS handshake failed: guest %s%s%s "
+	    "rejected the leaf for %s (alert %s): guest does not trust the "
+	    "group CA; see docs/guests.md (logged once per guest per 10 min)",
+	    (unsigned long long)c->id, addr_ntop(&c->src, ip, sizeof(ip)),
+	    c->vm ? " vm " : "", c->vm ? c->vm->name : "",
+	    c->has_sni ? c->sni : "(no SNI)", alert);
+}
+
 int
 conn_tls_accept(struct conn *c)
 {
@@ -211,13 +234,18 @@ conn_tls_accept(struct conn *c)
 	stats_inc(c->worker->stats, ST_GUEST_TLS_FAILED);
 	{
 		char why[200], msg[300];
+		const char *alert = leafreject_alert_name(ERR_peek_error());
 
 		log_ssl_errstr(why, sizeof(why));
 		snprintf(msg, sizeof(msg), "guest TLS handshake failed "
 		    "(does the guest trust the group CA?): %s", why);
 		snprintf(c->x.reason, sizeof(c->x.reason), "%s", msg);
-		log_info("conn %llu: sni %s: %s", (unsigned long long)c->id,
-		    c->has_sni ? c->sni : "-", msg);
+		if (alert == NULL)
+			log_info("conn %llu: sni %s: %s",
+			    (unsigned long long)c->id,
+			    c->has_sni ? c->sni : "-", msg);
+		else
+			conn_tls_rejected(c, alert);
 	}
 	conn_close(c, "guest TLS handshake failed");
 	return -1;

@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "service.h"
+#include "slicer.h"
 
 #define CONTROL_MAGIC	0xc0471201u
 #define IO_TIMEOUT_S	3		/* a peer's whole request and answer */
@@ -105,7 +106,7 @@ iso_time(uint64_t ms, char *buf, size_t len)
 static void
 cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 {
-	char tok[SENTINEL_LEN + 1], err[256];
+	char tok[SENTINEL_LEN + 1], err[256], ip[ADDR_STRLEN];
 	struct addr guest;
 	uint64_t ttl;
 
@@ -113,8 +114,13 @@ cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 		ans_printf(a, "ERR usage: ISSUE group guest secret ttl\n");
 		return;
 	}
-	if (addr_parse(av[2], &guest) == -1) {
-		ans_printf(a, "ERR guest must be an IP address\n");
+	if (strncmp(av[2], "vm=", 3) == 0) {
+		if (slicer_guest_of(av[2] + 3, &guest, err, sizeof(err)) != 0) {
+			ans_printf(a, "ERR %s\n", err);
+			return;
+		}
+	} else if (addr_parse(av[2], &guest) == -1) {
+		ans_printf(a, "ERR guest must be an IP address or vm=NAME\n");
 		return;
 	}
 	addr_unmap(&guest);
@@ -134,7 +140,8 @@ cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 		return;
 	}
 	log_info("control: sentinel issued for group %s guest %s secret %s "
-	    "ttl %" PRIu64 "s", av[1], av[2], av[3], ttl / 1000);
+	    "ttl %" PRIu64 "s", av[1], addr_ntop(&guest, ip, sizeof(ip)),
+	    av[3], ttl / 1000);
 	ans_printf(a, "OK %s\n", tok);
 	util_wipe(tok, sizeof(tok));
 }

@@ -146,7 +146,7 @@ sentinel_usage(bool help)
 {
 	fprintf(help ? stdout : stderr,
 	    "usage: gatewayd sentinel " TARGET_USAGE " issue "
-	    "--group G --guest ADDR --secret NAME --ttl DURATION\n"
+	    "--group G --guest ADDR|--vm NAME --secret NAME --ttl DURATION\n"
 	    "       gatewayd sentinel " TARGET_USAGE " revoke VALUE|ID\n"
 	    "       gatewayd sentinel " TARGET_USAGE " list\n"
 	    "       gatewayd sentinel " TARGET_USAGE " stats\n");
@@ -169,6 +169,7 @@ static const struct option sentinel_opts[] = {
 	{ "socket", required_argument, NULL, 'S' },
 	{ "group", required_argument, NULL, 'g' },
 	{ "guest", required_argument, NULL, 'a' },
+	{ "vm", required_argument, NULL, 'v' },
 	{ "secret", required_argument, NULL, 's' },
 	{ "ttl", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
@@ -180,8 +181,8 @@ sentinel_main(int argc, char **argv)
 {
 	struct target t = { NULL, NULL };
 	const char *group = NULL, *guest = NULL, *secret = NULL, *ttl = NULL;
-	const char *cmd, *first;
-	char line[CONTROL_LINE_MAX];
+	const char *vm = NULL, *cmd, *first;
+	char line[CONTROL_LINE_MAX], vmword[210];
 	int ch, rc;
 
 	optind = 0;	/* 0: glibc starts afresh, with this optstring's "+" */
@@ -206,6 +207,7 @@ sentinel_main(int argc, char **argv)
 		case 'S': t.sock = optarg; break;
 		case 'g': group = optarg; break;
 		case 'a': guest = optarg; break;
+		case 'v': vm = optarg; break;
 		case 's': secret = optarg; break;
 		case 't': ttl = optarg; break;
 		case 'h': return sentinel_usage(true);
@@ -213,6 +215,13 @@ sentinel_main(int argc, char **argv)
 		}
 	}
 	first = optind < argc ? argv[optind] : NULL;
+	if (vm != NULL && guest == NULL && word_ok(vm)) {
+		/* the daemon finds the VM's address on Slicer's map */
+		snprintf(vmword, sizeof(vmword), "vm=%s", vm);
+		guest = vmword;
+	} else if (vm != NULL) {
+		return sentinel_usage(false);	/* both, or a bad name */
+	}
 	if (strcmp(cmd, "issue") == 0 && optind == argc && word_ok(group) &&
 	    word_ok(guest) && word_ok(secret) && word_ok(ttl))
 		snprintf(line, sizeof(line), "ISSUE %s %s %s %s", group, guest,

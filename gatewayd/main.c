@@ -38,6 +38,7 @@
 #include "nfq.h"
 #include "privdrop.h"
 #include "reload.h"
+#include "slicer.h"
 #include "resolver.h"
 #include "rules.h"
 #include "runtime.h"
@@ -286,6 +287,10 @@ run(const char *path, struct gw_config *cfg)
 	/* Credentials pass through this process: no core dumps of it
 	 * (secret values are also excluded with MADV_DONTDUMP). */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (slicer_start(&cfg->slicer, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	/* Before any thread: capabilities are per thread. */
 	if (cfg->user != NULL) {
 		if (privdrop(cfg->user, err, sizeof(err)) != 0) {
@@ -354,6 +359,10 @@ run(const char *path, struct gw_config *cfg)
 		log_warnx("%s", err);
 		goto out;
 	}
+	if (slicer_run(err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto stop;
+	}
 	if (workers_start(&gw, worker_count(cfg), rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
@@ -400,6 +409,7 @@ out:
 	reload_free(rl);
 	if (l4.dc != NULL)
 		dnscache_free(l4.dc);
+	slicer_stop();
 	resolver_free(gw.resolver);
 	workers_free(&gw);
 	if (gw.alog != NULL)

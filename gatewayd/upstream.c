@@ -123,6 +123,7 @@ dial_query(const struct conn *c, struct policy_query *q)
 		q->path = c->x.url + c->x.path_off;
 		q->method = c->x.method_bit;
 	}
+	conn_vm_query(c, q);
 }
 
 static bool

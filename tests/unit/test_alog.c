@@ -551,6 +551,41 @@ test_concurrent(const char *dir)
 	unlink(rotated);
 }
 
+/* The VM from Slicer: Squid's user column, "vm"/"vm_group"/"tags". */
+static void
+test_vm(void)
+{
+	char *tags[] = { "user=alice", "a\"b" };
+	struct slicer_vm vm = { .name = "agents-1", .group = "agents",
+	    .tags = tags, .ntags = 2 };
+	struct alog_record r = sample();
+	char buf[4096];
+
+	r.vm = &vm;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " agents-1 HIER_") != NULL,
+	    "squid: VM name in the user column: %s", buf);
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, ",\"client_port\":50123,\"vm\":\"agents-1\","
+	    "\"vm_group\":\"agents\",\"tags\":[\"user=alice\",\"a\\\"b\"],")
+	    != NULL, "json: vm, vm_group, tags: %s", buf);
+	vm.name = "bad name\n";
+	vm.group = NULL;
+	vm.ntags = 0;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " bad%20name%0A HIER_") != NULL,
+	    "squid: a hostile VM name stays one field");
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"vm\":\"bad name\\n\",\"tags\":[],") != NULL &&
+	    strstr(buf, "vm_group") == NULL, "json: no group, empty tags");
+	r.vm = NULL;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " - HIER_") != NULL, "squid: unknown VM is \"-\"");
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"vm\"") == NULL && strstr(buf, "\"tags\"") == NULL,
+	    "json: unknown VM: no vm, no tags");
+}
+
 int
 main(void)
 {
@@ -563,6 +598,7 @@ main(void)
 	test_squid();
 	test_json();
 	test_no_secret_fields();
+	test_vm();
 	test_file_and_reopen(dir);
 	test_l4_sink(dir);
 	test_overflow(dir);

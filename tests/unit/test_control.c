@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "service.h"
+#include "slicer.h"
 #include "tap.h"
 
 /* A control socket served on a running service loop of its own. */
@@ -225,6 +226,9 @@ main(void)
 	    sizeof(out)), 1, "bad ttl refused");
 	is(control_request(sock, "ISSUE agents 10.0.0.2", out, sizeof(out)), 1,
 	    "short ISSUE refused");
+	is(control_request(sock, "ISSUE agents vm=agents-1 github 10m", out,
+	    sizeof(out)), 1, "ISSUE for a VM with no Slicer map refused");
+	ok(strstr(out, "no VM named agents-1") != NULL, "reason: %s", out);
 	is(control_request(sock, "FROB", out, sizeof(out)), 1,
 	    "unknown command");
 	is(control_request(sock, "LIST\x01", out, sizeof(out)), 1,
@@ -250,6 +254,25 @@ main(void)
 
 	snprintf(line, sizeof(line), "REVOKE %s", tok);
 	is(control_request(sock, line, out, sizeof(out)), 0, "REVOKE");
+	{
+		char json[] = "[{\"hostname\":\"agents-1\",\"ip\":"
+		    "\"169.254.60.2\"}]", perr[100], vtok[SENTINEL_LEN + 1];
+		struct addr va;
+
+		slicer_publish(slicer_map_parse(json, strlen(json), perr,
+		    sizeof(perr)));
+		is(control_request(sock, "ISSUE agents vm=agents-1 github 10m",
+		    out, sizeof(out)), 0, "ISSUE for a VM by name");
+		snprintf(vtok, sizeof(vtok), "%.*s", SENTINEL_LEN, out + 3);
+		AZ(addr_parse("169.254.60.2", &va));
+		is(sentinel_check(st, vtok, strlen(vtok), "agents", &va,
+		    "github"), SENTINEL_OK, "bound to the VM's address");
+		is(sentinel_check(st, vtok, strlen(vtok), "agents", &a,
+		    "github"), SENTINEL_WRONG_GUEST, "not to another guest");
+		is(control_request(sock, "ISSUE agents vm=agents-9 github 10m",
+		    out, sizeof(out)), 1, "unknown VM name refused");
+		slicer_publish(NULL);
+	}
 	is(sentinel_check(st, tok, strlen(tok), "agents", &a, "github"),
 	    SENTINEL_REVOKED, "revoked in the store");
 	is(control_request(sock, line, out, sizeof(out)), 0,
