@@ -563,12 +563,14 @@ test_vm(void)
 
 	r.vm = &vm;
 	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
-	ok(strstr(buf, " agents-1 HIER_") != NULL,
-	    "squid: VM name in the user column: %s", buf);
+	if (!ok(strstr(buf, " agents-1 HIER_") != NULL,
+	    "squid: VM name in the user column"))
+		diag("%s", buf);
 	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
-	ok(strstr(buf, ",\"client_port\":50123,\"vm\":\"agents-1\","
+	if (!ok(strstr(buf, ",\"client_port\":50123,\"vm\":\"agents-1\","
 	    "\"vm_group\":\"agents\",\"tags\":[\"user=alice\",\"a\\\"b\"],")
-	    != NULL, "json: vm, vm_group, tags: %s", buf);
+	    != NULL, "json: vm, vm_group, tags"))
+		diag("%s", buf);
 	vm.name = "bad name\n";
 	vm.group = NULL;
 	vm.ntags = 0;
