@@ -437,21 +437,39 @@ h2_recv(struct h2 *h, uint64_t now, const uint8_t *p, size_t n)
 	return -1;
 }
 
-/* GOAWAY (RFC 9113 section 6.8), made here: nghttp2 may not be used
- * after a fatal error. */
-static void
-write_goaway(struct h2 *h, struct buf *out)
+void
+h2_goaway_frame(struct buf *out, uint32_t last, uint32_t code,
+    const char *debug)
 {
-	uint32_t last = (uint32_t)nghttp2_session_get_last_proc_stream_id(h->s);
-	uint8_t f[17] = { 0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0 };
+	size_t dl = debug != NULL ? strlen(debug) : 0;
+	uint8_t f[17] = { (uint8_t)((8 + dl) >> 16), (uint8_t)((8 + dl) >> 8),
+	    (uint8_t)(8 + dl), NGHTTP2_GOAWAY, 0, 0, 0, 0, 0 };
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		f[9 + i] = (uint8_t)(last >> (24 - 8 * i)) & (i ? 0xff : 0x7f);
-		f[13 + i] = (uint8_t)(h->fatal_code >> (24 - 8 * i));
+		f[13 + i] = (uint8_t)(code >> (24 - 8 * i));
 	}
 	buf_append(out, f, sizeof(f));
+	if (dl > 0)
+		buf_append(out, debug, dl);
+}
+
+/* nghttp2 may not be used after a fatal error: our own GOAWAY. */
+static void
+write_goaway(struct h2 *h, struct buf *out)
+{
+	h2_goaway_frame(out, (uint32_t)nghttp2_session_get_last_proc_stream_id(
+	    h->s), h->fatal_code, NULL);
 	h->goaway_written = true;
+}
+
+bool
+h2_is_preface(const char *p, size_t len)
+{
+	static const char pri[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+	return len >= 14 && memcmp(p, pri, MIN(len, sizeof(pri) - 1)) == 0;
 }
 
 int
@@ -607,4 +625,21 @@ h2_goaway(struct h2 *h, uint32_t code)
 		return;
 	(void)nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE,
 	    nghttp2_session_get_last_proc_stream_id(h->s), code, NULL, 0);
+}
+
+bool
+h2_upgrade_is_h2c(const char *p, size_t len)
+{
+	size_t i = 0, start;
+
+	while (i < len) {
+		while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
+			i++;
+		start = i;
+		while (i < len && p[i] != ',' && p[i] != ' ' && p[i] != '\t')
+			i++;
+		if (i - start == 3 && util_ascii_caseeq(p + start, "h2c", 3))
+			return true;
+	}
+	return false;
 }

@@ -186,6 +186,16 @@ void h2_reset(struct h2 *h, int32_t sid, uint32_t code) NONNULL(1);
  * progress finish. */
 void h2_goaway(struct h2 *h, uint32_t code) NONNULL(1);
 
+/* A GOAWAY frame (RFC 9113 6.8) appended to out, debug text optional. */
+void h2_goaway_frame(struct buf *out, uint32_t last_sid, uint32_t code,
+    const char *debug) NONNULL(1);
+/* Do these bytes (at least 14) start like the HTTP/2 client preface? */
+bool h2_is_preface(const char *p, size_t len);
+#define H2_HTTP_1_1_REQUIRED	0xd
+
+/* Does an Upgrade value (a token list, RFC 9110 7.8) name h2c?  Pure. */
+bool h2_upgrade_is_h2c(const char *p, size_t len);
+
 /* The protocol id for ALPN ("h2"), and the wire list "\x02h2\x08http/1.1". */
 #define H2_ALPN		"h2"
 extern const unsigned char h2_alpn_wire[];

@@ -615,9 +615,37 @@ test_not_h2(void)
 	raw_end(&srv, &in, &out);
 }
 
+static void
+test_h2c(void)
+{
+	ok(h2_upgrade_is_h2c("h2c", 3), "h2c");
+	ok(h2_upgrade_is_h2c("websocket, H2C", 14), "a later H2C");
+	ok(!h2_upgrade_is_h2c("h2cx", 4), "not h2cx");
+	ok(!h2_upgrade_is_h2c("websocket", 9), "not websocket");
+	ok(!h2_upgrade_is_h2c("", 0), "not empty");
+}
+
+static void
+test_cleartext(void)
+{
+	static const char pri[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	struct buf b = { 0 };
+
+	ok(h2_is_preface(pri, sizeof(pri) - 1), "the client preface");
+	ok(h2_is_preface(pri, 16), "its first line");
+	ok(!h2_is_preface("PRI * HTTP/1.1\r\n", 16), "not HTTP/1.1 PRI");
+	ok(!h2_is_preface(pri, 10), "too short to say");
+	h2_goaway_frame(&b, 5, H2_HTTP_1_1_REQUIRED, "why");
+	is(buf_len(&b), 9 + 8 + 3, "GOAWAY with its debug data");
+	is(goaway_code(&b), H2_HTTP_1_1_REQUIRED, "HTTP_1_1_REQUIRED");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
+	test_h2c();
+	test_cleartext();
 	test_roundtrip();
 	test_trailers_only();
 	test_forbidden();
