@@ -446,6 +446,9 @@ conn_h2_start(struct conn *c)
 	/* frames may carry a credential (HPACK literal, never indexed) */
 	hc->u_out.sensitive = true;
 	hc->idle_since = loop_now(c->worker->loop);
+	/* denied at the TLS stage: no upstream, every stream is answered
+	 * by the gateway */
+	hc->up_dead = c->up_phase != UPH_READY;
 	c->h2 = hc;
 	c->up_used = true;
 	c->deadline = 0;	/* per stream, conn_h2_timeout() */

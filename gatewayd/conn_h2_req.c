@@ -419,6 +419,15 @@ conn_h2_request(struct h2conn *hc, struct h2_stream *s,
 		deny(hc, s, &v);
 		return;
 	}
+	if (c->up_phase != UPH_READY) {
+		/* a connection denied at the TLS stage has no upstream; a rule
+		 * that allows this request needs a new connection */
+		conn_h2_reply(hc, s, 403, "denied by egress policy",
+		    "Blocked by egress policy: %s is not allowed on this "
+		    "connection (%s).\n", c->has_sni ? c->sni : "this address",
+		    policy_verdict_label(&c->conn_verdict));
+		return;
+	}
 	if (recheck_address(hc, s, &q) != 0 ||
 	    apply_secret(hc, s, &r, host, port, &drop) != 0)
 		return;

@@ -121,7 +121,9 @@ decide(struct conn *c, const struct client_hello *ch)
 			conn_tls_refuse(c, "denied by policy");
 			return -1;
 		}
-		/* Bump so the guest reads a 403 it can reason about. */
+		/* Bump so the guest reads a 403 it can reason about, in h2
+		 * if it offered h2 (a gRPC client reads nothing else). */
+		c->alpn_h2 = ch->alpn_h2;
 		return start_bump(c);
 	default:
 		/*
@@ -200,7 +202,9 @@ conn_tls_accept(struct conn *c)
 		if (c->up_phase == UPH_RESOLVE || c->up_phase == UPH_CONNECT ||
 		    c->up_phase == UPH_TLS)
 			return 0;
-		if (c->up_phase == UPH_READY && conn_h2_selected(c->up.ssl))
+		if ((c->up_phase == UPH_READY && conn_h2_selected(c->up.ssl)) ||
+		    (c->up_phase == UPH_IDLE &&
+		    c->conn_verdict.action == POLICY_DENY))
 			tls_guest_allow_h2(c->client.ssl);
 		c->alpn_h2 = false;	/* decided */
 	}

@@ -18,7 +18,7 @@ inet_up
 GRPC_IP=198.18.0.32
 ip -n "$NS_INET" addr add "$GRPC_IP/24" dev inet0
 for ns in "$NS_GW" "${GUEST_NS[1]}"; do
-	hosts_lines "$GRPC_IP" grpc.test >>"/etc/netns/$ns/hosts"
+	hosts_lines "$GRPC_IP" grpc.test denied-grpc.test >>"/etc/netns/$ns/hosts"
 done
 (cd "$T_DIR" && cp "$PKI/public-int.crt" "$PKI/public-int.key" . &&
     pki_leaf grpc public-int grpc.test "DNS:grpc.test") ||
@@ -38,7 +38,8 @@ groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
   dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
   policy = { default = "allow";
-    rules = ( { action = "deny"; host = "grpc.test"; path = "/t.T/Denied"; } ); };
+    rules = ( { action = "deny"; host = "grpc.test"; path = "/t.T/Denied"; },
+              { action = "deny"; host = "denied-grpc.test"; } ); };
   } );
 CONF
 rules_apply "$T_DIR/gw.conf" >/dev/null
@@ -64,16 +65,22 @@ assert_eq 3 "$(count_match "$T_AUDIT" '"url":"https://grpc.test/t.T/Unary","prot
 cat >"$T_DIR/denied.py" <<'PYEOF'
 import sys, grpc
 ca = open(sys.argv[1], "rb").read()
-ch = grpc.secure_channel("grpc.test:443", grpc.ssl_channel_credentials(ca))
+ch = grpc.secure_channel(sys.argv[2] + ":443", grpc.ssl_channel_credentials(ca))
 try:
     ch.unary_unary("/t.T/Denied")(b"x", timeout=5)
     print("passed")
 except grpc.RpcError as e:
     print("refused", e.code())
 PYEOF
-grpc_guest "$T_DIR/denied.py" "$T_GUEST_CA" >"$T_DIR/denied.txt" 2>&1 || true
+grpc_guest "$T_DIR/denied.py" "$T_GUEST_CA" grpc.test >"$T_DIR/denied.txt" 2>&1 || true
 assert_match "$T_DIR/denied.txt" '^refused StatusCode.PERMISSION_DENIED' "a denied gRPC method"
 assert_no_match "$GRPC_LOG" '"Denied"' "a denied call reached the server"
 wait_match "$T_AUDIT" '"url":"https://grpc.test/t.T/Denied","proto":"h2","status":403'
+# a host denied at the TLS stage: still h2 to a guest that offered it, so
+# the gRPC client reads the 403 (PERMISSION_DENIED), not an ALPN failure
+grpc_guest "$T_DIR/denied.py" "$T_GUEST_CA" denied-grpc.test >"$T_DIR/denied2.txt" 2>&1 || true
+assert_match "$T_DIR/denied2.txt" '^refused StatusCode.PERMISSION_DENIED' "a gRPC call to a denied host"
+wait_match "$T_AUDIT" '"url":"https://denied-grpc.test/t.T/Denied","proto":"h2","status":403.*"action":"deny"'
+assert_no_match "$GRPC_LOG" '"Denied"' "a call to a denied host reached the server"
 
 gw_stop || fail "gatewayd exited with status $GW_RC"
