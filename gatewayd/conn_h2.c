@@ -117,6 +117,10 @@ stream_free(struct h2conn *hc, struct h2_stream *s)
 			break;
 		}
 	audit_stream(hc, s);
+	/* response bytes the guest will never read: the upstream
+	 * connection's window must not keep them */
+	if (s->usid != 0 && !hc->up_dead)
+		h2_consume(hc->u, s->usid, buf_len(&s->resp.q));
 	free(s->x.url);
 	wipe_secret(s);
 	buf_free(&s->req.q);
@@ -257,7 +261,9 @@ g_read_body(void *arg, int32_t sid, uint8_t *p, size_t len,
 
 	if (s == NULL)
 		return H2_FAIL;
-	n = relay(hc, &s->resp, hc->g, sid, s->usid != 0 && s->u_open ?
+	/* consumed even once the upstream stream closed: its bytes still
+	 * hold the upstream connection's window */
+	n = relay(hc, &s->resp, hc->g, sid, s->usid != 0 && !hc->up_dead ?
 	    hc->u : NULL, s->usid, p, len, eof);
 	if (n > 0) {
 		s->x.bytes_down += (uint64_t)n;
@@ -525,25 +531,42 @@ pull(struct conn *c, struct endpoint *e, struct h2 *h, const char **why)
 	return 1;
 }
 
-/* Pack and write one side's frames.  1 progress, 0 none, -1 error. */
+/* Pack and write one side's frames.  1 if bytes were written, 0 if
+ * none (nothing to send, or the socket is full: its EPOLLOUT wakes us),
+ * -1 on error. */
 static int
 push(struct endpoint *e, struct h2 *h, struct buf *out)
 {
-	size_t before = buf_len(out);
 	int moved = 0, f;
 
 	for (;;) {
+		size_t before;
+
 		if (buf_len(out) < H2_OUT_HIGH)
 			(void)h2_send(h, out);
 		if (buf_len(out) == 0)
-			return moved || before != 0;
+			return moved;
+		before = buf_len(out);
 		f = ep_flush(e, out);
 		if (f < 0)
 			return -1;
+		if (buf_len(out) != before)
+			moved = 1;
 		if (f == 0)
-			return 1;
-		moved = 1;
+			return moved;
 	}
+}
+
+/* More work than one wake-up's share: go on from the loop, after the
+ * other connections' events, since no new edge may come. */
+static void
+resume_cb(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_H2)
+		conn_progress(c);
+	conn_release(c);
 }
 
 static void
@@ -595,8 +618,10 @@ conn_h2_step(struct conn *c)
 			return -1;
 		}
 		if (!moved)
-			break;
+			return 0;
 	}
+	c->holds++;
+	loop_post(c->worker->loop, resume_cb, c);
 	return 0;
 }
 

@@ -186,6 +186,8 @@ conn_h2_reply(struct h2conn *hc, struct h2_stream *s, int status,
 	field(&f[4], "x-content-type-options", "nosniff", 7);
 	field(&f[5], "x-gateway-reason", reason ? reason : st,
 	    strlen(reason ? reason : st));
+	if (s->usid != 0 && !hc->up_dead)
+		h2_consume(hc->u, s->usid, buf_len(&s->resp.q));
 	buf_free(&s->resp.q);
 	buf_append(&s->resp.q, body, (size_t)n);
 	s->resp.end = true;

@@ -128,6 +128,16 @@ ngh -n -s -m 1 "${urls[@]}" >"$T_DIR/many.txt" 2>&1 || { cat "$T_DIR/many.txt" >
 wait_match "$T_AUDIT" '"url":"https://h2.test/many/60"'
 assert_eq 60 "$(count_match "$T_AUDIT" '"url":"https://h2.test/many/[0-9]+","proto":"h2","status":200')" \
     "audit lines, one per concurrent stream"
+# more response bytes on one connection than its 1 MiB window: the
+# window must reopen for every byte the guest got, also for streams the
+# upstream closed before the guest read them (it stalled at ~1000 here)
+ngh -n -m 1500 https://h2.test/bytes/1024 >"$T_DIR/window.txt" 2>&1 &
+ngh_pid=$!
+wait_for 60 bash -c "! kill -0 $ngh_pid 2>/dev/null" || { kill "$ngh_pid"; fail "1500 x 1 KiB on one connection stalled"; }
+wait "$ngh_pid" || { cat "$T_DIR/window.txt" >&2; fail "nghttp, 1500 x 1 KiB"; }
+wait_match "$T_AUDIT" '"url":"https://h2.test/bytes/1024"' 5
+wait_for 10 bash -c "[ \$(grep -c '\"url\":\"https://h2.test/bytes/1024\"' '$T_AUDIT') -ge 1500 ]" ||
+    fail "audit lines for 1500 streams: $(count_match "$T_AUDIT" '"url":"https://h2.test/bytes/1024"')"
 ngh -v -H "x-big: $(head -c 9000 /dev/zero | tr '\0' a)" https://h2.test/big \
     https://h2.test/after-big >"$T_DIR/big.txt" 2>&1 || true
 assert_match "$T_DIR/big.txt" ':status: 431' "a header list over max_header_bytes"
