@@ -230,7 +230,8 @@ relay(struct h2conn *hc, struct h2_dir *d, struct h2 *self, int32_t sid,
 {
 	size_t n = MIN(len, buf_len(&d->q));
 
-	memcpy(p, buf_head(&d->q), n);
+	if (n > 0)
+		memcpy(p, buf_head(&d->q), n);
 	buf_consume(&d->q, n);
 	if (from != NULL)
 		h2_consume(from, from_sid, n);

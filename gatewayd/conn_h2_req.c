@@ -144,7 +144,8 @@ set_url(struct h2_stream *s, const char *host, uint16_t port,
 	s->x.url = xmalloc(len);
 	n = snprintf(s->x.url, len, "https://%s%s%s%s", v6 ? "[" : "", host,
 	    v6 ? "]" : "", portbuf);
-	memcpy(s->x.url + n, path->p, path->len);
+	if (path->len > 0)
+		memcpy(s->x.url + n, path->p, path->len);
 	s->x.url[n + path->len] = '\0';
 	s->x.path_off = (size_t)n;
 }
