@@ -636,8 +636,16 @@ conn_h2_timeout(struct conn *c, uint64_t now)
 	if (hc == NULL)
 		return;
 	if (hc->nstreams == 0 && now >= hc->idle_since + lim->idle_timeout_ms) {
-		conn_close(c, "idle keep-alive timeout");
-		return;
+		if (hc->idle_goaway) {
+			conn_close(c, "idle keep-alive timeout");
+			return;
+		}
+		/* say so first (GOAWAY): the guest opens no stream into a
+		 * connection about to close; closed once it is written, or
+		 * at the next expiry */
+		hc->idle_goaway = true;
+		hc->idle_since = now;
+		h2_goaway(hc->g, H2_NO_ERROR);
 	}
 	for (s = hc->streams; s != NULL; s = s->next) {
 		/* waiting for the guest: idle_timeout; for the upstream

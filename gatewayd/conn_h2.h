@@ -82,6 +82,7 @@ struct h2conn {
 	struct h2_stream *streams;
 	unsigned	nstreams;
 	bool		up_dead;	/* upstream session ended */
+	bool		idle_goaway;	/* GOAWAY sent for idleness */
 	uint64_t	idle_since;	/* no stream open since (loop ms) */
 };
 

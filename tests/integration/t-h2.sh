@@ -89,6 +89,9 @@ assert_match "$T_DIR/421.json" '"statuses": \{"1": 421\}' ":authority other than
 sleep 0.5
 [ -s "$OTHER_LOG" ] && fail "other-h2.test received something: $(head -c 300 "$OTHER_LOG")"
 assert_no_match "$H2_LOG" '"other-h2.test"' "a misdirected stream reached an upstream"
+# curl turns a Host header into :authority
+h2c -o /dev/null -w '%{http_code}' -H 'Host: other-h2.test' https://h2.test/curl-421 >"$T_DIR/421c.code" || true
+assert_eq 421 "$(cat "$T_DIR/421c.code")" "curl --http2 with Host other than the SNI"
 # on the same connection, streams to the SNI go on
 h2raw get /same-1 /same-2 --authority h2.test >"$T_DIR/same.json"
 assert_match "$T_DIR/same.json" '"statuses": \{"1": 200, "3": 200\}'
