@@ -114,9 +114,12 @@ struct exchange {
 	const char	*rule;		/* deciding rule label */
 	bool		would_deny;	/* report mode let a DENY through */
 	char		reason[300];	/* refusal / failure reason */
+	const char	*code;		/* its static short form, for metrics */
+	uint64_t	t_start, t_ttfb; /* util_now_us(); metrics timing */
 	char		verify_error[160]; /* upstream certificate problem */
 	char		content_type[64];  /* response Content-Type */
 	const char	*secret;	/* injected secret name, or NULL */
+	bool		via_sentinel;	/* ...swapped for a sentinel */
 	int		status;
 	uint64_t	bytes_up;	/* request bytes sent upstream */
 	uint64_t	bytes_down;	/* response bytes sent to the guest */
@@ -137,6 +140,8 @@ struct exchange {
 	bool		req_done;
 	/* response */
 	bool		resp_head_done;
+	struct http_head_scan resp_scan; /* how far the head was checked */
+	uint64_t	resp_head_first; /* loop_now() at its first byte */
 	enum http_body	resp_body;
 	uint64_t	resp_left;
 	struct http_chunk_state resp_chunk;
@@ -145,6 +150,8 @@ struct exchange {
 	bool		resp_dechunk;	/* chunked to an HTTP/1.0 guest: sent
 					 * de-chunked, delimited by the close */
 };
+
+struct slicer_vm;
 
 struct conn {
 	unsigned	magic;
@@ -160,10 +167,13 @@ struct conn {
 	bool		must_close;	/* close after the current exchange */
 	uint64_t	started_ms;	/* wall */
 	uint64_t	deadline;	/* loop_now() ms; 0 = none */
+	struct http_head_scan req_scan;	/* how far c_in's head was checked */
 	uint64_t	up_idle_deadline; /* close the idle upstream then */
 	uint64_t	up_last_used;	/* end of its last exchange */
 
 	struct addr	src;		/* guest */
+	struct slicer_vm *vm;		/* its VM from Slicer, referenced;
+					 * NULL if unknown (slicer.h) */
 	struct addr	dst;		/* original destination */
 	struct endpoint	client;
 	struct endpoint	up;
@@ -210,6 +220,7 @@ struct conn {
 	size_t		secret_line_len;
 	unsigned	holds;		/* loop + pending resolver job */
 	bool		up_writable;	/* epoll said the connect finished */
+	uint64_t	t_dial, t_tls;	/* util_now_us(); metrics timing */
 	bool		alpn_h2;	/* the guest offers h2: so does the
 					 * upstream dial (conn_tls.c) */
 	bool		alpn_http11;	/* ... and http/1.1 */
@@ -304,6 +315,11 @@ uint64_t conn_exchange_timeout(const struct limits_config *lim,
 
 /* Log the current exchange and reset it for the next request. */
 void conn_exchange_end(struct conn *c);
+
+/* conn_vm.c: the guest's VM (Slicer) in policy queries and audit lines. */
+struct alog_record;
+void conn_vm_query(const struct conn *c, struct policy_query *q);
+void conn_vm_audit(const struct conn *c, struct alog_record *r);
 
 /* conn_audit.c: one audit record per exchange / per tunnel. */
 void conn_audit_exchange(struct conn *c);

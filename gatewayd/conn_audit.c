@@ -2,6 +2,11 @@
  * conn_audit.c - turn a connection's exchange or tunnel into an audit
  * record.  Only names, addresses, counts and reasons go in: no header
  * value and no body ever reaches the audit log.
+ *
+ * The same place counts the exchange in the metrics (stats.h): here the
+ * decision, rule, status, reason code, secret and timings are all known.
+ * Metrics get only bounded labels: the group, the rule label, the static
+ * reason code, the secret's configured name; never the host or URL.
  */
 #include "conn.h"
 
@@ -19,6 +24,53 @@ record_common(struct conn *c, struct alog_record *r)
 	if (c->up.io.fd != -1 || c->up.connected)
 		r->upstream = c->up_addr;
 	r->sni = c->has_sni ? c->sni : NULL;
+	conn_vm_audit(c, r);
+}
+
+static const char *
+group_of(const struct conn *c)
+{
+	return c->grp != NULL ? c->grp->cfg->name : "";
+}
+
+/* One audited exchange in the metrics: decision, denial, secret, time. */
+static void
+count_exchange(struct conn *c, const struct alog_record *r)
+{
+	struct stats_shard *sh = c->worker->stats;
+	const struct exchange *x = &c->x;
+	const char *g = group_of(c);
+	bool deny = r->action == ALOG_DENY || r->action == ALOG_REFUSED;
+
+	stats_inc_request(sh, g, deny ? SD_DENY : r->would != NULL ?
+	    SD_REPORT : SD_ALLOW, x->status);
+	if (deny)
+		stats_inc_series(sh, SF_DENIALS, g, x->code ? x->code :
+		    "denied", x->rule);
+	if (x->verify_error[0] != '\0')
+		stats_inc_series(sh, SF_VERIFY_FAILURES, g, x->verify_error,
+		    NULL);
+	if (x->secret != NULL && r->action != ALOG_REFUSED)
+		stats_inc_series(sh, SF_SECRETS, g, x->secret,
+		    x->via_sentinel ? "sentinel" : "placeholder");
+	(void)stats_since(sh, SH_REQUEST, x->t_start,
+	    loop_now_us(c->worker->loop));
+}
+
+/* A TLS flow that never reached HTTP: spliced, refused or failed. */
+static void
+count_tunnel(struct conn *c, const struct alog_record *r, const char *code)
+{
+	struct stats_shard *sh = c->worker->stats;
+	const char *g = group_of(c);
+
+	if (r->action == ALOG_DENY) {
+		stats_inc_request(sh, g, SD_DENY, r->status);
+		stats_inc_series(sh, SF_DENIALS, g, code, r->rule);
+	} else
+		stats_inc_request(sh, g, c->spliced ? SD_SPLICE :
+		    c->conn_verdict.would_deny ? SD_REPORT : SD_ALLOW,
+		    r->status);
 }
 
 static enum alog_action
@@ -38,7 +90,7 @@ conn_audit_exchange(struct conn *c)
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 
-	if (!x->active || gw->alog == NULL)
+	if (!x->active)
 		return;
 	record_common(c, &r);
 	r.kind = ALOG_HTTP;
@@ -65,7 +117,9 @@ conn_audit_exchange(struct conn *c)
 	r.verify_error = x->verify_error[0] ? x->verify_error : NULL;
 	if (x->status == 101)
 		r.kind = ALOG_TUNNEL;
-	alog_write(gw->alog, &r);
+	count_exchange(c, &r);
+	if (gw->alog != NULL)
+		alog_write(gw->alog, &r);
 	x->active = false;
 }
 
@@ -75,9 +129,8 @@ conn_audit_tunnel(struct conn *c, const char *reason)
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 	char url[HOST_MAX + 16], abuf[ADDR_STRLEN];
+	const char *code = reason;
 
-	if (gw->alog == NULL)
-		return;
 	record_common(c, &r);
 	r.kind = ALOG_TUNNEL;
 	r.time_ms = util_wall_ms();
@@ -100,6 +153,7 @@ conn_audit_tunnel(struct conn *c, const char *reason)
 		r.action = ALOG_DENY;
 		r.rule = c->up_fail_rule[0] ? c->up_fail_rule : r.rule;
 		r.reason = c->x.reason[0] ? c->x.reason : reason;
+		code = c->up_fail_reason ? c->up_fail_reason : reason;
 	} else if (c->spliced && strcmp(reason, "tunnel closed") == 0) {
 		r.action = ALOG_SPLICE;
 		r.status = 200;
@@ -111,5 +165,7 @@ conn_audit_tunnel(struct conn *c, const char *reason)
 		    ALOG_DENY : ALOG_ERROR;
 		r.reason = c->x.reason[0] ? c->x.reason : reason;
 	}
-	alog_write(gw->alog, &r);
+	count_tunnel(c, &r, code);
+	if (gw->alog != NULL)
+		alog_write(gw->alog, &r);
 }

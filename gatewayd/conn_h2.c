@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "stats.h"
 #include "worker.h"
 
 #define H2_READ_CHUNK	16384
@@ -300,6 +301,8 @@ forward_response(struct h2conn *hc, struct h2_stream *s,
 		f[n++] = b->f[i];
 	}
 	s->x.resp_head_done = true;
+	stats_once(hc->c->worker->stats, SH_TTFB, &s->x.t_ttfb,
+	    loop_now_us(hc->c->worker->loop));
 	s->resp.end = b->end_stream;
 	if (h2_submit_response(hc->g, s->gsid, f, n, !b->end_stream) != 0)
 		h2_reset(hc->g, s->gsid, H2_INTERNAL_ERROR);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "secrets.h"
+#include "stats.h"
 #include "worker.h"
 
 #define SECRET_LINE_MAX	8192
@@ -365,8 +366,8 @@ begin(struct h2conn *hc, struct h2_stream *s)
 	x->start_mono = loop_now(hc->c->worker->loop);
 	x->action = "TCP_MISS";
 	util_strlcpy(x->method, "-", sizeof(x->method));
-	hc->c->requests++;
-	atomic_fetch_add(&hc->c->worker->gw->stats.requests, 1);
+	x->t_start = x->t_ttfb = loop_now_us(hc->c->worker->loop);
+	hc->c->requests++;	/* the counters come with the audit line */
 }
 
 void
@@ -405,7 +406,7 @@ conn_h2_request(struct h2conn *hc, struct h2_stream *s,
 		why = ":scheme is not https on a TLS connection";
 	}
 	if (status != 0) {
-		atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+		stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 		conn_h2_reply(hc, s, status, why, "Request refused: %s\n", why);
 		return;
 	}

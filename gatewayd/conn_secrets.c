@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "slicer.h"
 #include "secrets.h"
 #include "worker.h"
 
@@ -39,6 +40,8 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 		.headers = req->headers,
 		.nheaders = req->nheaders,
 		.intercepted = c->bumped,
+		.tags = c->vm != NULL ? c->vm->tags : NULL,
+		.ntags = c->vm != NULL ? c->vm->ntags : 0,
 	};
 	struct secrets_result res;
 	char line[SECRET_LINE_MAX];	/* on the stack: no per-request
@@ -66,6 +69,7 @@ conn_secrets_apply(struct conn *c, const struct http_request *req,
 			return 0;
 		}
 		c->x.secret = res.secret;
+		c->x.via_sentinel = res.via_sentinel;
 		c->secret_header = res.header;
 		c->secret_line = secret_copy(line, res.line_len);
 		c->secret_line_len = res.line_len;

@@ -14,8 +14,10 @@
 #include "ca.h"
 #include "conn_h2.h"
 #include "leafcache.h"
+#include "leafreject.h"
 #include "log.h"
 #include "runtime.h"
+#include "slicer.h"
 #include "sockbio.h"
 #include "tls.h"
 #include "worker.h"
@@ -36,7 +38,6 @@ conn_tls_refuse(struct conn *c, const char *reason)
 {
 	(void)!send(c->client.io.fd, tls_alert_handshake_failure,
 	    sizeof(tls_alert_handshake_failure), MSG_NOSIGNAL);
-	atomic_fetch_add(&c->worker->gw->stats.denied, 1);
 	conn_close(c, reason);
 }
 
@@ -44,6 +45,8 @@ static int
 start_bump(struct conn *c)
 {
 	struct gw *gw = c->worker->gw;
+	struct leafcache_guest who = { &c->src, loop_now(c->worker->loop),
+	    c->rt->cfg->limits.leaf_mints_per_guest, false };
 	char err[200];
 	SSL *ssl;
 	BIO *bio;
@@ -55,8 +58,16 @@ start_bump(struct conn *c)
 		conn_tls_refuse(c, "no usable CA to intercept with");
 		return -1;
 	}
-	c->leaf = leafcache_get(gw->leaves, c->grp->ca,
-	    c->has_sni ? c->sni : NULL, &c->dst, err, sizeof(err));
+	c->leaf = leafcache_get_for(gw->leaves, c->grp->ca,
+	    c->has_sni ? c->sni : NULL, &c->dst, &who, err, sizeof(err));
+	if (c->leaf == NULL && who.rate_limited) {
+		/* A guest minting names by the hundred: refused without a
+		 * leaf, and without a log line per attempt. */
+		log_debug("conn %llu: sni %s: %s (limits.leaf_mints_per_guest)",
+		    (unsigned long long)c->id, c->has_sni ? c->sni : "-", err);
+		conn_tls_refuse(c, "guest over its leaf mint rate");
+		return -1;
+	}
 	if (c->leaf == NULL) {
 		log_warnx("conn %llu: cannot mint a leaf for %s: %s",
 		    (unsigned long long)c->id, c->has_sni ? c->sni : "(ip)",
@@ -80,7 +91,7 @@ start_bump(struct conn *c)
 	SSL_set_accept_state(ssl);
 	c->client.ssl = ssl;
 	c->bumped = true;
-	atomic_fetch_add(&gw->stats.bumped, 1);
+	stats_inc(c->worker->stats, ST_CONN_BUMPED);
 	conn_set_state(c, CONN_TLS_ACCEPT);
 	return 1;
 }
@@ -106,11 +117,12 @@ decide(struct conn *c, const struct client_hello *ch)
 	q.host = c->has_sni ? c->sni : NULL;
 	q.dst = c->has_sni ? NULL : &c->dst;
 	q.port = c->dst.port;
+	conn_vm_query(c, &q);
 	policy_decide(&g->policy, &q, &c->conn_verdict);
 	switch (c->conn_verdict.action) {
 	case POLICY_SPLICE:
 		c->spliced = true;
-		atomic_fetch_add(&c->worker->gw->stats.spliced, 1);
+		stats_inc(c->worker->stats, ST_CONN_SPLICED);
 		upstream_start(c, UP_SPLICE, c->has_sni ? c->sni : NULL,
 		    c->dst.port);
 		conn_set_state(c, CONN_WAIT_UP);
@@ -189,10 +201,29 @@ conn_tls_peek(struct conn *c)
 	return decide(c, &ch);
 }
 
+/* The client refused our leaf: one hint per guest per window (leafreject.h). */
+static void
+conn_tls_rejected(struct conn *c, const char *alert)
+{
+	char ip[ADDR_STRLEN];
+
+	stats_inc_leaf_rejected(c->worker->stats, c->grp->cfg->name);
+	if (!leafreject_note(&c->src, util_now_ms(), LEAFREJECT_WINDOW_MS)) {
+		log_debug("conn %llu: guest rejected the leaf (alert %s)",
+		    (unsigned long long)c->id, alert);
+		return;
+	}
+	log_warnx("conn %llu: guest TLS handshake failed: guest %s%s%s "
+	    "rejected the leaf for %s (alert %s): guest does not trust the "
+	    "group CA; see docs/guests.md (logged once per guest per 10 min)",
+	    (unsigned long long)c->id, addr_ntop(&c->src, ip, sizeof(ip)),
+	    c->vm ? " vm " : "", c->vm ? c->vm->name : "",
+	    c->has_sni ? c->sni : "(no SNI)", alert);
+}
+
 int
 conn_tls_accept(struct conn *c)
 {
-	struct gw *gw = c->worker->gw;
 	int r, err;
 
 	if (c->alpn_h2) {
@@ -225,16 +256,21 @@ conn_tls_accept(struct conn *c)
 	err = SSL_get_error(c->client.ssl, r);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 		return 0;
-	atomic_fetch_add(&gw->stats.guest_tls_failed, 1);
+	stats_inc(c->worker->stats, ST_GUEST_TLS_FAILED);
 	{
 		char why[200], msg[300];
+		const char *alert = leafreject_alert_name(ERR_peek_error());
 
 		log_ssl_errstr(why, sizeof(why));
 		snprintf(msg, sizeof(msg), "guest TLS handshake failed "
 		    "(does the guest trust the group CA?): %s", why);
 		snprintf(c->x.reason, sizeof(c->x.reason), "%s", msg);
-		log_info("conn %llu: sni %s: %s", (unsigned long long)c->id,
-		    c->has_sni ? c->sni : "-", msg);
+		if (alert == NULL)
+			log_info("conn %llu: sni %s: %s",
+			    (unsigned long long)c->id,
+			    c->has_sni ? c->sni : "-", msg);
+		else
+			conn_tls_rejected(c, alert);
 	}
 	conn_close(c, "guest TLS handshake failed");
 	return -1;

@@ -27,6 +27,7 @@ struct loop {
 	struct loop_io	wake;		/* eventfd for posts and stop */
 	atomic_bool	stopping;
 	uint64_t	now;
+	uint64_t	now_us;		/* the same instant, in us */
 
 	uint64_t	tick_period;
 	uint64_t	tick_next;
@@ -46,6 +47,14 @@ wake_cb(struct loop *l, struct loop_io *io, uint32_t events)
 		;
 }
 
+/* One clock read per wakeup serves loop_now() and loop_now_us(). */
+static void
+stamp(struct loop *l)
+{
+	l->now_us = util_now_us();
+	l->now = l->now_us / 1000u;
+}
+
 struct loop *
 loop_new(void)
 {
@@ -62,7 +71,7 @@ loop_new(void)
 	l->post_tail = &l->post_head;
 	if (loop_io_add(l, &l->wake, true) != 0)
 		goto err;
-	l->now = util_now_ms();
+	stamp(l);
 	return l;
 err:
 	log_warn("loop_new");
@@ -146,6 +155,12 @@ loop_now(const struct loop *l)
 	return l->now;
 }
 
+uint64_t
+loop_now_us(const struct loop *l)
+{
+	return l->now_us;
+}
+
 static void
 run_posts(struct loop *l)
 {
@@ -172,7 +187,7 @@ loop_run(struct loop *l)
 	while (!atomic_load(&l->stopping)) {
 		timeout = -1;
 		if (l->tick_fn != NULL) {
-			l->now = util_now_ms();
+			stamp(l);
 			timeout = l->tick_next > l->now ?
 			    (int)(l->tick_next - l->now) : 0;
 		}
@@ -183,7 +198,7 @@ loop_run(struct loop *l)
 			log_warn("epoll_wait");
 			return -1;
 		}
-		l->now = util_now_ms();
+		stamp(l);
 		for (i = 0; i < n; i++) {
 			struct loop_io *io = evs[i].data.ptr;
 
@@ -196,4 +211,12 @@ loop_run(struct loop *l)
 		}
 	}
 	return 0;
+}
+
+int
+loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev);
 }

@@ -63,5 +63,15 @@ void loop_stop(struct loop *l);
 
 /* The loop's cached clock, refreshed once per wake-up (ms, monotonic). */
 uint64_t loop_now(const struct loop *l);
+/* The same instant in microseconds (util_now_us() clock): free timing for
+ * the metrics, at the resolution of the loop's wake-ups. */
+uint64_t loop_now_us(const struct loop *l);
+
+/*
+ * Make a registered io level-triggered on exactly events (EPOLLIN,
+ * EPOLLOUT, both, or 0 to hear only errors and hang-ups): for services
+ * that wait on one direction at a time (the DNS proxy).  0 or -1.
+ */
+int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events) WUNRES;
 
 #endif

@@ -123,6 +123,7 @@ dial_query(const struct conn *c, struct policy_query *q)
 		q->path = c->x.url + c->x.path_off;
 		q->method = c->x.method_bit;
 	}
+	conn_vm_query(c, q);
 }
 
 static bool
@@ -273,13 +274,16 @@ upstream_start(struct conn *c, enum up_purpose purpose, const char *host,
 	    c->rt->cfg->limits.lookups_per_guest, host, &res, resolve_cb,
 	    job)) {
 	case RESOLVE_QUEUED:
+		stats_inc(c->worker->stats, ST_RESOLVE_QUEUED);
 		return;
 	case RESOLVE_CACHED:
+		stats_inc(c->worker->stats, ST_RESOLVE_CACHED);
 		c->holds--;
 		free(job);
 		resolved(c, &res);
 		return;
 	case RESOLVE_OVER_QUOTA:
+		stats_inc(c->worker->stats, ST_RESOLVE_OVER_QUOTA);
 		c->holds--;
 		free(job);
 		fail(c, 503, "too many name lookups", "this guest already has "
@@ -319,6 +323,7 @@ dial(struct conn *c)
 	}
 	c->up_writable = false;
 	c->up_phase = UPH_CONNECT;
+	c->t_dial = loop_now_us(c->worker->loop);
 	return;
 err:
 	fail(c, 502, "upstream connect failed", "connect to %s failed: %s",
@@ -346,6 +351,8 @@ connect_step(struct conn *c)
 		return;
 	}
 	c->up.connected = true;
+	c->t_tls = stats_since(c->worker->stats, SH_UP_CONNECT, c->t_dial,
+	    loop_now_us(c->worker->loop));
 	if (c->up_purpose != UP_HTTPS) {
 		c->up_phase = UPH_READY;
 		return;
@@ -367,7 +374,6 @@ connect_step(struct conn *c)
 static void
 tls_step(struct conn *c)
 {
-	struct gw *gw = c->worker->gw;
 	char why[200];
 	long vr;
 	int r, err;
@@ -375,6 +381,8 @@ tls_step(struct conn *c)
 	ERR_clear_error();
 	r = SSL_do_handshake(c->up.ssl);
 	if (r == 1) {
+		(void)stats_since(c->worker->stats, SH_UP_TLS, c->t_tls,
+		    loop_now_us(c->worker->loop));
 		c->up_phase = UPH_READY;
 		return;
 	}
@@ -384,7 +392,6 @@ tls_step(struct conn *c)
 	tls_upstream_failure(c->up.ssl, why, sizeof(why));
 	vr = SSL_get_verify_result(c->up.ssl);
 	if (vr != X509_V_OK) {
-		atomic_fetch_add(&gw->stats.upstream_verify_failed, 1);
 		util_strlcpy(c->up_verify_error,
 		    X509_verify_cert_error_string(vr),
 		    sizeof(c->up_verify_error));
@@ -432,7 +439,7 @@ refuse(struct conn *c)
 		return -1;
 	}
 	if (status == 502 || status == 504)
-		atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
+		stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	c->must_close = true;
 	if (status == 403) {
 		x->action = "TCP_DENIED";

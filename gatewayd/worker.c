@@ -22,6 +22,7 @@ gw_init(struct gw *gw)
 
 	memset(gw, 0, sizeof(*gw));
 	pthread_mutex_init(&gw->rt_lock, NULL);
+	gw->stats = stats_new();
 	for (i = 0; i < GUEST_STRIPES; i++)
 		pthread_mutex_init(&gw->guest_lock[i], NULL);
 }
@@ -42,6 +43,7 @@ gw_fini(struct gw *gw)
 	if (gw->rt != NULL)
 		runtime_unref(gw->rt);
 	pthread_mutex_destroy(&gw->rt_lock);
+	stats_free(gw->stats);
 }
 
 struct runtime *
@@ -50,7 +52,7 @@ gw_runtime(struct gw *gw)
 	struct runtime *rt;
 
 	pthread_mutex_lock(&gw->rt_lock);
-	rt = runtime_ref(gw->rt);
+	rt = gw->rt != NULL ? runtime_ref(gw->rt) : NULL;
 	pthread_mutex_unlock(&gw->rt_lock);
 	return rt;
 }
@@ -227,6 +229,7 @@ workers_start(struct gw *gw, unsigned nworkers, struct runtime *rt)
 
 		w->idx = i;
 		w->gw = gw;
+		w->stats = stats_shard_new(gw->stats);
 		bufpool_init(&w->bufs, WORKER_IOBUF, WORKER_IOBUF_FREE);
 		w->loop = loop_new();
 		if (w->loop == NULL || open_listeners(w, rt) != 0)
