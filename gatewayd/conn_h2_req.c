@@ -16,6 +16,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "secrets.h"
+#include "slicer.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -216,6 +217,8 @@ apply_secret(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 		.headers = r->headers,
 		.nheaders = r->nheaders,
 		.intercepted = true,
+		.tags = c->vm != NULL ? c->vm->tags : NULL,
+		.ntags = c->vm != NULL ? c->vm->ntags : 0,
 	};
 	struct secrets_result res;
 	char line[SECRET_LINE_MAX];
@@ -416,6 +419,7 @@ conn_h2_request(struct h2conn *hc, struct h2_stream *s,
 	q.path = x->url + x->path_off;
 	q.request = true;
 	q.method = x->method_bit;
+	conn_vm_query(c, &q);	/* the VM's tags, or "unknown-vm" */
 	policy_decide(&c->grp->cfg->policy, &q, &v);
 	x->rule = policy_verdict_label(&v);
 	x->would_deny = v.would_deny;
@@ -426,6 +430,8 @@ conn_h2_request(struct h2conn *hc, struct h2_stream *s,
 	if (c->up_phase != UPH_READY) {
 		/* a connection denied at the TLS stage has no upstream; a rule
 		 * that allows this request needs a new connection */
+		x->rule = policy_verdict_label(&c->conn_verdict);
+		x->action = "TCP_DENIED";
 		conn_h2_reply(hc, s, 403, "denied by egress policy",
 		    "Blocked by egress policy: %s is not allowed on this "
 		    "connection (%s).\n", c->has_sni ? c->sni : "this address",
