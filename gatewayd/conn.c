@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn_h2.h"
 #include "leafcache.h"
 #include "log.h"
 #include "runtime.h"
@@ -35,6 +36,7 @@ static const char *const state_names[] = {
 	[CONN_TUNNEL]		= "tunnel",
 	[CONN_LINGER]		= "linger",
 	[CONN_CLOSED]		= "closed",
+	[CONN_H2]		= "h2",
 };
 
 const char *
@@ -184,6 +186,7 @@ conn_progress(struct conn *c)
 		case CONN_REPLY:	r = conn_http_reply(c); break;
 		case CONN_TUNNEL:	r = conn_tunnel(c); break;
 		case CONN_LINGER:	r = conn_linger(c); break;
+		case CONN_H2:		r = conn_h2_step(c); break;
 		case CONN_CLOSED:
 		default:		r = -1; break;
 		}
@@ -245,6 +248,7 @@ conn_close(struct conn *c, const char *reason)
 		log_debug("conn %llu: closed in %s after %u requests: %s",
 		    (unsigned long long)c->id, conn_state_str(c->state),
 		    c->requests, reason);
+	conn_h2_free(c);		/* audits its open streams */
 	free(c->x.url);
 	c->x.url = NULL;
 	conn_secrets_clear(c);		/* wipes a credential line */
@@ -285,6 +289,10 @@ conn_check_timeout(struct conn *c, uint64_t now)
 	    buf_len(&c->c_in) == 0) {
 		upstream_close(c);
 		buf_free(&c->retry_head);
+	}
+	if (c->state == CONN_H2) {
+		conn_h2_timeout(c, now);
+		return;
 	}
 	if (c->deadline == 0 || now < c->deadline)
 		return;

@@ -56,6 +56,7 @@ enum conn_state {
 	CONN_REPLY,		/* writing a reply the gateway made */
 	CONN_TUNNEL,		/* opaque bytes both ways */
 	CONN_LINGER,		/* reply sent, draining before close */
+	CONN_H2,		/* HTTP/2 both ways (conn_h2.h) */
 	CONN_CLOSED,
 };
 
@@ -122,6 +123,7 @@ struct exchange {
 	int		status;
 	uint64_t	bytes_up;	/* request bytes sent upstream */
 	uint64_t	bytes_down;	/* response bytes sent to the guest */
+	bool		h2;		/* a stream of an HTTP/2 connection */
 	bool		head_request;
 	bool		upgrade;
 	/* the request's Upgrade value, which the 101 must choose from; a
@@ -219,6 +221,10 @@ struct conn {
 	unsigned	holds;		/* loop + pending resolver job */
 	bool		up_writable;	/* epoll said the connect finished */
 	uint64_t	t_dial, t_tls;	/* util_now_us(); metrics timing */
+	bool		alpn_h2;	/* the guest offers h2: so does the
+					 * upstream dial (conn_tls.c) */
+	bool		alpn_http11;	/* ... and http/1.1 */
+	struct h2conn	*h2;		/* CONN_H2 (conn_h2.h) */
 };
 
 /*
@@ -277,6 +283,11 @@ int conn_linger(struct conn *c);
 /* Gateway-made reply: queue status + body, then REPLY state. */
 void conn_reply(struct conn *c, int status, const char *reason,
     const char *fmt, ...) PRINTF(4, 5);
+
+/* Record a gateway-made answer in x (status, action, reason, the denied
+ * count); shared by HTTP/1.1 replies and HTTP/2 streams. */
+void conn_exchange_refusal(struct conn *c, struct exchange *x, int status,
+    const char *reason);
 
 /* Append "Name: value\r\n" to b (head rewriting). */
 void conn_header_append(struct buf *b, const struct http_header *h);

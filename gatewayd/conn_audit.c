@@ -102,6 +102,7 @@ conn_audit_exchange(struct conn *c)
 	r.host = c->up_host[0] ? c->up_host : NULL;
 	r.method = x->method;
 	r.url = x->url;
+	r.proto = x->h2 ? "h2" : NULL;
 	r.status = x->status;
 	r.bytes_in = x->bytes_up;
 	r.bytes_out = x->bytes_down;

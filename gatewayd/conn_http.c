@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "conn_h2.h"
 #include "log.h"
 #include "runtime.h"
 #include "worker.h"
@@ -57,6 +58,18 @@ exchange_begin(struct conn *c)
 }
 
 void
+conn_exchange_refusal(struct conn *c, struct exchange *x, int status,
+    const char *reason)
+{
+	x->status = status;
+	if (x->action == NULL || strcmp(x->action, "TCP_MISS") == 0)
+		x->action = status == 403 ? "TCP_DENIED" : "NONE";
+	if (reason != NULL && x->reason[0] == '\0')
+		util_strlcpy(x->reason, reason, sizeof(x->reason));
+	x->code = reason != NULL ? reason : x->code;
+}
+
+void
 conn_reply(struct conn *c, int status, const char *reason,
     const char *fmt, ...)
 {
@@ -74,12 +87,7 @@ conn_reply(struct conn *c, int status, const char *reason,
 		n = 0;
 	if ((size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
-	x->status = status;
-	if (x->action == NULL || strcmp(x->action, "TCP_MISS") == 0)
-		x->action = status == 403 ? "TCP_DENIED" : "NONE";
-	if (reason != NULL && x->reason[0] == '\0')
-		util_strlcpy(x->reason, reason, sizeof(x->reason));
-	x->code = reason != NULL ? reason : x->code;
+	conn_exchange_refusal(c, x, status, reason);
 	buf_free(&c->to_client);
 	buf_appendf(&c->to_client, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -479,7 +487,10 @@ handle_request(struct conn *c, const struct http_request *req,
 	}
 	if (conn_secrets_apply(c, req, host, port) != 0)
 		return 1;	/* refused: reply queued */
-	x->upgrade = req->upgrade;
+	/* Upgrade: h2c would end per-request judgement: the request goes on
+	 * as HTTP/1.1, which RFC 9113 3.2 leaves the server free to do. */
+	x->upgrade = req->upgrade && !h2_upgrade_is_h2c(req->upgrade_proto.p,
+	    req->upgrade_proto.len);
 	if (req->upgrade_proto.len > 0 &&
 	    req->upgrade_proto.len < sizeof(x->upgrade_proto))
 		memcpy(x->upgrade_proto, req->upgrade_proto.p,
@@ -539,6 +550,8 @@ conn_http_request(struct conn *c)
 				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
 				    "request head too large", "%s\n",
 				    status_text(st));
+				if (h2_is_preface(buf_head(&c->c_in), len))
+					conn_h2_refuse_cleartext(c);
 				return 1;
 			}
 		}

@@ -366,6 +366,7 @@ connect_step(struct conn *c)
 		    bio == NULL ? "out of memory" : err);
 		return;
 	}
+	tls_upstream_alpn(c->up.ssl, c->alpn_h2, c->alpn_http11);
 	SSL_set_connect_state(c->up.ssl);
 	c->up_phase = UPH_TLS;
 }
@@ -419,7 +420,8 @@ upstream_check_timeout(struct conn *c, uint64_t now)
 		fail(c, 504, "upstream connect timeout", "The gateway could "
 		    "not reach %s in time.", c->up_host[0] ? c->up_host :
 		    "the destination");
-		if (c->state == CONN_WAIT_UP)
+		/* a guest handshake waits for it too (ALPN mirroring) */
+		if (c->state == CONN_WAIT_UP || c->state == CONN_TLS_ACCEPT)
 			conn_progress(c);
 	}
 }
