@@ -9,36 +9,57 @@
 #      upstream side
 #   2. h2load (nghttp2-client) through gatewayd and direct (from the
 #      gateway namespace, not captured): requests/s, mean and max request
-#      time,
-#      gatewayd CPU per request; and h2load --h1 through gatewayd.
+#      time, gatewayd CPU per request; and h2load --h1 through gatewayd.
+#   3. gRPC unary calls/s (python3-grpcio, grpc_calls.py, against the
+#      server of tests/integration/grpc_test.py): from the guest through
+#      gatewayd and from the gateway namespace direct, on one channel and
+#      on GRPC_CHANNELS channels; gatewayd CPU per call.
+#   4. the same h2load with REQS_MITM requests (mitmproxy is slow) through
+#      gatewayd and through mitmproxy (mitmdump --mode transparent, started
+#      as modes.sh starts it, behind the same kind of nat redirect, after
+#      gatewayd is stopped and its rules removed); the proxy's CPU per
+#      request (/proc/PID/stat utime + stime, all threads).
+# Then markdown tables with the ratios.
 # Not part of meson test.  As root: tests/bench/h2.sh
 # Knobs: N=30 connections per handshake cell, DELAY_MS=20, REQS=20000,
-# CLIENTS=10, STREAMS=10, BUILD_DIR (default build).
+# REQS_MITM=2000, CLIENTS=10, STREAMS=10, CALLS=5000, GRPC_CHANNELS=4,
+# BUILD_DIR (default build).
 set -eu
 : "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD_DIR:=$SOURCE_DIR/build}"
 export SOURCE_DIR BUILD_DIR
 T_NAME=bench-h2
 . "$SOURCE_DIR/tests/integration/lib.sh"
+. "$SOURCE_DIR/tests/bench/modes.sh"
 need_gatewayd
 need_ca_tool
 need_cmd h2load
+need_cmd mitmdump
+"$PY" -c 'import grpc' 2>/dev/null || error "python3-grpcio is missing"
 N=${N:-30}
 DELAY_MS=${DELAY_MS:-20}
 REQS=${REQS:-20000}
+REQS_MITM=${REQS_MITM:-2000}
 CLIENTS=${CLIENTS:-10}
 STREAMS=${STREAMS:-10}
+CALLS=${CALLS:-5000}
+GRPC_CHANNELS=${GRPC_CHANNELS:-4}
 
+log "load average (1, 5, 15 min) before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 topo_up isolated --guests 1
 pki_ensure
 www_ensure
 H2_IP=198.18.0.40
+GRPC_IP=198.18.0.41
 ip -n "$NS_INET" addr add "$H2_IP/24" dev inet0
+ip -n "$NS_INET" addr add "$GRPC_IP/24" dev inet0
 for ns in "$NS_GW" "${GUEST_NS[1]}"; do
 	hosts_lines "$H2_IP" h2b.test >>"/etc/netns/$ns/hosts"
+	hosts_lines "$GRPC_IP" grpcb.test >>"/etc/netns/$ns/hosts"
 done
 (cd "$T_DIR" && cp "$PKI/public-int.crt" "$PKI/public-int.key" . &&
-    pki_leaf h2b public-int h2b.test "DNS:h2b.test")
+    pki_leaf h2b public-int h2b.test "DNS:h2b.test" &&
+    pki_leaf grpcb public-int grpcb.test "DNS:grpcb.test")
 mkdir -p "$T_DIR/ngx/tmp"
 cat >"$T_DIR/ngx/nginx.conf" <<EOF
 user root;
@@ -62,6 +83,11 @@ http {
 EOF
 start_bg nginx "$NS_INET" nginx -p "$T_DIR/ngx" -c "$T_DIR/ngx/nginx.conf"
 wait_bg_port nginx "$NS_INET" 443 "$H2_IP"
+# the server writes one line per call: to /dev/null, so that it costs less
+start_bg grpcsrv "$NS_INET" "$PY" "$T_LIB_DIR/grpc_test.py" server \
+    --listen "$GRPC_IP:443" --cert "$T_DIR/grpcb.chain.pem" \
+    --key "$T_DIR/grpcb.key" --log /dev/null
+wait_bg_port grpcsrv "$NS_INET" 443 "$GRPC_IP"
 ca_generate agents
 cat >"$T_DIR/gw.conf" <<EOF
 trust_file = "$PKI/public-root.crt";
@@ -87,25 +113,59 @@ handshake() {
 	echo "$(awk '{ printf "%.3f\n", ($2 - $1) * 1000 }' "$f" | median)" \
 	    "$(awk '{ printf "%.3f\n", $3 * 1000 }' "$f" | median)"
 }
-gw_cpu() { awk '{ print $14 + $15 }' "/proc/$(gw_pid)/stat"; }
-# load WHERE ARGS: h2load's req/s and p99 (ms), gatewayd CPU ms/request
+# cpu_ticks PID: the process's user + system CPU in clock ticks (all threads)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# load WHERE TAG PID N ARGS...: h2load ARGS (N requests) from WHERE (guest
+# or gw); prints "req/s mean max CPU-us-per-request-of-PID succeeded/N"
+# (PID "-": no proxy on the path, CPU "-").  CPU is counted in clock
+# ticks (10 ms): coarse for a short cell.
 load() {
-	local where=$1 out=$T_DIR/h2load.$2 c0 c1 hz
-	shift 2
+	local where=$1 out=$T_DIR/h2load.$2 pid=$3 n=$4 c0=0 c1=0 hz run=in_gw
+	shift 4
 	hz=$(getconf CLK_TCK)
-	c0=$(gw_cpu)
-	if [ "$where" = guest ]; then
-		in_guest timeout 120 h2load "$@" >"$out" 2>&1 || true
-	else
-		in_gw timeout 120 h2load "$@" >"$out" 2>&1 || true
-	fi
-	c1=$(gw_cpu)
-	awk -v c="$((c1 - c0))" -v hz="$hz" -v n="$REQS" '
+	[ "$where" = guest ] && run=in_guest
+	[ "$pid" = - ] || c0=$(cpu_ticks "$pid")
+	$run timeout 120 h2load "$@" >"$out" 2>&1 || true
+	[ "$pid" = - ] || c1=$(cpu_ticks "$pid")
+	awk -v c="$((c1 - c0))" -v hz="$hz" -v n="$n" -v p="$pid" '
 	    /finished in/ { rps = $4 }
+	    /^requests:/ { ok = $8 }
 	    /^time for request:/ { mean = $6; max = $5 }
-	    END { printf "%s req/s, request time mean %s max %s, gatewayd " \
-	        "%.1f us CPU/request", rps, mean, max, c * 1000000 / hz / n }' "$out"
-	echo
+	    END { printf "%s %s %s %s %d/%d\n", rps ? rps : "-", mean ? mean : "-",
+	        max ? max : "-", p == "-" ? "-" : sprintf("%.1f", c * 1000000 / hz / n),
+	        ok, n }' "$out"
+}
+# grpc WHERE CA CHANNELS: "calls/s gatewayd-CPU-us-per-call" of CALLS
+# unary calls (grpc_calls.py) from WHERE (guest or gw); "- -" if it failed
+grpc() {
+	local out=$T_DIR/grpc.$1.$3 pid c0 c1 hz run=in_gw
+	hz=$(getconf CLK_TCK)
+	[ "$1" = guest ] && run=in_guest
+	pid=$(gw_pid)
+	c0=$(cpu_ticks "$pid")
+	if ! $run env GRPC_DNS_RESOLVER=native timeout 300 "$PY" \
+	    "$SOURCE_DIR/tests/bench/grpc_calls.py" --target grpcb.test:443 \
+	    --cafile "$2" --calls "$CALLS" --channels "$3" >"$out" 2>&1; then
+		log "grpc from $1, $3 channels, failed: $(tail -n 1 "$out")"
+		echo "- -"
+		return
+	fi
+	c1=$(cpu_ticks "$pid")
+	awk -v c="$((c1 - c0))" -v hz="$hz" \
+	    '{ printf "%s %.1f\n", $3, c * 1000000 / hz / $1 }' "$out"
+}
+# ratio A B: A / B to two decimals, "-" unless both are positive numbers
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0)
+	    printf "%.2f", a / b; else printf "-" }'
+}
+# field K "A B C ...": the K-th word
+field() { awk -v k="$1" '{ print $k }' <<<"$2"; }
+# row LABEL REQUESTS RESULT: a table row of a load() result
+row() {
+	local rps mean max cpu ok
+	read -r rps mean max cpu ok <<<"$3"
+	echo "| $1 | $2 | $rps | $mean | $max | $cpu | $ok |"
 }
 
 log "handshake, no delay"
@@ -121,9 +181,37 @@ else
 	log "no netem in this kernel: no delayed cells"
 fi
 url=https://h2b.test/1k
-h2g=$(load guest h2 -n "$REQS" -c "$CLIENTS" -m "$STREAMS" "$url")
-h2d=$(load gw h2d -n "$REQS" -c "$CLIENTS" -m "$STREAMS" "$url")
-h1g=$(load guest h1 --h1 -n "$REQS" -c "$CLIENTS" "$url")
+h2=(-c "$CLIENTS" -m "$STREAMS" "$url")
+gpid=$(gw_pid)
+log "h2load, $REQS requests"
+h2g=$(load guest h2 "$gpid" "$REQS" -n "$REQS" "${h2[@]}")
+h2d=$(load gw h2d - "$REQS" -n "$REQS" "${h2[@]}")
+h1g=$(load guest h1 "$gpid" "$REQS" --h1 -n "$REQS" -c "$CLIENTS" "$url")
+h2gm=$(load guest h2-small "$gpid" "$REQS_MITM" -n "$REQS_MITM" "${h2[@]}")
+log "gRPC unary, $CALLS calls per cell"
+g1g=$(grpc guest "$T_GUEST_CA" 1)
+g1d=$(grpc gw "$PKI/public-root.crt" 1)
+gNg=$(grpc guest "$T_GUEST_CA" "$GRPC_CHANNELS")
+gNd=$(grpc gw "$PKI/public-root.crt" "$GRPC_CHANNELS")
+gw_stop || true
+rules_remove "$T_DIR/gw.conf" >/dev/null || true
+
+# mitmproxy signs with the same group CA (key and certificate in one file)
+log "h2load through $(mode_version mitmproxy), $REQS_MITM requests"
+B_RUN=$T_DIR B_CA_DIR=$T_DIR/mitm-ca B_PUBLIC_ROOT=$PKI/public-root.crt
+mkdir -p "$B_CA_DIR"
+cp "$T_CA_DIR/ca.crt" "$B_CA_DIR/ca.crt"
+cat "$T_CA_DIR/ca.key" "$T_CA_DIR/ca.crt" >"$B_CA_DIR/ca.pem"
+h2m="- - - 0 0/$REQS_MITM"
+if start_mitmproxy; then
+	h2m=$(load guest h2-mitm "$(pid_of mode-mitmproxy)" "$REQS_MITM" \
+	    -n "$REQS_MITM" "${h2[@]}")
+else
+	log "mitmdump did not start"
+fi
+mode_stop mitmproxy || true
+log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
 cat <<EOF
 | measure | http/1.1 offered | h2 offered (mirrored) |
 |---|---|---|
@@ -132,13 +220,32 @@ cat <<EOF
 | guest TLS handshake, median ms (${DELAY_MS} ms upstream) | ${hs1d% *} | ${hs2d% *} |
 | first byte, median ms (${DELAY_MS} ms upstream) | ${hs1d#* } | ${hs2d#* } |
 
-h2load -n $REQS -c $CLIENTS -m $STREAMS, 1 KiB body:
-- through gatewayd (h2 both sides): $h2g
-- direct from the gateway namespace: $h2d
-- through gatewayd, --h1 (HTTP/1.1 keep-alive, -c $CLIENTS): $h1g
+h2load -c $CLIENTS -m $STREAMS, GET 1 KiB; CPU is the proxy's, per request:
+
+| path | requests | req/s | request time mean | max | proxy CPU us/request | succeeded |
+|---|---|---|---|---|---|---|
+$(row "direct (gateway ns), h2" "$REQS" "$h2d")
+$(row "gatewayd, h2 both sides" "$REQS" "$h2g")
+$(row "gatewayd, --h1 keep-alive" "$REQS" "$h1g")
+$(row "gatewayd, h2 both sides" "$REQS_MITM" "$h2gm")
+$(row "mitmproxy, h2 both sides" "$REQS_MITM" "$h2m")
+
+gRPC unary calls, $CALLS per cell (python3-grpcio client and server):
+
+| path | calls/s, 1 channel | gatewayd CPU us/call | calls/s, $GRPC_CHANNELS channels | gatewayd CPU us/call |
+|---|---|---|---|---|
+| direct (gateway ns) | ${g1d% *} | - | ${gNd% *} | - |
+| gatewayd | ${g1g% *} | ${g1g#* } | ${gNg% *} | ${gNg#* } |
+
+| ratio | value |
+|---|---|
+| h2load req/s, gatewayd / direct ($REQS requests) | $(ratio "$(field 1 "$h2g")" "$(field 1 "$h2d")") |
+| h2load req/s, gatewayd / mitmproxy ($REQS_MITM requests) | $(ratio "$(field 1 "$h2gm")" "$(field 1 "$h2m")") |
+| proxy CPU per request, mitmproxy / gatewayd ($REQS_MITM requests) | $(ratio "$(field 4 "$h2m")" "$(field 4 "$h2gm")") |
+| gRPC calls/s, gatewayd / direct, 1 channel | $(ratio "${g1g% *}" "${g1d% *}") |
+| gRPC calls/s, gatewayd / direct, $GRPC_CHANNELS channels | $(ratio "${gNg% *}" "${gNd% *}") |
 EOF
 for f in "$T_DIR"/h2load.*; do
 	echo "--- $(basename "$f")"
 	grep -E 'finished in|requests:|time for request|status codes' "$f"
 done
-gw_stop || true
