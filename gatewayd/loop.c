@@ -27,6 +27,8 @@ struct loop {
 	struct loop_io	wake;		/* eventfd for posts and stop */
 	atomic_bool	stopping;
 	uint64_t	now;
+	loop_clock_fn	clock;		/* util_now_ms unless a test set one */
+	void		*clock_arg;
 
 	uint64_t	tick_period;
 	uint64_t	tick_next;
@@ -73,6 +75,7 @@ err:
 }
 
 static void run_posts(struct loop *l);
+static uint64_t clock_read(const struct loop *l);
 
 void
 loop_free(struct loop *l)
@@ -112,7 +115,7 @@ loop_set_tick(struct loop *l, uint64_t period_ms, loop_fn fn, void *arg)
 	l->tick_period = period_ms;
 	l->tick_fn = fn;
 	l->tick_arg = arg;
-	l->tick_next = util_now_ms() + period_ms;
+	l->tick_next = clock_read(l) + period_ms;
 }
 
 void
@@ -146,6 +149,22 @@ loop_now(const struct loop *l)
 	return l->now;
 }
 
+static uint64_t
+clock_read(const struct loop *l)
+{
+	return l->clock != NULL ? l->clock(l->clock_arg) : util_now_ms();
+}
+
+void
+loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg)
+{
+	l->clock = fn;
+	l->clock_arg = arg;
+	l->now = clock_read(l);
+	if (l->tick_fn != NULL)
+		l->tick_next = l->now + l->tick_period;
+}
+
 static void
 run_posts(struct loop *l)
 {
@@ -164,36 +183,44 @@ run_posts(struct loop *l)
 }
 
 int
-loop_run(struct loop *l)
+loop_run_once(struct loop *l, int max_wait_ms)
 {
 	struct epoll_event evs[256];
-	int n, i, timeout;
+	int n, i, timeout = max_wait_ms;
 
-	while (!atomic_load(&l->stopping)) {
-		timeout = -1;
-		if (l->tick_fn != NULL) {
-			l->now = util_now_ms();
-			timeout = l->tick_next > l->now ?
-			    (int)(l->tick_next - l->now) : 0;
-		}
-		n = epoll_wait(l->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("epoll_wait");
-			return -1;
-		}
-		l->now = util_now_ms();
-		for (i = 0; i < n; i++) {
-			struct loop_io *io = evs[i].data.ptr;
-
-			io->cb(l, io, evs[i].events);
-		}
-		run_posts(l);
-		if (l->tick_fn != NULL && l->now >= l->tick_next) {
-			l->tick_next = l->now + l->tick_period;
-			l->tick_fn(l, l->tick_arg);
-		}
+	if (l->tick_fn != NULL) {
+		l->now = clock_read(l);
+		timeout = l->tick_next > l->now ?
+		    (int)MIN(l->tick_next - l->now, (uint64_t)INT32_MAX) : 0;
+		if (max_wait_ms >= 0 && max_wait_ms < timeout)
+			timeout = max_wait_ms;
 	}
+	n = epoll_wait(l->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
+	if (n == -1) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("epoll_wait");
+		return -1;
+	}
+	l->now = clock_read(l);
+	for (i = 0; i < n; i++) {
+		struct loop_io *io = evs[i].data.ptr;
+
+		io->cb(l, io, evs[i].events);
+	}
+	run_posts(l);
+	if (l->tick_fn != NULL && l->now >= l->tick_next) {
+		l->tick_next = l->now + l->tick_period;
+		l->tick_fn(l, l->tick_arg);
+	}
+	return 0;
+}
+
+int
+loop_run(struct loop *l)
+{
+	while (!atomic_load(&l->stopping))
+		if (loop_run_once(l, -1) != 0)
+			return -1;
 	return 0;
 }

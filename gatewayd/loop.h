@@ -29,6 +29,7 @@ struct loop_io;
 
 typedef void (*loop_io_cb)(struct loop *, struct loop_io *, uint32_t events);
 typedef void (*loop_fn)(struct loop *, void *arg);
+typedef uint64_t (*loop_clock_fn)(void *arg);
 
 /* Embedded in the owner's struct; fd and cb set before loop_io_add(). */
 struct loop_io {
@@ -60,8 +61,17 @@ void loop_post(struct loop *l, loop_fn fn, void *arg);
 int loop_run(struct loop *l);
 /* Thread-safe. */
 void loop_stop(struct loop *l);
+/*
+ * One wake-up: wait at most max_wait_ms (-1: until an event or the next
+ * tick), run the events, the posts and a tick that is due.  loop_run()
+ * is this in a loop; tests call it to drive a loop step by step.
+ */
+int loop_run_once(struct loop *l, int max_wait_ms);
 
 /* The loop's cached clock, refreshed once per wake-up (ms, monotonic). */
 uint64_t loop_now(const struct loop *l);
+/* Replace the clock (util_now_ms()) the loop reads: tests move time by
+ * hand, so that no test races the wall clock. */
+void loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg);
 
 #endif
