@@ -121,6 +121,31 @@ conn_ep_open(struct conn *c, struct endpoint *e, int fd)
 	return ep_open(c, e, fd);
 }
 
+/* The worker's list of its connections (for shutdown and the sweep). */
+static void
+list_add(struct worker *w, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+}
+
+static void
+list_remove(struct worker *w, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	w->nconns--;
+}
+
 struct conn *
 conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
     int fd, const struct addr *src, const struct addr *dst, bool tls_port)
@@ -145,7 +170,7 @@ conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 	c->retry_head.sensitive = true;
 	c->state = tls_port ? CONN_PEEK : CONN_REQ_HEAD;
 	atomic_fetch_add(&w->gw->active, 1);
-	worker_add_conn(w, c);
+	list_add(w, c);
 	if (ep_open(c, &c->client, fd) != 0) {
 		close(fd);
 		conn_close(c, "cannot register the socket");
@@ -260,7 +285,7 @@ conn_close(struct conn *c, const char *reason)
 	buf_free(&c->retry_head);
 	gw_guest_release(gw, &c->src);
 	atomic_fetch_sub(&gw->active, 1);
-	worker_remove_conn(c->worker, c);
+	list_remove(c->worker, c);
 	conn_set_state(c, CONN_CLOSED);
 	runtime_unref(c->rt);
 	c->rt = NULL;

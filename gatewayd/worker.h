@@ -83,6 +83,7 @@ struct worker {
 #define WORKER_IOBUF		32768
 #define WORKER_IOBUF_FREE	256
 
+/* gw.c */
 void gw_init(struct gw *gw);
 void gw_fini(struct gw *gw);
 
@@ -99,7 +100,7 @@ bool gw_guest_acquire(struct gw *gw, const struct addr *a, unsigned limit);
 void gw_guest_release(struct gw *gw, const struct addr *a);
 
 /*
- * Create nworkers workers with listeners for every capture port of rt's
+ * worker.c: create nworkers workers with listeners for every capture port of rt's
  * groups and start their threads.  0 or -1 (error logged).
  */
 int workers_start(struct gw *gw, unsigned nworkers, struct runtime *rt);
@@ -112,9 +113,5 @@ void workers_stop(struct gw *gw);
  * freed (its last callbacks post into the stopped loops).
  */
 void workers_free(struct gw *gw);
-
-/* Worker-side: connection list management (called by conn.c). */
-void worker_add_conn(struct worker *w, struct conn *c);
-void worker_remove_conn(struct worker *w, struct conn *c);
 
 #endif
