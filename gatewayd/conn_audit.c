@@ -17,14 +17,14 @@ record_common(struct conn *c, struct alog_record *r)
 	r->client = c->src;
 	r->dst = c->dst;
 	if (c->up.io.fd != -1 || c->up.connected)
-		r->upstream = c->up_addr;
+		r->upstream = c->upstream.addr;
 	r->sni = c->has_sni ? c->sni : NULL;
 }
 
 static enum alog_action
-action_of(const char *squid_code, int status)
+action_of(enum exchange_action action, int status)
 {
-	if (squid_code != NULL && strcmp(squid_code, "TCP_DENIED") == 0)
+	if (action == XA_DENIED)
 		return ALOG_DENY;
 	if (status >= 400 || status == 0)
 		return ALOG_ERROR;
@@ -47,7 +47,7 @@ conn_audit_exchange(struct conn *c)
 		r.action = ALOG_REFUSED;
 	r.time_ms = util_wall_ms();
 	r.duration_ms = r.time_ms > x->start_ms ? r.time_ms - x->start_ms : 0;
-	r.host = c->up_host[0] ? c->up_host : NULL;
+	r.host = c->upstream.host[0] ? c->upstream.host : NULL;
 	r.method = x->method;
 	r.url = x->url;
 	r.status = x->status;
@@ -59,9 +59,10 @@ conn_audit_exchange(struct conn *c)
 	 * refused anyway (a dialled address on the drop list) was enforced. */
 	r.would = x->would_deny && r.action != ALOG_DENY &&
 	    r.action != ALOG_REFUSED ? "deny" : NULL;
-	r.reason = x->reason[0] ? x->reason : NULL;
+	r.reason = exchange_reason(x);
 	r.secret = x->secret;
-	r.verify_error = x->verify_error[0] ? x->verify_error : NULL;
+	r.verify_error = x->verify_error != NULL && x->verify_error[0] ?
+	    x->verify_error : NULL;
 	if (x->status == 101)
 		r.kind = ALOG_TUNNEL;
 	alog_write(gw->alog, &r);
@@ -69,7 +70,7 @@ conn_audit_exchange(struct conn *c)
 }
 
 void
-conn_audit_tunnel(struct conn *c, const char *reason)
+conn_audit_tunnel(struct conn *c, enum conn_end why)
 {
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
@@ -93,22 +94,25 @@ conn_audit_tunnel(struct conn *c, const char *reason)
 	r.bytes_out = c->tunnel_down;
 	r.rule = c->conn_verdict.rule != NULL || c->spliced ?
 	    policy_verdict_label(&c->conn_verdict) : NULL;
-	if (c->spliced && c->up_phase == UPH_FAILED &&
-	    c->up_fail_status == 403) {
+	if (c->spliced && c->upstream.phase == UPH_FAILED &&
+	    c->upstream.fail.status == 403) {
 		/* the address the name resolves to was refused */
 		r.action = ALOG_DENY;
-		r.rule = c->up_fail_rule[0] ? c->up_fail_rule : r.rule;
-		r.reason = c->x.reason[0] ? c->x.reason : reason;
-	} else if (c->spliced && strcmp(reason, "tunnel closed") == 0) {
+		r.rule = c->upstream.fail.rule[0] ? c->upstream.fail.rule : r.rule;
+		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
+		    conn_end_str(why);
+	} else if (c->spliced && why == CONN_END_TUNNEL_CLOSED) {
 		r.action = ALOG_SPLICE;
 		r.status = 200;
 	} else if (c->spliced) {
 		r.action = c->up.connected ? ALOG_SPLICE : ALOG_ERROR;
-		r.reason = c->x.reason[0] ? c->x.reason : reason;
+		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
+		    conn_end_str(why);
 	} else {
 		r.action = c->conn_verdict.action == POLICY_DENY ?
 		    ALOG_DENY : ALOG_ERROR;
-		r.reason = c->x.reason[0] ? c->x.reason : reason;
+		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
+		    conn_end_str(why);
 	}
 	alog_write(gw->alog, &r);
 }

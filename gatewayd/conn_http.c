@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "secrets.h"
 #include "runtime.h"
 #include "worker.h"
 
@@ -45,12 +46,11 @@ exchange_begin(struct conn *c)
 {
 	struct exchange *x = &c->x;
 
-	free(x->url);
-	memset(x, 0, sizeof(*x));
+	exchange_reset(x);
 	x->active = true;
 	x->start_ms = util_wall_ms();
 	x->start_mono = loop_now(c->worker->loop);
-	x->action = "TCP_MISS";
+	x->action = XA_MISS;
 	util_strlcpy(x->method, "-", sizeof(x->method));
 	c->requests++;
 	atomic_fetch_add(&c->worker->gw->stats.requests, 1);
@@ -75,10 +75,10 @@ conn_reply(struct conn *c, int status, const char *reason,
 	if ((size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
 	x->status = status;
-	if (x->action == NULL || strcmp(x->action, "TCP_MISS") == 0)
-		x->action = status == 403 ? "TCP_DENIED" : "NONE";
-	if (reason != NULL && x->reason[0] == '\0')
-		util_strlcpy(x->reason, reason, sizeof(x->reason));
+	if (x->action == XA_UNSET || x->action == XA_MISS)
+		x->action = status == 403 ? XA_DENIED : XA_GATEWAY;
+	if (reason != NULL && exchange_reason(x) == NULL)
+		exchange_set_reason(x, reason);
 	if (status == 403)
 		atomic_fetch_add(&c->worker->gw->stats.denied, 1);
 	buf_free(&c->to_client);
@@ -103,7 +103,7 @@ conn_http_reply(struct conn *c)
 	int f = ep_flush(&c->client, &c->to_client);
 
 	if (f < 0) {
-		conn_close(c, "guest write error");
+		conn_close(c, CONN_END_GUEST_WRITE);
 		return -1;
 	}
 	if (f == 0)
@@ -119,23 +119,22 @@ conn_exchange_end(struct conn *c)
 	bool keep = c->x.req_keep_alive && !c->must_close;
 
 	conn_audit_exchange(c);
-	free(c->x.url);
-	memset(&c->x, 0, sizeof(c->x));
+	exchange_reset(&c->x);
 	c->req_pending = c->resp_pending = 0;
 	c->req_framed = c->resp_framed = false;
 	buf_free(&c->retry_head);	/* wiped: may hold a credential */
 	if (!keep) {
-		conn_start_linger(c, "request asked for close");
+		conn_start_linger(c, CONN_END_ASKED_CLOSE);
 		return;
 	}
-	conn_buf_release(c, &c->c_in);
-	conn_buf_release(c, &c->u_in);
+	ep_in_release(&c->client);
+	ep_in_release(&c->up);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
-	c->up_last_used = loop_now(c->worker->loop);
-	c->up_idle_deadline = c->up_last_used + lim->upstream_idle_timeout_ms;
+	c->upstream.last_used = loop_now(c->worker->loop);
+	c->upstream.idle_deadline = c->upstream.last_used + lim->upstream_idle_timeout_ms;
 	conn_set_state(c, CONN_REQ_HEAD);
-	conn_set_timeout(c, buf_len(&c->c_in) ? lim->header_timeout_ms :
+	conn_set_timeout(c, buf_len(&c->client.in) ? lim->header_timeout_ms :
 	    lim->idle_timeout_ms);
 }
 
@@ -330,8 +329,8 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 		    http_is_framing(&h->name) ||
 		    http_is_hop_by_hop(h, req->headers, req->nheaders))
 			continue;
-		if (c->x.secret != NULL && c->secret_header != NULL &&
-		    http_name_is(&h->name, c->secret_header))
+		if (c->x.secret != NULL && c->x.secret_header != NULL &&
+		    http_name_is(&h->name, c->x.secret_header))
 			continue;
 		conn_header_append(b, h);
 	}
@@ -345,8 +344,8 @@ build_upstream_head(struct conn *c, const struct http_request *req,
 		    (int)req->upgrade_proto.len, req->upgrade_proto.p);
 	else if (req->minor == 0 && req->keep_alive)
 		buf_appends(b, "Connection: keep-alive\r\n");
-	if (c->secret_line != NULL)
-		buf_append(b, c->secret_line, c->secret_line_len);
+	if (c->x.secret_line != NULL)
+		buf_append(b, c->x.secret_line, c->x.secret_line_len);
 	buf_append(b, "\r\n", 2);
 }
 
@@ -388,10 +387,10 @@ frame_buffered_body(struct conn *c, const char **reason)
 	size_t n;
 	int r;
 
-	if (x->req_body != HTTP_BODY_CHUNKED || buf_len(&c->c_in) == 0)
+	if (x->req_body != HTTP_BODY_CHUNKED || buf_len(&c->client.in) == 0)
 		return 0;
-	r = http_chunk_scan(&x->req_chunk, buf_head(&c->c_in),
-	    buf_len(&c->c_in), &n, &err);
+	r = http_chunk_scan(&x->req_chunk, buf_head(&c->client.in),
+	    buf_len(&c->client.in), &n, &err);
 	if (r == HTTP_ERR) {
 		*reason = err.reason;
 		return -1;
@@ -399,6 +398,36 @@ frame_buffered_body(struct conn *c, const char **reason)
 	c->req_pending = n;
 	c->req_framed = r == HTTP_CHUNK_DONE;
 	return 0;
+}
+
+/* Credential injection (conn_secrets.c); true after queueing a refusal. */
+static bool
+secret_refused(struct conn *c, const struct http_request *req,
+    const char *host, uint16_t port)
+{
+	struct secrets_result res;
+
+	switch (conn_secrets_apply(c, &c->x, req, host, port, &res)) {
+	case CONN_SECRET_TOO_LARGE:
+		c->must_close = true;
+		conn_reply(c, 500, "credential too large", "The gateway could "
+		    "not build the credential for this request.\n");
+		return true;
+	case CONN_SECRET_REFUSED:
+		c->x.action = XA_DENIED;
+		if (req->body != HTTP_BODY_NONE)
+			c->must_close = true;
+		/* No URL in the page: it could carry the sentinel. */
+		conn_reply(c, 403, "credential refused", "Credential refused "
+		    "by the gateway: %s%s%s%s.\nThe request to %s was not "
+		    "sent.\n", res.reason ? res.reason : "not valid here",
+		    res.detail ? " (" : "", res.detail ? res.detail : "",
+		    res.detail ? ")" : "", host);
+		return true;
+	case CONN_SECRET_GO:
+	default:
+		return false;
+	}
 }
 
 static int
@@ -436,7 +465,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	    "-"), status == 0 ? port : c->dst.port, &req->path);
 	/* The head's bytes stay in place (req points into them) until the
 	 * next read, which is after this function. */
-	buf_consume(&c->c_in, headlen);
+	buf_consume(&c->client.in, headlen);
 	if (status != 0)
 		goto refuse;
 	if (frame_buffered_body(c, &reason) != 0) {
@@ -459,7 +488,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	x->rule = policy_verdict_label(&v);
 	x->would_deny = v.would_deny;
 	if (v.action == POLICY_DENY) {
-		x->action = "TCP_DENIED";
+		x->action = XA_DENIED;
 		status = 403;
 		reason = "denied by egress policy";
 		if (req->body != HTTP_BODY_NONE)
@@ -477,32 +506,29 @@ handle_request(struct conn *c, const struct http_request *req,
 		    "will not help; ask for the policy to be changed.\n");
 		return 1;
 	}
-	if (conn_secrets_apply(c, req, host, port) != 0)
-		return 1;	/* refused: reply queued */
+	if (secret_refused(c, req, host, port))
+		return 1;	/* reply queued */
 	x->upgrade = req->upgrade;
-	if (req->upgrade_proto.len > 0 &&
-	    req->upgrade_proto.len < sizeof(x->upgrade_proto))
-		memcpy(x->upgrade_proto, req->upgrade_proto.p,
-		    req->upgrade_proto.len);
+	exchange_set_upgrade(x, req->upgrade_proto.p, req->upgrade_proto.len);
 	build_upstream_head(c, req, host, port);
-	conn_secrets_clear(c);
+	conn_secrets_clear(x);
 
 	purpose = c->bumped ? UP_HTTPS : UP_HTTP;
-	if (upstream_matches(c, purpose, is_ip ? NULL : host, &ip, port)) {
+	if (upstream_matches(&c->upstream, purpose, is_ip ? NULL : host, &ip, port)) {
 		/* Dialled ahead for this connection (or failing, or refused
 		 * now that the request is known): the answer comes when it
 		 * is ready. */
-		if (upstream_recheck(c) != 0 || !c->up_used)
+		if (upstream_recheck(&c->upstream) != 0 || !c->upstream.used)
 			return wait_upstream(c, req, true);
-		if (c->up_phase == UPH_READY && c->up_reusable &&
-		    upstream_idle_alive(c, loop_now(c->worker->loop)))
+		if (c->upstream.phase == UPH_READY && c->upstream.reusable &&
+		    upstream_idle_alive(&c->upstream, loop_now(c->worker->loop)))
 			return wait_upstream(c, req, true);
 	}
 	/* Another place, or a kept-alive upstream that went away. */
-	upstream_close(c);
+	upstream_close(&c->upstream);
 	if (is_ip)
-		c->up_addr = ip;
-	upstream_start(c, purpose, is_ip ? NULL : host, port);
+		c->upstream.addr = ip;
+	upstream_start(&c->upstream, purpose, is_ip ? NULL : host, port);
 	return wait_upstream(c, req, false);
 refuse:
 	atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
@@ -522,10 +548,10 @@ conn_http_request(struct conn *c)
 	ssize_t r, n;
 
 	for (;;) {
-		size_t len = buf_len(&c->c_in);
+		size_t len = buf_len(&c->client.in);
 
 		if (len > 0) {
-			r = http_parse_request(buf_head(&c->c_in),
+			r = http_parse_request(buf_head(&c->client.in),
 			    MIN(len, max), &req, &herr);
 			if (r > 0)
 				return handle_request(c, &req, (size_t)r);
@@ -542,24 +568,24 @@ conn_http_request(struct conn *c)
 			}
 		}
 		if (c->client.eof) {
-			conn_close(c, len ? "guest closed mid-request" :
-			    "guest closed");
+			conn_close(c, len ? CONN_END_GUEST_CLOSED_MID :
+			    CONN_END_GUEST_CLOSED);
 			return -1;
 		}
-		if (conn_buf_prepare(c, &c->c_in, max) == 0)
+		if (ep_in_prepare(&c->client, max) == 0)
 			WRONG("request buffer full below the head limit");
-		n = ep_read(&c->client, buf_tail(&c->c_in),
-		    conn_buf_prepare(c, &c->c_in, max));
+		n = ep_read(&c->client, buf_tail(&c->client.in),
+		    ep_in_prepare(&c->client, max));
 		if (n == EP_AGAIN) {
-			conn_buf_release(c, &c->c_in);
+			ep_in_release(&c->client);
 			return 0;
 		}
 		if (n == EP_ERR) {
-			conn_close(c, "guest read error");
+			conn_close(c, CONN_END_GUEST_READ);
 			return -1;
 		}
 		if (n > 0 && len == 0)
 			conn_set_timeout(c, lim->header_timeout_ms);
-		buf_produce(&c->c_in, (size_t)n);
+		buf_produce(&c->client.in, (size_t)n);
 	}
 }

@@ -30,12 +30,12 @@ static const char tls_alert_handshake_failure[] = {
 };
 
 void
-conn_tls_refuse(struct conn *c, const char *reason)
+conn_tls_refuse(struct conn *c, enum conn_end why)
 {
 	(void)!send(c->client.io.fd, tls_alert_handshake_failure,
 	    sizeof(tls_alert_handshake_failure), MSG_NOSIGNAL);
 	atomic_fetch_add(&c->worker->gw->stats.denied, 1);
-	conn_close(c, reason);
+	conn_close(c, why);
 }
 
 static int
@@ -47,19 +47,17 @@ start_bump(struct conn *c)
 	BIO *bio;
 
 	if (c->grp->ca == NULL) {
-		log_warnx("conn %llu: group %s cannot intercept: %s",
-		    (unsigned long long)c->id, c->grp->cfg->name,
-		    c->grp->ca_err);
-		conn_tls_refuse(c, "no usable CA to intercept with");
+		conn_log(c, LOG_LVL_WARN, "group %s cannot intercept: %s",
+		    c->grp->cfg->name, c->grp->ca_err);
+		conn_tls_refuse(c, CONN_END_NO_CA);
 		return -1;
 	}
 	c->leaf = leafcache_get(gw->leaves, c->grp->ca,
 	    c->has_sni ? c->sni : NULL, &c->dst, err, sizeof(err));
 	if (c->leaf == NULL) {
-		log_warnx("conn %llu: cannot mint a leaf for %s: %s",
-		    (unsigned long long)c->id, c->has_sni ? c->sni : "(ip)",
-		    err);
-		conn_tls_refuse(c, "leaf minting failed");
+		conn_log(c, LOG_LVL_WARN, "cannot mint a leaf for %s: %s",
+		    c->has_sni ? c->sni : "(ip)", err);
+		conn_tls_refuse(c, CONN_END_LEAF);
 		return -1;
 	}
 	ssl = SSL_new(c->grp->server_ctx);
@@ -70,7 +68,7 @@ start_bump(struct conn *c)
 		log_ssl_errors("guest TLS set-up");
 		BIO_free(bio);
 		SSL_free(ssl);
-		conn_close(c, "guest TLS set-up failed");
+		conn_close(c, CONN_END_TLS_SETUP);
 		return -1;
 	}
 	SSL_set_bio(ssl, bio, bio);
@@ -89,15 +87,18 @@ decide(struct conn *c, const struct client_hello *ch)
 	struct policy_query q = { 0 };
 	const struct group_config *g = c->grp->cfg;
 
+	char sni[HOST_MAX + 1];
+
 	c->has_sni = false;
 	/* An IP literal in SNI (not allowed by RFC 6066) counts as none. */
 	if (ch->has_sni && !host_is_ip_literal(ch->sni, ch->sni_len)) {
 		if (ch->sni_invalid || host_normalize(ch->sni, ch->sni_len,
-		    c->sni) != 0) {
+		    sni) != 0) {
 			/* Nothing odd ever reaches a certificate. */
-			conn_tls_refuse(c, "invalid SNI");
+			conn_tls_refuse(c, CONN_END_BAD_SNI);
 			return -1;
 		}
+		c->sni = xstrdup(sni);	/* freed with c */
 		c->has_sni = true;
 	}
 	/* A name is judged by name rules, an address by CIDR rules. */
@@ -109,14 +110,14 @@ decide(struct conn *c, const struct client_hello *ch)
 	case POLICY_SPLICE:
 		c->spliced = true;
 		atomic_fetch_add(&c->worker->gw->stats.spliced, 1);
-		upstream_start(c, UP_SPLICE, c->has_sni ? c->sni : NULL,
+		upstream_start(&c->upstream, UP_SPLICE, c->has_sni ? c->sni : NULL,
 		    c->dst.port);
 		conn_set_state(c, CONN_WAIT_UP);
 		c->deadline = 0;	/* up_deadline bounds the wait */
 		return 1;
 	case POLICY_DENY:
 		if (c->grp->ca == NULL) {
-			conn_tls_refuse(c, "denied by policy");
+			conn_tls_refuse(c, CONN_END_DENIED);
 			return -1;
 		}
 		/* Bump so the guest reads a 403 it can reason about. */
@@ -129,7 +130,7 @@ decide(struct conn *c, const struct client_hello *ch)
 		 * request passed policy.
 		 */
 		if (c->grp->ca != NULL)
-			upstream_start(c, UP_HTTPS, c->has_sni ? c->sni : NULL,
+			upstream_start(&c->upstream, UP_HTTPS, c->has_sni ? c->sni : NULL,
 			    c->dst.port);
 		return start_bump(c);
 	}
@@ -143,41 +144,41 @@ conn_tls_peek(struct conn *c)
 	size_t needed = 0;
 	ssize_t n;
 
-	if (conn_buf_prepare(c, &c->c_in, PEEK_BUF) < PEEK_BUF)
+	if (ep_in_prepare(&c->client, PEEK_BUF) < PEEK_BUF)
 		WRONG("peek buffer");
-	n = recv(c->client.io.fd, buf_tail(&c->c_in), PEEK_BUF, MSG_PEEK);
+	n = recv(c->client.io.fd, buf_tail(&c->client.in), PEEK_BUF, MSG_PEEK);
 	if (n == 0) {
-		conn_close(c, "guest closed before its ClientHello");
+		conn_close(c, CONN_END_CLOSED_BEFORE_HELLO);
 		return -1;
 	}
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		conn_close(c, "guest socket error before ClientHello");
+		conn_close(c, CONN_END_SOCKET_BEFORE_HELLO);
 		return -1;
 	}
-	switch (peek_client_hello((const uint8_t *)buf_tail(&c->c_in),
+	switch (peek_client_hello((const uint8_t *)buf_tail(&c->client.in),
 	    (size_t)n, &ch, &needed, &why)) {
 	case PEEK_NEED_MORE:
 		if ((size_t)n >= PEEK_BUF) {
-			conn_tls_refuse(c, "ClientHello too large");
+			conn_tls_refuse(c, CONN_END_HELLO_TOO_LARGE);
 			return -1;
 		}
 		/* More segments will raise a new edge. */
 		return 0;
 	case PEEK_NOT_TLS:
-		conn_close(c, "not TLS on the HTTPS port");
+		conn_close(c, CONN_END_NOT_TLS);
 		return -1;
 	case PEEK_ERR:
-		log_debug("conn %llu: bad ClientHello: %s",
-		    (unsigned long long)c->id, why ? why : "?");
-		conn_tls_refuse(c, "malformed ClientHello");
+		conn_log(c, LOG_LVL_DEBUG, "bad ClientHello: %s",
+		    why ? why : "?");
+		conn_tls_refuse(c, CONN_END_BAD_HELLO);
 		return -1;
 	case PEEK_OK:
 		break;
 	}
-	buf_clear(&c->c_in);	/* peeked, not consumed */
-	conn_buf_release(c, &c->c_in);
+	buf_clear(&c->client.in);	/* peeked, not consumed */
+	ep_in_release(&c->client);
 	return decide(c, &ch);
 }
 
@@ -207,10 +208,10 @@ conn_tls_accept(struct conn *c)
 		log_ssl_errstr(why, sizeof(why));
 		snprintf(msg, sizeof(msg), "guest TLS handshake failed "
 		    "(does the guest trust the group CA?): %s", why);
-		snprintf(c->x.reason, sizeof(c->x.reason), "%s", msg);
-		log_info("conn %llu: sni %s: %s", (unsigned long long)c->id,
+		exchange_set_reason(&c->x, msg);
+		conn_log(c, LOG_LVL_INFO, "sni %s: %s",
 		    c->has_sni ? c->sni : "-", msg);
 	}
-	conn_close(c, "guest TLS handshake failed");
+	conn_close(c, CONN_END_HANDSHAKE);
 	return -1;
 }

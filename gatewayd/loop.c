@@ -1,9 +1,10 @@
 /*
- * loop.c - epoll loop with a coarse tick and a cross-thread post queue.
+ * loop.c - epoll loop with a timer heap, a coarse tick and a
+ * cross-thread post queue.
  *
- * Not a general timer facility: gateways need deadlines of seconds, so a
- * sweep every tick over the owner's connections is both simpler and
- * cheaper than a heap updated on every byte.
+ * A connection keeps one timer at its earliest deadline and moves it only
+ * when that changes (not on every byte: a deadline extended by traffic
+ * is re-armed once per wake-up), so nothing sweeps the connections.
  */
 #include "loop.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "timer.h"
 
 struct post {
 	struct post	*next;
@@ -27,6 +29,7 @@ struct loop {
 	struct loop_io	wake;		/* eventfd for posts and stop */
 	atomic_bool	stopping;
 	uint64_t	now;
+	struct timer_heap timers;
 	loop_clock_fn	clock;		/* util_now_ms unless a test set one */
 	void		*clock_arg;
 
@@ -62,6 +65,7 @@ loop_new(void)
 	l->wake.cb = wake_cb;
 	pthread_mutex_init(&l->post_lock, NULL);
 	l->post_tail = &l->post_head;
+	timer_heap_init(&l->timers);
 	if (loop_io_add(l, &l->wake, true) != 0)
 		goto err;
 	l->now = util_now_ms();
@@ -84,6 +88,7 @@ loop_free(struct loop *l)
 		return;
 	/* Closures own what they carry: run them so nothing leaks. */
 	run_posts(l);
+	timer_heap_fini(&l->timers);
 	pthread_mutex_destroy(&l->post_lock);
 	close(l->wake.fd);
 	close(l->epfd);
@@ -182,19 +187,42 @@ run_posts(struct loop *l)
 	}
 }
 
+void
+loop_timer_set(struct loop *l, struct timer *t, uint64_t when)
+{
+	timer_set(&l->timers, t, when);
+}
+
+void
+loop_timer_cancel(struct loop *l, struct timer *t)
+{
+	timer_cancel(&l->timers, t);
+}
+
+/* How long epoll may wait: until the tick or the next timer. */
+static int
+wait_ms(struct loop *l, int max_wait_ms)
+{
+	uint64_t next = timer_next(&l->timers);
+	int timeout = max_wait_ms;
+
+	if (l->tick_fn != NULL && (next == 0 || l->tick_next < next))
+		next = l->tick_next;
+	if (next == 0)
+		return timeout;
+	l->now = clock_read(l);
+	next = next > l->now ? MIN(next - l->now, (uint64_t)INT32_MAX) : 0;
+	if (max_wait_ms < 0 || (uint64_t)max_wait_ms > next)
+		timeout = (int)next;
+	return timeout;
+}
+
 int
 loop_run_once(struct loop *l, int max_wait_ms)
 {
 	struct epoll_event evs[256];
-	int n, i, timeout = max_wait_ms;
+	int n, i, timeout = wait_ms(l, max_wait_ms);
 
-	if (l->tick_fn != NULL) {
-		l->now = clock_read(l);
-		timeout = l->tick_next > l->now ?
-		    (int)MIN(l->tick_next - l->now, (uint64_t)INT32_MAX) : 0;
-		if (max_wait_ms >= 0 && max_wait_ms < timeout)
-			timeout = max_wait_ms;
-	}
 	n = epoll_wait(l->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
 	if (n == -1) {
 		if (errno == EINTR)
@@ -209,6 +237,7 @@ loop_run_once(struct loop *l, int max_wait_ms)
 		io->cb(l, io, evs[i].events);
 	}
 	run_posts(l);
+	(void)timer_run(&l->timers, l->now);
 	if (l->tick_fn != NULL && l->now >= l->tick_next) {
 		l->tick_next = l->now + l->tick_period;
 		l->tick_fn(l, l->tick_arg);

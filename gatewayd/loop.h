@@ -6,8 +6,8 @@
  * the connection code free of epoll_ctl() churn: an fd is registered once
  * for both directions and never modified.
  *
- * Besides fds, a loop runs a periodic tick (coarse timers: connections
- * keep a deadline and the worker sweeps them) and a queue of closures
+ * Besides fds, a loop runs timers (a heap: each connection keeps one at
+ * its next deadline), a periodic tick (listeners) and a queue of closures
  * posted from other threads (resolver results, shutdown) and from the
  * loop itself (deferred frees, run after the current batch of events).
  *
@@ -26,6 +26,7 @@
 
 struct loop;
 struct loop_io;
+struct timer;
 
 typedef void (*loop_io_cb)(struct loop *, struct loop_io *, uint32_t events);
 typedef void (*loop_fn)(struct loop *, void *arg);
@@ -47,6 +48,13 @@ void loop_free(struct loop *l);
 int loop_io_add(struct loop *l, struct loop_io *io, bool level) WUNRES;
 /* Remove io (before closing its fd).  Never fails on a registered fd. */
 void loop_io_del(struct loop *l, struct loop_io *io);
+
+/*
+ * Timers on the loop's clock (timer.h): t->fn runs on the loop's thread
+ * once loop_now() reaches when.  when 0 disarms.
+ */
+void loop_timer_set(struct loop *l, struct timer *t, uint64_t when);
+void loop_timer_cancel(struct loop *l, struct timer *t);
 
 /* Call fn(arg) every period_ms on the loop's thread. */
 void loop_set_tick(struct loop *l, uint64_t period_ms, loop_fn fn, void *arg);

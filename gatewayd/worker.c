@@ -20,13 +20,9 @@ worker_tick(struct loop *loop, void *arg)
 {
 	struct worker *w = arg;
 	uint64_t now = loop_now(loop);
-	struct conn *c, *next;
 	size_t i;
 
-	for (c = w->conns; c != NULL; c = next) {
-		next = c->next;
-		conn_check_timeout(c, now);
-	}
+	/* Connections keep their own timers (loop.h): no sweep. */
 	for (i = 0; i < w->nlisteners; i++)
 		listener_tick(&w->listeners[i], loop, now);
 }
@@ -143,7 +139,7 @@ shutdown_cb(struct loop *loop, void *arg)
 
 	close_listeners_cb(loop, w);
 	while (w->conns != NULL)
-		conn_close(w->conns, "gateway shutting down");
+		conn_close(w->conns, CONN_END_SHUTDOWN);
 	loop_stop(loop);
 }
 

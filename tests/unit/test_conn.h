@@ -10,8 +10,8 @@
  * turns a hang into a failure).
  *
  * Teardown reasons are read from the debug log (stderr is captured into
- * a file): the "closed in STATE after N requests: REASON" line that
- * conn_close() writes.
+ * a file): the "conn ID SRC -> DST: closed in STATE after N requests:
+ * REASON" line that conn_close() writes.
  */
 #ifndef GW_TEST_CONN_H
 #define GW_TEST_CONN_H
@@ -92,19 +92,6 @@ fake_lookup(void *arg, const char *name, struct resolve_result *out)
 	out->naddrs = 1;
 }
 
-/* The coarse sweep the worker runs (worker.c's tick). */
-static UNUSED void
-test_tick(struct loop *loop, void *arg)
-{
-	struct worker *w = arg;
-	struct conn *c, *next;
-
-	for (c = w->conns; c != NULL; c = next) {
-		next = c->next;
-		conn_check_timeout(c, loop_now(loop));
-	}
-}
-
 static UNUSED int
 listen_loopback(uint16_t *port)
 {
@@ -167,7 +154,6 @@ harness_init(void)
 		exit(1);
 	}
 	loop_set_clock(H.loop, fake_clock, NULL);
-	loop_set_tick(H.loop, 250, test_tick, &H.w);
 	H.w.gw = &H.gw;
 	H.w.loop = H.loop;
 	bufpool_init(&H.w.bufs, WORKER_IOBUF, 8);
@@ -180,7 +166,7 @@ static UNUSED void
 harness_fini(void)
 {
 	while (H.w.conns != NULL)
-		conn_close(H.w.conns, "gateway shutting down");
+		conn_close(H.w.conns, CONN_END_SHUTDOWN);
 	atomic_store(&H.release_hang, true);
 	resolver_free(H.gw.resolver);
 	loop_free(H.loop);
@@ -197,7 +183,7 @@ wake(void)
 	(void)loop_run_once(H.loop, WAKE_MS);
 }
 
-/* Move the fake clock and let the loop see it (timers, the tick). */
+/* Move the fake clock and let the loop run what is due (timers). */
 static UNUSED void
 advance(uint64_t ms)
 {
@@ -371,7 +357,7 @@ settle(void)
 		wake();
 }
 
-/* The log's "conn ID: closed in ..." line for id, from its state on. */
+/* The log's "conn ID ...: closed in ..." line for id, from the state on. */
 static UNUSED const char *
 close_line(uint64_t id)
 {
@@ -380,15 +366,15 @@ close_line(uint64_t id)
 	const char *p = NULL;
 
 	fflush(stderr);
-	snprintf(want, sizeof(want), "conn %llu: closed in ",
-	    (unsigned long long)id);
+	snprintf(want, sizeof(want), "conn %llu ", (unsigned long long)id);
 	rewind(H.log);
 	while (p == NULL && fgets(line, sizeof(line), H.log) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		p = strstr(line, want);
+		p = p != NULL ? strstr(p, ": closed in ") : NULL;
 	}
 	fseek(H.log, 0, SEEK_END);
-	return p != NULL ? p + strlen(want) : NULL;
+	return p != NULL ? p + strlen(": closed in ") : NULL;
 }
 
 /* The teardown reason the log gave for conn id, or NULL. */
