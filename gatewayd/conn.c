@@ -11,6 +11,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "conn_audit.h"
+#include "conn_secrets.h"
 #include "connlog.h"
 #include "leafcache.h"
 #include "log.h"
@@ -153,7 +155,7 @@ conn_close(struct conn *c, enum conn_end why)
 		    c->requests, conn_end_str(why),
 		    why == CONN_END_UPSTREAM_FAILED ? ": " : "",
 		    why == CONN_END_UPSTREAM_FAILED ?
-		    upstream_fail_str(c->upstream.fail.reason) : "");
+		    upstream_fail_str(c->upstream.fail->reason) : "");
 	conn_secrets_clear(&c->x);	/* wipes a credential line */
 	exchange_reset(&c->x);
 	if (c->leaf != NULL) {

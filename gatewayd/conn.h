@@ -8,19 +8,22 @@
  * level), and every end goes through conn_close(c, reason): the single
  * teardown, which writes the tunnel audit line and frees everything.
  *
- * The work is split by concern:
- *   conn.c          life cycle, endpoints (plain or TLS I/O, readiness
- *                   flags), deadlines, the state dispatcher, raw tunnels
- *                   (splice, WebSocket), lingering close
- *   conn_tls.c      ClientHello peek, splice/bump decision, guest handshake
- *   conn_http.c     request heads: target, SNI binding, policy, head
+ * The work is split by concern, each module with its own header, calls
+ * running downward (docs/architecture.md, scripts/layers.txt):
+ *   conn_dispatch   the top: events, the step table, timers, deadlines
+ *   conn_tls        ClientHello peek, splice/bump decision, guest handshake
+ *   conn_http       request heads: target, SNI binding, policy, head
  *                   rewriting, gateway-made replies
- *   conn_exchange.c streaming one exchange: bodies both ways, response
+ *   conn_exchange   streaming one exchange: bodies both ways, response
  *                   head, 1xx/101, resend-once on a closing upstream
- *   conn_secrets.c  credential injection hook
- *   conn_audit.c    audit records
- *   upstream.c      the upstream's own phases: resolve, dial the approved
- *                   address, verified TLS
+ *   conn_wait       waiting for the upstream, answering its failure
+ *   conn_tunnel     raw tunnels (splice, WebSocket), the linger
+ *   conn (this)     struct conn, the state setter, the teardown
+ *   conn_secrets    credential injection for an exchange
+ *   conn_audit      audit records
+ *   exchange.h      one request and its response
+ *   upstream.h      the upstream object: resolve, dial, verified TLS
+ *   endpoint.h      one socket, plain or TLS
  *
  * Not thread-safe: a conn is touched only by its worker's thread (the
  * resolver's answer is posted back to that loop).
@@ -175,17 +178,6 @@ struct conn *conn_alloc(struct worker *w, struct runtime *rt,
     const struct group_rt *grp, const struct addr *src,
     const struct addr *dst, bool tls_port);
 
-/*
- * conn_dispatch.c: take an accepted socket: dst is the original destination, already
- * recovered by the listener.  Takes a reference on rt.  On failure the
- * fd is closed and NULL returned (reason logged).
- */
-struct conn *conn_new(struct worker *w, struct runtime *rt,
-    const struct group_rt *grp, int fd, const struct addr *src,
-    const struct addr *dst, bool tls_port);
-
-/* Run the state machine until it blocks.  Safe to call at any time. */
-void conn_progress(struct conn *c);
 
 /* The single teardown. */
 void conn_close(struct conn *c, enum conn_end why);
@@ -196,8 +188,6 @@ void conn_log(const struct conn *c, enum log_level level, const char *fmt,
     ...) PRINTF(3, 4);
 const char *conn_state_str(enum conn_state s);
 
-/* Enforce the deadlines due at now (c's timer runs it). */
-void conn_check_timeout(struct conn *c, uint64_t now);
 
 /* Deadline helpers (ms from now on the worker's clock; 0 clears). */
 void conn_set_timeout(struct conn *c, uint64_t ms);
@@ -205,67 +195,18 @@ void conn_set_timeout(struct conn *c, uint64_t ms);
 /* Half-close towards the guest and drain it briefly, then close. */
 void conn_start_linger(struct conn *c, enum conn_end why);
 
-/* Step functions of the other modules; each returns 1 if it made
- * progress, 0 if blocked, -1 after it closed the connection. */
-int conn_tls_peek(struct conn *c);
-int conn_tls_accept(struct conn *c);
-int conn_http_request(struct conn *c);
-int conn_http_exchange(struct conn *c);
-int conn_http_reply(struct conn *c);
-int conn_tunnel(struct conn *c);
-int conn_linger(struct conn *c);
+/* What a step did (the dispatcher runs steps while they progress). */
+enum step {
+	STEP_CLOSED = -1,	/* it closed the connection */
+	STEP_BLOCKED = 0,	/* nothing more until an event */
+	STEP_PROGRESS = 1,	/* moved on: run the (new) state's step */
+};
 
-/* Gateway-made reply: queue status + body, then REPLY state. */
-void conn_reply(struct conn *c, int status, const char *reason,
-    const char *fmt, ...) PRINTF(4, 5);
 
-/* Append "Name: value\r\n" to b (head rewriting). */
-void conn_header_append(struct buf *b, const struct http_header *h);
-/* Append "Content-Length: N" when has_length: the length of a forwarded
- * body is the gateway's own, never a copy of the sender's field. */
-void conn_length_append(struct buf *b, bool has_length, uint64_t length);
-/*
- * Append the message's transfer codings as its sender listed them (every
- * Transfer-Encoding field of h, in order, as one field): the body is
- * coded so, and a proxy forwards them (RFC 9112 section 6.1), not just
- * the final chunked.  Nothing when there is none.
- */
-void conn_codings_append(struct buf *b, const struct http_header *h,
-    size_t n);
-
-/* Log the current exchange and reset it for the next request. */
-void conn_exchange_end(struct conn *c);
-
-/* conn_audit.c: one audit record per exchange / per tunnel. */
-void conn_audit_exchange(struct conn *c);
-void conn_audit_tunnel(struct conn *c, enum conn_end why);
 
 /* Drop one hold; the last one frees c (only once it is CLOSED). */
 void conn_release(struct conn *c);
 
-/* conn_wait.c: the CONN_WAIT_UP step: go on when the upstream is
- * ready, answer its failure. */
-int conn_wait_upstream(struct conn *c);
 
-/*
- * conn_secrets.c: decide credential injection for exchange x, a request
- * to host:port on c.  GO to go on (x->secret_header/secret_line set when
- * a secret applies); otherwise the request must be refused (res says
- * why), which the caller answers.
- */
-enum conn_secret {
-	CONN_SECRET_GO = 0,
-	CONN_SECRET_TOO_LARGE,		/* 500: the line does not fit */
-	CONN_SECRET_REFUSED,		/* 403: credential refused */
-};
-struct secrets_result;
-enum conn_secret conn_secrets_apply(const struct conn *c,
-    struct exchange *x, const struct http_request *req, const char *host,
-    uint16_t port, struct secrets_result *res);
-/* Wipe and free x->secret_line once the head carrying it is built. */
-void conn_secrets_clear(struct exchange *x);
-
-/* conn_tls.c: a denied TLS flow that could not be bumped. */
-void conn_tls_refuse(struct conn *c, enum conn_end why);
 
 #endif

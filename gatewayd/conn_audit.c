@@ -3,7 +3,7 @@
  * record.  Only names, addresses, counts and reasons go in: no header
  * value and no body ever reaches the audit log.
  */
-#include "conn.h"
+#include "conn_audit.h"
 
 #include "alog.h"
 #include "runtime.h"
@@ -95,10 +95,10 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 	r.rule = c->conn_verdict.rule != NULL || c->spliced ?
 	    policy_verdict_label(&c->conn_verdict) : NULL;
 	if (c->spliced && c->upstream.phase == UPH_FAILED &&
-	    c->upstream.fail.status == 403) {
+	    c->upstream.fail->status == 403) {
 		/* the address the name resolves to was refused */
 		r.action = ALOG_DENY;
-		r.rule = c->upstream.fail.rule[0] ? c->upstream.fail.rule : r.rule;
+		r.rule = c->upstream.fail->rule[0] ? c->upstream.fail->rule : r.rule;
 		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
 		    conn_end_str(why);
 	} else if (c->spliced && why == CONN_END_TUNNEL_CLOSED) {

@@ -7,7 +7,12 @@
  * step looks at what it can do now and does all of it.  The steps below
  * never call back up here: they change the state and return.
  */
-#include "conn.h"
+#include "conn_dispatch.h"
+#include "conn_exchange.h"
+#include "conn_http.h"
+#include "conn_tls.h"
+#include "conn_tunnel.h"
+#include "conn_wait.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -173,7 +178,7 @@ conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 }
 
 /* The step of each state (CONN_CLOSED has none). */
-static int (*const steps[])(struct conn *) = {
+static enum step (*const steps[])(struct conn *) = {
 	[CONN_PEEK]		= conn_tls_peek,
 	[CONN_TLS_ACCEPT]	= conn_tls_accept,
 	[CONN_REQ_HEAD]		= conn_http_request,
@@ -187,7 +192,7 @@ static int (*const steps[])(struct conn *) = {
 void
 conn_progress(struct conn *c)
 {
-	int r;
+	enum step r;
 
 	if (c->upstream.phase == UPH_CONNECT || c->upstream.phase == UPH_TLS)
 		upstream_step(&c->upstream);
@@ -196,7 +201,7 @@ conn_progress(struct conn *c)
 		    steps[c->state] == NULL)
 			break;		/* closed */
 		r = steps[c->state](c);
-	} while (r > 0 && c->state != CONN_CLOSED);
+	} while (r == STEP_PROGRESS && c->state != CONN_CLOSED);
 	if (c->state != CONN_CLOSED)
 		timer_update(c, false);
 }

@@ -8,10 +8,13 @@
  * coding.  1xx responses pass through; a 101 to an allowed Upgrade turns
  * the connection into an opaque tunnel.
  */
-#include "conn.h"
+#include "conn_exchange.h"
+#include "conn_audit.h"
+#include "conn_http.h"
 
 #include <stdio.h>
 
+#include "headrw.h"
 #include "log.h"
 #include "runtime.h"
 #include "worker.h"
@@ -172,56 +175,19 @@ codings_beyond_chunked(const struct http_response *resp)
 	return n > 1 || (n == 1 && !chunked);
 }
 
-/* Rewrite a response head for the guest into c->to_client.  upgrade is
- * the protocol a 101 switches to (checked against the request's). */
+/* The response head for the guest into c->to_client (headrw.c). */
 static void
 build_client_head(struct conn *c, const struct http_response *resp,
     bool close_after, const struct http_slice *upgrade)
 {
-	struct buf *b = &c->to_client;
-	char status[16];
-	size_t i;
+	struct headrw_resp o = {
+		.dechunk = c->x.resp_dechunk,
+		.http10 = c->x.http10,
+		.close_after = close_after,
+		.upgrade = upgrade,
+	};
 
-	/* No printf on the hot path: the parser took three digits. */
-	memcpy(status, "HTTP/1.1 000 ", 13);
-	status[9] = (char)('0' + resp->status / 100 % 10);
-	status[10] = (char)('0' + resp->status / 10 % 10);
-	status[11] = (char)('0' + resp->status % 10);
-	buf_append(b, status, 13);
-	buf_append(b, resp->reason.p, resp->reason.len);
-	buf_append(b, "\r\n", 2);
-	for (i = 0; i < resp->nheaders; i++) {
-		const struct http_header *h = &resp->headers[i];
-
-		if (http_is_framing(&h->name) ||
-		    http_is_hop_by_hop(h, resp->headers, resp->nheaders))
-			continue;
-		conn_header_append(b, h);
-	}
-	/* The framing the gateway streams by: the codings the upstream
-	 * listed (RFC 9112 section 6.1; none for an HTTP/1.0 guest, which
-	 * gets a chunked body de-chunked and close-delimited), else the
-	 * length (a HEAD or 304 response keeps its Content-Length; 1xx and
-	 * 204 may not carry one). */
-	if (resp->body != HTTP_BODY_NONE && !c->x.resp_dechunk)
-		conn_codings_append(b, resp->headers, resp->nheaders);
-	if (resp->body != HTTP_BODY_CHUNKED)
-		conn_length_append(b, resp->has_content_length &&
-		    resp->status >= 200 && resp->status != 204,
-		    resp->content_length);
-	if (upgrade != NULL) {
-		/* Upgrade is hop-by-hop, but a 101 without it is no switch
-		 * to any protocol (RFC 9110 section 15.2.2): strict clients
-		 * (RFC 6455 ones) refuse it. */
-		buf_appends(b, "Upgrade: ");
-		buf_append(b, upgrade->p, upgrade->len);
-		buf_appends(b, "\r\nConnection: Upgrade\r\n");
-	}
-	else if (close_after)
-		buf_appends(b, "Connection: close\r\n");
-	else if (c->x.http10)
-		buf_appends(b, "Connection: keep-alive\r\n");
-	buf_append(b, "\r\n", 2);
+	headrw_response(&c->to_client, resp, &o);
 }
 
 /*
@@ -429,7 +395,8 @@ flush_client(struct conn *c)
 }
 
 /* Request head and body upstream.  0 open/blocked, 1 done, -1/-2 error
- * (-1: c closed; -2: upstream failed, reply queued). */
+ * (-1: c closed; -2: upstream failed, reply queued).  Private to this
+ * file: exchange_step() turns them into an enum step. */
 static int
 request_up(struct conn *c)
 {
@@ -523,7 +490,7 @@ response_head_step(struct conn *c)
 	}
 }
 
-static int
+static enum step
 exchange_step(struct conn *c)
 {
 	struct exchange *x = &c->x;
@@ -533,36 +500,36 @@ exchange_step(struct conn *c)
 	if (!x->req_done) {
 		r = request_up(c);
 		if (r == -1)
-			return -1;
+			return STEP_CLOSED;
 		if (r == -2)
-			return 1;
+			return STEP_PROGRESS;
 		if (r == 1)
 			x->req_done = true;
 	}
 	r = response_head_step(c);
 	if (r == -1)
-		return -1;
+		return STEP_CLOSED;
 	if (r == -2)
-		return 1;
+		return STEP_PROGRESS;
 	if (r == 0)
-		return 0;
+		return STEP_BLOCKED;
 	if (x->status == 101) {
 		/* Upgrade allowed by policy and accepted upstream. */
 		conn_audit_exchange(c);
 		exchange_reset(x);
 		conn_set_state(c, CONN_TUNNEL);
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-		return 1;
+		return STEP_PROGRESS;
 	}
 	b = stream_body(c, &c->up, &c->client, &c->up.in, x->resp_body,
 	    x->resp_dechunk, &x->resp_left, &x->resp_chunk, &c->resp_pending,
 	    &c->resp_framed, &x->bytes_down, &why);
 	if (b == BODY_ERR || b == BODY_WRITE_ERR) {
 		conn_close(c, CONN_END_RESP_BODY);
-		return -1;
+		return STEP_CLOSED;
 	}
 	if (b == BODY_OPEN)
-		return 0;
+		return STEP_BLOCKED;
 	x->resp_done = true;
 	if (x->resp_body == HTTP_BODY_CLOSE || buf_len(&c->up.in) > 0)
 		c->upstream.reusable = false;	/* extra bytes: do not trust it */
@@ -575,7 +542,7 @@ exchange_step(struct conn *c)
 	if (!c->upstream.reusable)
 		upstream_close(&c->upstream);
 	conn_exchange_end(c);
-	return c->state == CONN_CLOSED ? -1 : 1;
+	return c->state == CONN_CLOSED ? STEP_CLOSED : STEP_PROGRESS;
 }
 
 /*
@@ -583,16 +550,16 @@ exchange_step(struct conn *c)
  * (or the request was all sent), with the timeout of what it now waits
  * for, so that a stream runs as long as it keeps sending.
  */
-int
+enum step
 conn_http_exchange(struct conn *c)
 {
 	struct exchange *x = &c->x;
 	uint64_t before = x->bytes_up + x->bytes_down;
 	bool req_done = x->req_done;
-	int r;
+	enum step r;
 
 	r = exchange_step(c);
-	if (r >= 0 && c->state == CONN_EXCHANGE && (req_done != x->req_done ||
+	if (r != STEP_CLOSED && c->state == CONN_EXCHANGE && (req_done != x->req_done ||
 	    x->bytes_up + x->bytes_down != before))
 		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
 		    x));

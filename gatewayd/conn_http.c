@@ -9,11 +9,14 @@
  * until the current response is complete, so every request is judged and
  * logged, and nothing after an Upgrade request moves before its 101.
  */
-#include "conn.h"
+#include "conn_http.h"
+#include "conn_audit.h"
+#include "conn_secrets.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "headrw.h"
 #include "log.h"
 #include "secrets.h"
 #include "runtime.h"
@@ -97,19 +100,19 @@ conn_reply(struct conn *c, int status, const char *reason,
 	conn_set_state(c, CONN_REPLY);
 }
 
-int
+enum step
 conn_http_reply(struct conn *c)
 {
 	int f = ep_flush(&c->client, &c->to_client);
 
 	if (f < 0) {
 		conn_close(c, CONN_END_GUEST_WRITE);
-		return -1;
+		return STEP_CLOSED;
 	}
 	if (f == 0)
-		return 0;
+		return STEP_BLOCKED;
 	conn_exchange_end(c);
-	return c->state == CONN_CLOSED ? -1 : 1;
+	return c->state == CONN_CLOSED ? STEP_CLOSED : STEP_PROGRESS;
 }
 
 void
@@ -246,107 +249,23 @@ request_target(struct conn *c, const struct http_request *req, char *host,
 	return 0;
 }
 
-/* "Name: value\r\n" without a format pass. */
-void
-conn_header_append(struct buf *b, const struct http_header *h)
-{
-	buf_append(b, h->name.p, h->name.len);
-	buf_append(b, ": ", 2);
-	buf_append(b, h->value.p, h->value.len);
-	buf_append(b, "\r\n", 2);
-}
-
-void
-conn_length_append(struct buf *b, bool has_length, uint64_t length)
-{
-	char digits[24];
-	size_t i = sizeof(digits);
-
-	if (!has_length)
-		return;
-	do {
-		digits[--i] = (char)('0' + length % 10);
-		length /= 10;
-	} while (length > 0);
-	buf_appends(b, "Content-Length: ");
-	buf_append(b, digits + i, sizeof(digits) - i);
-	buf_append(b, "\r\n", 2);
-}
-
-void
-conn_codings_append(struct buf *b, const struct http_header *h, size_t n)
-{
-	const char *sep = "Transfer-Encoding: ";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!http_name_is(&h[i].name, "transfer-encoding"))
-			continue;
-		buf_appends(b, sep);
-		buf_append(b, h[i].value.p, h[i].value.len);
-		sep = ", ";
-	}
-	if (sep[0] == ',')
-		buf_append(b, "\r\n", 2);
-}
-
-/*
- * Rewrite the request head for the upstream into c->to_up.  Its framing
- * is the gateway's own, from the body it streams: its length, or the
- * codings the guest listed for a chunked body (forwarded as listed, RFC
- * 9112 section 6.1).  The guest's fields are never copied by the header
- * loop, so no header rule (hop-by-hop or otherwise) can drop or
- * duplicate them.
- */
+/* Rewrite the request head for the upstream into c->to_up (headrw.c). */
 static void
 build_upstream_head(struct conn *c, const struct http_request *req,
     const char *host, uint16_t port)
 {
-	struct buf *b = &c->to_up;
-	const struct http_slice *path = &req->path;
-	size_t i;
-	bool v6 = strchr(host, ':') != NULL;
+	struct headrw_req o = {
+		.host = host,
+		.port = port,
+		.tls = c->bumped,
+		.drop = c->x.secret != NULL ? c->x.secret_header : NULL,
+		.extra = c->x.secret_line,
+		.extra_len = c->x.secret_line_len,
+		.upgrade = c->x.upgrade,
+	};
 
-	buf_free(b);
-	/* The hot path of every request: no printf. */
-	buf_append(b, req->method.p, req->method.len);
-	buf_append(b, " ", 1);
-	buf_append(b, path->p, path->len);
-	buf_appends(b, req->minor == 0 ? " HTTP/1.0\r\nHost: " :
-	    " HTTP/1.1\r\nHost: ");
-	if (v6)
-		buf_append(b, "[", 1);
-	buf_appends(b, host);
-	if (v6)
-		buf_append(b, "]", 1);
-	if (port != (c->bumped ? 443 : 80))
-		buf_appendf(b, ":%u", port);
-	buf_append(b, "\r\n", 2);
-	for (i = 0; i < req->nheaders; i++) {
-		const struct http_header *h = &req->headers[i];
-
-		if (http_name_is(&h->name, "host") ||
-		    http_is_framing(&h->name) ||
-		    http_is_hop_by_hop(h, req->headers, req->nheaders))
-			continue;
-		if (c->x.secret != NULL && c->x.secret_header != NULL &&
-		    http_name_is(&h->name, c->x.secret_header))
-			continue;
-		conn_header_append(b, h);
-	}
-	if (req->body == HTTP_BODY_CHUNKED)
-		conn_codings_append(b, req->headers, req->nheaders);
-	else
-		conn_length_append(b, req->has_content_length,
-		    req->content_length);
-	if (c->x.upgrade)
-		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
-		    (int)req->upgrade_proto.len, req->upgrade_proto.p);
-	else if (req->minor == 0 && req->keep_alive)
-		buf_appends(b, "Connection: keep-alive\r\n");
-	if (c->x.secret_line != NULL)
-		buf_append(b, c->x.secret_line, c->x.secret_line_len);
-	buf_append(b, "\r\n", 2);
+	buf_free(&c->to_up);
+	headrw_request(&c->to_up, req, &o);
 }
 
 /*
@@ -355,7 +274,7 @@ build_upstream_head(struct conn *c, const struct http_request *req,
  * the server may close it just as the request leaves: keep what is
  * needed to resend a body-less request once.
  */
-static int
+static enum step
 wait_upstream(struct conn *c, const struct http_request *req, bool earlier)
 {
 	struct exchange *x = &c->x;
@@ -369,7 +288,7 @@ wait_upstream(struct conn *c, const struct http_request *req, bool earlier)
 	}
 	conn_set_state(c, CONN_WAIT_UP);
 	c->deadline = 0;	/* up_deadline bounds the wait */
-	return 1;
+	return STEP_PROGRESS;
 }
 
 /*
@@ -430,7 +349,7 @@ secret_refused(struct conn *c, const struct http_request *req,
 	}
 }
 
-static int
+static enum step
 handle_request(struct conn *c, const struct http_request *req,
     size_t headlen)
 {
@@ -504,10 +423,10 @@ handle_request(struct conn *c, const struct http_request *req,
 		    "this path in different ways, so a path rule cannot "
 		    "judge it; send it in its plain form.\n" : "Retrying "
 		    "will not help; ask for the policy to be changed.\n");
-		return 1;
+		return STEP_PROGRESS;
 	}
 	if (secret_refused(c, req, host, port))
-		return 1;	/* reply queued */
+		return STEP_PROGRESS;	/* reply queued */
 	x->upgrade = req->upgrade;
 	exchange_set_upgrade(x, req->upgrade_proto.p, req->upgrade_proto.len);
 	build_upstream_head(c, req, host, port);
@@ -535,10 +454,10 @@ refuse:
 	c->must_close = true;
 	conn_reply(c, status, reason, "%s: %s\n", status_text(status),
 	    reason);
-	return 1;
+	return STEP_PROGRESS;
 }
 
-int
+enum step
 conn_http_request(struct conn *c)
 {
 	const struct limits_config *lim = &c->rt->cfg->limits;
@@ -564,13 +483,13 @@ conn_http_request(struct conn *c)
 				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
 				    "request head too large", "%s\n",
 				    status_text(st));
-				return 1;
+				return STEP_PROGRESS;
 			}
 		}
 		if (c->client.eof) {
 			conn_close(c, len ? CONN_END_GUEST_CLOSED_MID :
 			    CONN_END_GUEST_CLOSED);
-			return -1;
+			return STEP_CLOSED;
 		}
 		if (ep_in_prepare(&c->client, max) == 0)
 			WRONG("request buffer full below the head limit");
@@ -578,11 +497,11 @@ conn_http_request(struct conn *c)
 		    ep_in_prepare(&c->client, max));
 		if (n == EP_AGAIN) {
 			ep_in_release(&c->client);
-			return 0;
+			return STEP_BLOCKED;
 		}
 		if (n == EP_ERR) {
 			conn_close(c, CONN_END_GUEST_READ);
-			return -1;
+			return STEP_CLOSED;
 		}
 		if (n > 0 && len == 0)
 			conn_set_timeout(c, lim->header_timeout_ms);

@@ -4,7 +4,7 @@
  * produced only until the upstream head is built.  The line is never
  * logged and is wiped when freed.
  */
-#include "conn.h"
+#include "conn_secrets.h"
 
 #include "runtime.h"
 #include "secrets.h"

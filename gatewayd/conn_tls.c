@@ -4,7 +4,7 @@
  * bytes untouched), decide splice / bump / refuse on the SNI, and run the
  * guest-side handshake with a leaf minted for that SNI.
  */
-#include "conn.h"
+#include "conn_tls.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -38,7 +38,7 @@ conn_tls_refuse(struct conn *c, enum conn_end why)
 	conn_close(c, why);
 }
 
-static int
+static enum step
 start_bump(struct conn *c)
 {
 	struct gw *gw = c->worker->gw;
@@ -50,7 +50,7 @@ start_bump(struct conn *c)
 		conn_log(c, LOG_LVL_WARN, "group %s cannot intercept: %s",
 		    c->grp->cfg->name, c->grp->ca_err);
 		conn_tls_refuse(c, CONN_END_NO_CA);
-		return -1;
+		return STEP_CLOSED;
 	}
 	c->leaf = leafcache_get(gw->leaves, c->grp->ca,
 	    c->has_sni ? c->sni : NULL, &c->dst, err, sizeof(err));
@@ -58,7 +58,7 @@ start_bump(struct conn *c)
 		conn_log(c, LOG_LVL_WARN, "cannot mint a leaf for %s: %s",
 		    c->has_sni ? c->sni : "(ip)", err);
 		conn_tls_refuse(c, CONN_END_LEAF);
-		return -1;
+		return STEP_CLOSED;
 	}
 	ssl = SSL_new(c->grp->server_ctx);
 	bio = sockbio_new(c->client.io.fd, &c->client.rd_ready,
@@ -69,7 +69,7 @@ start_bump(struct conn *c)
 		BIO_free(bio);
 		SSL_free(ssl);
 		conn_close(c, CONN_END_TLS_SETUP);
-		return -1;
+		return STEP_CLOSED;
 	}
 	SSL_set_bio(ssl, bio, bio);
 	SSL_set_read_ahead(ssl, 1);
@@ -78,10 +78,10 @@ start_bump(struct conn *c)
 	c->bumped = true;
 	atomic_fetch_add(&gw->stats.bumped, 1);
 	conn_set_state(c, CONN_TLS_ACCEPT);
-	return 1;
+	return STEP_PROGRESS;
 }
 
-static int
+static enum step
 decide(struct conn *c, const struct client_hello *ch)
 {
 	struct policy_query q = { 0 };
@@ -96,7 +96,7 @@ decide(struct conn *c, const struct client_hello *ch)
 		    sni) != 0) {
 			/* Nothing odd ever reaches a certificate. */
 			conn_tls_refuse(c, CONN_END_BAD_SNI);
-			return -1;
+			return STEP_CLOSED;
 		}
 		c->sni = xstrdup(sni);	/* freed with c */
 		c->has_sni = true;
@@ -114,11 +114,11 @@ decide(struct conn *c, const struct client_hello *ch)
 		    c->dst.port);
 		conn_set_state(c, CONN_WAIT_UP);
 		c->deadline = 0;	/* up_deadline bounds the wait */
-		return 1;
+		return STEP_PROGRESS;
 	case POLICY_DENY:
 		if (c->grp->ca == NULL) {
 			conn_tls_refuse(c, CONN_END_DENIED);
-			return -1;
+			return STEP_CLOSED;
 		}
 		/* Bump so the guest reads a 403 it can reason about. */
 		return start_bump(c);
@@ -136,7 +136,7 @@ decide(struct conn *c, const struct client_hello *ch)
 	}
 }
 
-int
+enum step
 conn_tls_peek(struct conn *c)
 {
 	struct client_hello ch;
@@ -149,31 +149,31 @@ conn_tls_peek(struct conn *c)
 	n = recv(c->client.io.fd, buf_tail(&c->client.in), PEEK_BUF, MSG_PEEK);
 	if (n == 0) {
 		conn_close(c, CONN_END_CLOSED_BEFORE_HELLO);
-		return -1;
+		return STEP_CLOSED;
 	}
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
-			return 0;
+			return STEP_BLOCKED;
 		conn_close(c, CONN_END_SOCKET_BEFORE_HELLO);
-		return -1;
+		return STEP_CLOSED;
 	}
 	switch (peek_client_hello((const uint8_t *)buf_tail(&c->client.in),
 	    (size_t)n, &ch, &needed, &why)) {
 	case PEEK_NEED_MORE:
 		if ((size_t)n >= PEEK_BUF) {
 			conn_tls_refuse(c, CONN_END_HELLO_TOO_LARGE);
-			return -1;
+			return STEP_CLOSED;
 		}
 		/* More segments will raise a new edge. */
-		return 0;
+		return STEP_BLOCKED;
 	case PEEK_NOT_TLS:
 		conn_close(c, CONN_END_NOT_TLS);
-		return -1;
+		return STEP_CLOSED;
 	case PEEK_ERR:
 		conn_log(c, LOG_LVL_DEBUG, "bad ClientHello: %s",
 		    why ? why : "?");
 		conn_tls_refuse(c, CONN_END_BAD_HELLO);
-		return -1;
+		return STEP_CLOSED;
 	case PEEK_OK:
 		break;
 	}
@@ -182,7 +182,7 @@ conn_tls_peek(struct conn *c)
 	return decide(c, &ch);
 }
 
-int
+enum step
 conn_tls_accept(struct conn *c)
 {
 	struct gw *gw = c->worker->gw;
@@ -196,11 +196,11 @@ conn_tls_accept(struct conn *c)
 		c->leaf = NULL;
 		conn_set_state(c, CONN_REQ_HEAD);
 		conn_set_timeout(c, c->rt->cfg->limits.header_timeout_ms);
-		return 1;
+		return STEP_PROGRESS;
 	}
 	err = SSL_get_error(c->client.ssl, r);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-		return 0;
+		return STEP_BLOCKED;
 	atomic_fetch_add(&gw->stats.guest_tls_failed, 1);
 	{
 		char why[200], msg[300];
@@ -213,5 +213,5 @@ conn_tls_accept(struct conn *c)
 		    c->has_sni ? c->sni : "-", msg);
 	}
 	conn_close(c, CONN_END_HANDSHAKE);
-	return -1;
+	return STEP_CLOSED;
 }

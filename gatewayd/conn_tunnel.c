@@ -3,7 +3,7 @@
  * (a spliced flow, a WebSocket after its 101), and the linger that drains
  * the guest after a final reply.
  */
-#include "conn.h"
+#include "conn_tunnel.h"
 
 #include "runtime.h"
 #include "worker.h"
@@ -49,7 +49,7 @@ pump(struct conn *c, struct endpoint *from, struct endpoint *to,
 	}
 }
 
-int
+enum step
 conn_tunnel(struct conn *c)
 {
 	uint64_t before = c->tunnel_up + c->tunnel_down;
@@ -58,23 +58,23 @@ conn_tunnel(struct conn *c)
 	a = pump(c, &c->client, &c->up, &c->client.in, &c->tunnel_up);
 	if (a < 0) {
 		conn_close(c, CONN_END_TUNNEL_GUEST_IO);
-		return -1;
+		return STEP_CLOSED;
 	}
 	b = pump(c, &c->up, &c->client, &c->up.in, &c->tunnel_down);
 	if (b < 0) {
 		conn_close(c, CONN_END_TUNNEL_UP_IO);
-		return -1;
+		return STEP_CLOSED;
 	}
 	if (a == 1 && b == 1) {
 		conn_close(c, CONN_END_TUNNEL_CLOSED);
-		return -1;
+		return STEP_CLOSED;
 	}
 	if (c->tunnel_up + c->tunnel_down != before)
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-	return 0;
+	return STEP_BLOCKED;
 }
 
-int
+enum step
 conn_linger(struct conn *c)
 {
 	char sink[4096];
@@ -85,7 +85,7 @@ conn_linger(struct conn *c)
 	} while (n > 0);
 	if (n == 0 || n == EP_ERR) {
 		conn_close(c, c->end != CONN_END_NONE ? c->end : CONN_END_CLOSED);
-		return -1;
+		return STEP_CLOSED;
 	}
-	return 0;
+	return STEP_BLOCKED;
 }

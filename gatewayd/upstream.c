@@ -153,6 +153,17 @@ upstream_close(struct upstream *u)
 	u->used = false;
 	u->writable = false;
 	u->resolve_seq++;	/* a lookup in flight is now stale */
+	free(u->fail);
+	u->fail = NULL;
+}
+
+/* The failure's account, made when the first fact of it is known. */
+static struct up_failure *
+failure(struct upstream *u)
+{
+	if (u->fail == NULL)
+		u->fail = xcalloc(1, sizeof(*u->fail));
+	return u->fail;
 }
 
 /* Record why the upstream failed; the owner answers it. */
@@ -164,13 +175,13 @@ fail(struct upstream *u, int status, enum up_fail reason, const char *fmt,
 
 	ep_close(u->ep);
 	set_phase(u, UPH_FAILED);
-	u->fail.status = status;
-	u->fail.reason = reason;
+	failure(u)->status = status;
+	u->fail->reason = reason;
 	va_start(ap, fmt);
-	vsnprintf(u->fail.detail, sizeof(u->fail.detail), fmt, ap);
+	vsnprintf(u->fail->detail, sizeof(u->fail->detail), fmt, ap);
 	va_end(ap);
 	log_conn(LOG_LVL_DEBUG, u->id, u->guest, u->dst, "upstream failed: "
-	    "%d %s: %s", status, upstream_fail_str(reason), u->fail.detail);
+	    "%d %s: %s", status, upstream_fail_str(reason), u->fail->detail);
 }
 
 bool
@@ -217,7 +228,7 @@ refuse_addr(struct upstream *u, const struct addr *a,
 {
 	char abuf[ADDR_STRLEN], why[160];
 
-	dial_label(dv, u->fail.rule, sizeof(u->fail.rule));
+	dial_label(dv, failure(u)->rule, sizeof(u->fail->rule));
 	dial_explain(dv, why, sizeof(why));
 	addr_ntop(a, abuf, sizeof(abuf));
 	if (u->host[0] != '\0')
@@ -324,8 +335,8 @@ upstream_start(struct upstream *u, enum up_purpose purpose, const char *host,
 	u->purpose = purpose;
 	u->port = port;
 	u->used = false;
-	u->fail.verify_error[0] = '\0';
-	u->fail.rule[0] = '\0';
+	free(u->fail);		/* a new attempt, a new account */
+	u->fail = NULL;
 	util_strlcpy(u->host, host ? host : "", sizeof(u->host));
 	u->deadline = loop_now(u->loop) +
 	    u->rt->cfg->limits.connect_timeout_ms;
@@ -461,9 +472,9 @@ tls_step(struct upstream *u)
 	vr = SSL_get_verify_result(u->ep->ssl);
 	if (vr != X509_V_OK) {
 		atomic_fetch_add(&gw->stats.upstream_verify_failed, 1);
-		util_strlcpy(u->fail.verify_error,
+		util_strlcpy(failure(u)->verify_error,
 		    X509_verify_cert_error_string(vr),
-		    sizeof(u->fail.verify_error));
+		    sizeof(u->fail->verify_error));
 	}
 	fail(u, 502, UPF_TLS_VERIFY, "The gateway did "
 	    "not forward the request: the TLS connection to %s could not be "

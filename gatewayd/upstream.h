@@ -4,7 +4,7 @@
  * with SO_MARK, verified TLS), beside the guest side's state.
  *
  * It never talks to the guest: a failure is kept as {status, reason
- * code, detail} and the owner answers it when the guest side asks.  The
+ * code, detail} (allocated only then) and the owner answers it when the guest side asks.  The
  * owner is told of what happens off its own events (a name lookup
  * answered, a phase timed out) through ops->event; ops->hold/release pin
  * the owner while a lookup is in flight; ops->query says what is known
@@ -92,7 +92,8 @@ struct upstream {
 	uint64_t	last_used;	/* end of its last exchange */
 	uint64_t	idle_deadline;	/* close it idle then (0: none) */
 	uint64_t	resolve_seq;	/* matches posted resolver results */
-	struct up_failure fail;
+	struct up_failure *fail;	/* when one is known (the phase may
+					 * have moved on: answered) */
 
 	/* context, set by upstream_init() */
 	uint64_t	id;		/* the owner's, for the log */
@@ -134,7 +135,8 @@ bool upstream_matches(const struct upstream *u, enum up_purpose purpose,
  * (dialpolicy.h).  0, or -1 when refused (the failure is kept).
  */
 int upstream_recheck(struct upstream *u);
-/* Close the socket, forget the target; a lookup in flight goes stale. */
+/* Close the socket, forget the target and the failure; a lookup in
+ * flight goes stale. */
 void upstream_close(struct upstream *u);
 /* A failure has been answered: back to IDLE. */
 void upstream_failure_taken(struct upstream *u);

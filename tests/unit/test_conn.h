@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "conn.h"
+#include "conn_dispatch.h"
 #include "log.h"
 #include "resolver.h"
 #include "runtime.h"
