@@ -17,7 +17,8 @@
  * connections: callers fill a struct alog_record.
  *
  * JSON keys, in this order, each omitted when its value is absent:
- *   time kind group client client_port dst upstream sni host method url
+ *   time kind group client client_port vm vm_group tags dst upstream sni
+ *   host method url
  *   proto qtype status bytes_in bytes_out duration_ms action verdict rule
  *   reason secret verify_error content_type answers  (and "would" after
  *   "action" in report mode)
@@ -344,7 +345,10 @@ format_squid(struct obuf *o, const struct alog_record *r, const char *method,
 	ob_squid_str(o, method, CAP_STR);
 	ob_puts(o, " ");
 	ob_squid_str(o, url, CAP_URL);
-	ob_puts(o, " - ");
+	ob_puts(o, " ");
+	/* Squid's user column */
+	ob_squid_str(o, r->vm != NULL ? r->vm->name : NULL, CAP_STR);
+	ob_puts(o, " ");
 	if (r->upstream.family != 0)
 		ob_printf(o, "HIER_DIRECT/%s ",
 		    addr_ntop(&r->upstream, ip, sizeof(ip)));
@@ -376,6 +380,22 @@ json_key_u64(struct obuf *o, const char *key, uint64_t v)
 }
 
 static void
+json_vm(struct obuf *o, const struct slicer_vm *vm)
+{
+	size_t i;
+
+	json_key_str(o, "vm", vm->name, CAP_STR);
+	json_key_str(o, "vm_group", vm->group, CAP_STR);
+	ob_puts(o, ",\"tags\":[");
+	for (i = 0; i < vm->ntags && i < SLICER_MAX_TAGS; i++) {
+		if (i > 0)
+			ob_puts(o, ",");
+		ob_json_str(o, vm->tags[i], CAP_STR);
+	}
+	ob_puts(o, "]");
+}
+
+static void
 format_json(struct obuf *o, const struct alog_record *r, const char *method,
     const char *url)
 {
@@ -393,6 +413,8 @@ format_json(struct obuf *o, const struct alog_record *r, const char *method,
 		    sizeof(ip)), CAP_STR);
 		json_key_u64(o, "client_port", r->client.port);
 	}
+	if (r->vm != NULL)
+		json_vm(o, r->vm);
 	if (r->dst.family != 0)
 		json_key_str(o, "dst", addr_ntop_port(&r->dst, ip,
 		    sizeof(ip)), CAP_STR);

@@ -30,6 +30,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "slicer.h"
 #include "util.h"
 
 enum alog_kind {
@@ -59,6 +60,9 @@ struct alog_record {
 	uint64_t		duration_ms;
 	const char		*group;
 	struct addr		client;		/* guest address and port */
+	const struct slicer_vm	*vm;		/* the guest's VM from Slicer
+						 * (slicer.h): name, host group,
+						 * tags; NULL when unknown */
 	struct addr		dst;		/* original destination; family 0
 						 * when unknown */
 	struct addr		upstream;	/* address the gateway dialled;

@@ -13,8 +13,11 @@
  */
 #include "config_int.h"
 
+#include "slicer.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +45,10 @@ static const struct cfg_key limits_keys[] = {
 	    3600000, 10000, 0),
 	K_UINT("leaf_cache_size", struct limits_config, leaf_cache_size, 16,
 	    1000000, 1024, CK_RESTART),
+	K_UINT("leaf_mints_per_guest", struct limits_config,
+	    leaf_mints_per_guest, 1, 1000000, 200, 0),
+	K_DUR("response_head_timeout", struct limits_config,
+	    response_head_timeout_ms, 100, 86400000, 60000, 0),
 	K_UINT("lookups_per_guest", struct limits_config, lookups_per_guest,
 	    1, 1000000, 32, 0),
 	K_UINT("dns_tcp_per_guest", struct limits_config, dns_tcp_per_guest,
@@ -71,6 +78,29 @@ static const struct cfg_key nfqueue_keys[] = {
 	K_END
 };
 
+/* Restart-only: the listener is bound once, at start-up. */
+static const struct cfg_key metrics_keys[] = {
+	K_STR("listen", struct gw_config, metrics_listen, 1, NULL, 0),
+	K_END
+};
+
+static const struct cfg_enum slicer_unknowns[] = {
+	{ "allow", SLICER_UNKNOWN_ALLOW }, { "refuse", SLICER_UNKNOWN_REFUSE },
+	{ NULL, 0 },
+};
+
+/* The poller starts once: its keys need a restart; `unknown` is live. */
+static const struct cfg_key slicer_keys[] = {
+	K_STR("url", struct slicer_config, url, 8, NULL, CK_RESTART),
+	K_STR("token_file", struct slicer_config, token_file, 1, NULL,
+	    CK_RESTART),
+	K_DUR("refresh", struct slicer_config, refresh_ms, 1000, 3600000,
+	    10000, CK_RESTART),
+	K_ENUM("unknown", struct slicer_config, unknown, slicer_unknowns,
+	    SLICER_UNKNOWN_ALLOW, 0),
+	K_END
+};
+
 static void parse_groups(struct cfg_ctx *, const config_setting_t *,
     const char *, void *);
 
@@ -93,6 +123,8 @@ static const struct cfg_key global_keys[] = {
 	K_SECT("nfqueue", 0, nfqueue_keys, CK_RESTART),
 	K_SECT("limits", offsetof(struct gw_config, limits), limits_keys, 0),
 	K_SECT("audit", 0, audit_keys, 0),
+	K_SECT("metrics", 0, metrics_keys, CK_RESTART),
+	K_SECT("slicer", offsetof(struct gw_config, slicer), slicer_keys, 0),
 	K_FUNC("groups", parse_groups, CK_REQUIRED),
 	K_END
 };
@@ -107,6 +139,73 @@ parse_groups(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	    &c->ngroups, cfg_group_finish, NULL);
 	if (c->groups != NULL && c->ngroups == 0)
 		cfg_err(x, s, "%s: at least one group is needed", path);
+}
+
+/* metrics.listen: an address with a port ("127.0.0.1:9477"). */
+static void
+check_metrics(struct cfg_ctx *x, const config_setting_t *root,
+    struct gw_config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root,
+	    "metrics");
+
+	s = s != NULL ? config_setting_get_member(s, "listen") : NULL;
+	if (s == NULL || c->metrics_listen == NULL)
+		return;
+	if (cfg_addr_port(x, s, "metrics.listen", 0, &c->metrics_addr) == 0 &&
+	    c->metrics_addr.port == 0)
+		cfg_err(x, s, "metrics.listen: \"%s\" needs a port "
+		    "(\"127.0.0.1:9477\")", c->metrics_listen);
+}
+
+/* Tags come from Slicer: without it a tag rule would silently never match. */
+static void
+check_tags_need_slicer(struct cfg_ctx *x, const config_setting_t *root,
+    const struct gw_config *c)
+{
+	const config_setting_t *gs = config_setting_get_member(root, "groups");
+	size_t i, j;
+
+	for (i = 0; i < c->ngroups; i++) {
+		const struct group_config *g = &c->groups[i];
+		const config_setting_t *gi = config_setting_get_elem(gs,
+		    (unsigned)i);
+
+		for (j = 0; j < g->policy.nrules; j++)
+			if (g->policy.rules[j].ntags > 0)
+				cfg_err(x, gi, "group \"%s\": the rule at line "
+				    "%d has tags, which need a slicer section",
+				    g->name, g->policy.rules[j].line);
+		for (j = 0; j < g->nsecrets; j++)
+			if (g->secrets[j].ntags > 0)
+				cfg_err(x, gi, "group \"%s\": the secret at "
+				    "line %d has tags, which need a slicer "
+				    "section", g->name, g->secrets[j].line);
+	}
+}
+
+static void
+check_slicer(struct cfg_ctx *x, const config_setting_t *root,
+    const struct gw_config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "slicer");
+	const struct slicer_config *sc = &c->slicer;
+	struct slicer_url u;
+	const char *why;
+
+	if (s == NULL) {
+		check_tags_need_slicer(x, root, c);
+		return;
+	}
+	if (sc->url == NULL)
+		cfg_err(x, s, "slicer.url: missing (the API, "
+		    "\"http://127.0.0.1:8080\")");
+	else if (slicer_url_parse(sc->url, &u, &why) != 0)
+		cfg_err(x, config_setting_get_member(s, "url"),
+		    "slicer.url: %s", why);
+	if (sc->token_file != NULL && sc->token_file[0] != '/')
+		cfg_err(x, config_setting_get_member(s, "token_file"),
+		    "slicer.token_file: must be an absolute path");
 }
 
 /* Problems that span groups, and global cross-checks. */
@@ -133,9 +232,11 @@ check_global(struct cfg_ctx *x, const config_setting_t *root,
 		cfg_err(x, config_setting_get_member(root, "tproxy_table"),
 		    "tproxy_table: %u is a reserved table (default, main, "
 		    "local)", c->tproxy_table);
+	check_metrics(x, root, c);
 	if (c->control_socket != NULL && c->control_socket[0] != '/')
 		cfg_err(x, config_setting_get_member(root, "control_socket"),
 		    "control_socket: must be an absolute path");
+	check_slicer(x, root, c);
 	for (i = 0; i < c->ngroups; i++) {
 		struct group_config *g = &c->groups[i];
 		const config_setting_t *gi = config_setting_get_elem(gs,
@@ -304,10 +405,27 @@ config_free(struct gw_config *c)
 	free(c->trust_dir);
 	free(c->audit_path);
 	free(c->log_level);
+	free(c->metrics_listen);
+	free(c->slicer.url);
+	free(c->slicer.token_file);
 	for (i = 0; i < c->ngroups; i++)
 		cfg_group_free(&c->groups[i]);
 	free(c->groups);
 	free(c);
+}
+
+/* SHA-256 of the file as read: `sha256sum` of it gives the same. */
+static void
+hash_text(const char *text, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0, i;
+
+	out[0] = '\0';
+	if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1)
+		return;
+	for (i = 0; i < len && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 struct gw_config *
@@ -333,6 +451,7 @@ config_load_string(const char *text, const char *name, FILE *errs)
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(name);
 	c->refs = 1;
+	hash_text(text, c->hash);
 	cfg_section(&x, config_root_setting(&cf), "", global_keys, c);
 	check_global(&x, config_root_setting(&cf), c);
 out:

@@ -104,6 +104,9 @@ struct secret_config {
 	uint16_t	port;		/* 0 = 443 */
 	char		*path_prefix;	/* NULL = any */
 	unsigned	methods;	/* 0 = any */
+	char		**tags;		/* Slicer VM tags, all required;
+					 * NULL = any guest */
+	size_t		ntags;
 	char		*header;	/* default "Authorization" */
 	char		*format;	/* contains one %s; default "Bearer %s" */
 	enum secret_source source;
@@ -144,14 +147,30 @@ struct limits_config {
 						 * requests, tunnels, uploads */
 	uint64_t	response_timeout_ms;	/* the response head, and
 						 * between its bytes */
+	uint64_t	response_head_timeout_ms; /* first byte to end of a
+						 * response head */
 	uint64_t	upstream_idle_timeout_ms; /* kept-alive upstream */
 	uint64_t	connect_timeout_ms;	/* upstream TCP + TLS */
 	uint64_t	drain_timeout_ms;	/* SIGTERM */
 	unsigned	leaf_cache_size;
 	/* One guest cannot starve the others (docs/configuration.md). */
 	unsigned	lookups_per_guest;	/* queued name lookups */
+	unsigned	leaf_mints_per_guest;	/* new leaves per second */
 	unsigned	dns_tcp_per_guest;	/* DNS-over-TCP connections */
 	unsigned	dns_pending_per_guest;	/* DNS queries upstream */
+};
+
+/* VM names from Slicer's REST API (slicer.h). */
+enum slicer_unknown {
+	SLICER_UNKNOWN_ALLOW = 0,	/* a guest not on the map: as before */
+	SLICER_UNKNOWN_REFUSE,		/* 403, rule "unknown-vm" */
+};
+
+struct slicer_config {
+	char		*url;		/* NULL: no lookup */
+	char		*token_file;	/* NULL: no Authorization header */
+	uint64_t	refresh_ms;
+	unsigned	unknown;	/* enum slicer_unknown */
 };
 
 struct gw_config {
@@ -172,6 +191,10 @@ struct gw_config {
 	enum log_format		audit_format;
 	bool			audit_redact_query; /* drop ?query from URLs */
 	char			*log_level;	/* "info", "debug"... */
+	char			*metrics_listen; /* metrics.listen, or NULL */
+	struct addr		metrics_addr;	/* ...parsed; port != 0 */
+	char			hash[65];	/* SHA-256 of the file, hex */
+	struct slicer_config	slicer;
 	struct group_config	*groups;
 	size_t			ngroups;
 	int			refs;		/* owned by config_ref/unref */

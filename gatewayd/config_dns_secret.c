@@ -305,12 +305,22 @@ s_env(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	s_source(x, s, path, base, SECRET_ENV);
 }
 
+static void
+s_tags(struct cfg_ctx *x, const config_setting_t *s, const char *path,
+    void *base)
+{
+	struct secret_config *sc = base;
+
+	(void)cfg_tags(x, s, path, &sc->tags, &sc->ntags);
+}
+
 static const struct cfg_key secret_keys[] = {
 	K_STR("name", struct secret_config, name, 1, NULL, CK_REQUIRED),
 	K_FUNC("host", s_host, CK_REQUIRED),
 	K_UINT("port", struct secret_config, port, 1, 65535, 0, 0),
 	K_FUNC("path", s_path, 0),
 	K_FUNC("methods", s_methods, 0),
+	K_FUNC("tags", s_tags, 0),
 	K_FUNC("header", s_header, 0),
 	K_FUNC("format", s_format, 0),
 	K_FUNC("file", s_file, 0),

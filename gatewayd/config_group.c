@@ -25,6 +25,8 @@ struct cond {
 	uint16_t		lo, hi;		/* 0 = any */
 	const char		*path;
 	unsigned		methods;
+	char *const		*tags;
+	size_t			ntags;
 	int			action;
 	int			line;
 	const char		*what;		/* "deny .wikipedia.org" */
@@ -77,7 +79,8 @@ cond_covers(const struct cond *a, const struct cond *b)
 		return false;
 	if (a->methods != 0 && (b->methods == 0 || (b->methods & ~a->methods)))
 		return false;
-	return true;
+	/* a VM that b applies to carries b's tags: a's must be among them */
+	return policy_tags_match(a->tags, a->ntags, b->tags, b->ntags);
 }
 
 /* Report entry i if an earlier valid entry already covers it. */
@@ -311,6 +314,15 @@ r_methods(struct cfg_ctx *x, const config_setting_t *s, const char *path,
 	(void)cfg_methods(x, s, path, &r->methods);
 }
 
+static void
+r_tags(struct cfg_ctx *x, const config_setting_t *s, const char *path,
+    void *base)
+{
+	struct policy_rule *r = base;
+
+	(void)cfg_tags(x, s, path, &r->tags, &r->ntags);
+}
+
 static const struct cfg_enum rule_actions[] = {
 	{ "allow", POLICY_ALLOW }, { "deny", POLICY_DENY },
 	{ "splice", POLICY_SPLICE }, { NULL, 0 },
@@ -325,6 +337,7 @@ static const struct cfg_key rule_keys[] = {
 	K_FUNC("port", r_port, 0),
 	K_FUNC("path", r_path, 0),
 	K_FUNC("methods", r_methods, 0),
+	K_FUNC("tags", r_tags, 0),
 	K_END
 };
 
@@ -358,9 +371,10 @@ rule_elem(struct cfg_ctx *x, const config_setting_t *e, const char *path,
 	if (!clean)
 		return;
 	if (r->host == NULL && r->cidrs == NULL && r->port_lo == 0 &&
-	    r->path_prefix == NULL && r->methods == 0) {
+	    r->path_prefix == NULL && r->methods == 0 && r->ntags == 0) {
 		cfg_err(x, e, "%s: a rule needs a condition (host, cidr, port, "
-		    "path or methods); use policy.default for everything else",
+		    "path, methods or tags); use policy.default for everything "
+		    "else",
 		    path);
 		return;
 	}
@@ -378,7 +392,8 @@ rule_elem(struct cfg_ctx *x, const config_setting_t *e, const char *path,
 	shadow_add(x, e, path, arg, i, &(struct cond){ .host = r->host,
 	    .suffix = r->host_suffix, .cidrs = r->cidrs, .ncidrs = r->ncidrs,
 	    .lo = r->port_lo, .hi = r->port_hi, .path = r->path_prefix,
-	    .methods = r->methods, .action = (int)r->action, .line = r->line,
+	    .methods = r->methods, .tags = r->tags, .ntags = r->ntags,
+	    .action = (int)r->action, .line = r->line,
 	    .what = cond_text(policy_action_str(r->action), r->host,
 	    r->host_suffix, r->cidrs, r->ncidrs) });
 }
@@ -698,6 +713,7 @@ cfg_group_free(struct group_config *g)
 		free(g->policy.rules[i].cidrs);
 		free(g->policy.rules[i].path_prefix);
 		free(g->policy.rules[i].label);
+		free_strv(g->policy.rules[i].tags, g->policy.rules[i].ntags);
 	}
 	free(g->policy.rules);
 	free(g->policy.internal_allow);
@@ -719,6 +735,7 @@ cfg_group_free(struct group_config *g)
 		free(g->secrets[i].format);
 		free(g->secrets[i].source_ref);
 		free(g->secrets[i].placeholder);
+		free_strv(g->secrets[i].tags, g->secrets[i].ntags);
 	}
 	free(g->secrets);
 }

@@ -117,6 +117,9 @@ int cfg_host_pattern(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, const char *text, char **host, bool *suffix);
 int cfg_methods(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, unsigned *bits);
+/* Slicer VM tags (policy rules, secrets): all given ones must match. */
+int cfg_tags(struct cfg_ctx *x, const config_setting_t *s, const char *path,
+    char ***tags, size_t *n);
 int cfg_path_prefix(struct cfg_ctx *x, const config_setting_t *s,
     const char *path, char **out);
 int cfg_addr_port(struct cfg_ctx *x, const config_setting_t *s,

@@ -9,6 +9,8 @@
  */
 #include "config_int.h"
 
+#include "slicer.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -603,6 +605,52 @@ add_method(struct cfg_ctx *x, const config_setting_t *e, const char *path,
 		return;
 	}
 	*bits |= b;
+}
+
+struct tag_acc {
+	char	***tags;
+	size_t	*n;
+};
+
+static void
+add_tag(struct cfg_ctx *x, const config_setting_t *e, const char *path,
+    const char *text, void *arg)
+{
+	struct tag_acc *a = arg;
+	size_t i, len = strlen(text);
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			break;
+	if (len == 0 || len > SLICER_MAX_STR || i < len) {
+		cfg_err(x, e, "%s: \"%s\" is not a Slicer tag (1 to %d "
+		    "printable bytes)", path, text, SLICER_MAX_STR);
+		return;
+	}
+	for (i = 0; i < *a->n; i++)
+		if (strcmp((*a->tags)[i], text) == 0) {
+			cfg_err(x, e, "%s: tag \"%s\" given twice", path, text);
+			return;
+		}
+	if (*a->n == SLICER_MAX_TAGS) {
+		cfg_err(x, e, "%s: more than %d tags", path, SLICER_MAX_TAGS);
+		return;
+	}
+	*a->tags = xrealloc(*a->tags, (*a->n + 1) * sizeof(**a->tags));
+	(*a->tags)[(*a->n)++] = xstrdup(text);
+}
+
+int
+cfg_tags(struct cfg_ctx *x, const config_setting_t *s, const char *path,
+    char ***tags, size_t *n)
+{
+	struct tag_acc a = { tags, n };
+	unsigned before = x->nerrs;
+
+	if (cfg_each_string(x, s, path, add_tag, &a) == 0)
+		cfg_err(x, s, "%s: empty list (leave tags out to match every "
+		    "guest)", path);
+	return x->nerrs == before ? 0 : -1;
 }
 
 int

@@ -17,6 +17,7 @@
 #include "leafcache.h"
 #include "log.h"
 #include "runtime.h"
+#include "slicer.h"
 #include "worker.h"
 
 #define LINGER_MS	2000
@@ -101,6 +102,7 @@ conn_alloc(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 	c->rt = runtime_ref(rt);
 	c->grp = grp;
 	c->src = *src;
+	c->vm = slicer_lookup(src);	/* NULL: no Slicer, or not on its map */
 	c->dst = *dst;
 	c->tls_port = tls_port;
 	c->started_ms = util_wall_ms();
@@ -131,6 +133,7 @@ conn_release(struct conn *c)
 		return;
 	AN(c->state == CONN_CLOSED);
 	c->magic = 0;
+	slicer_vm_unref(c->vm);
 	free(c->sni);
 	free(c);
 }

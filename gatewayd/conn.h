@@ -100,6 +100,7 @@ enum conn_state {
 	X(DENIED, "denied by policy") \
 	X(NO_CA, "no usable CA to intercept with") \
 	X(LEAF, "leaf minting failed") \
+	X(LEAF_RATE, "guest over its leaf mint rate") \
 	X(TLS_SETUP, "guest TLS set-up failed") \
 	X(HANDSHAKE, "guest TLS handshake failed") \
 	X(TUNNEL_GUEST_IO, "tunnel: guest side I/O error") \
@@ -126,6 +127,8 @@ conn_end_str(enum conn_end why)
 	return (size_t)why < ARRAY_SIZE(names) ? names[why] : "?";
 }
 
+struct slicer_vm;
+
 struct conn {
 	unsigned	magic;
 	uint64_t	id;
@@ -140,10 +143,14 @@ struct conn {
 	bool		must_close;	/* close after the current exchange */
 	uint64_t	started_ms;	/* wall */
 	uint64_t	deadline;	/* loop_now() ms; 0 = none */
+	struct http_head_scan req_scan;	/* how far client.in's head was
+					 * checked */
 	struct timer	timer;		/* at the earliest deadline of c and
 					 * its upstream (conn_dispatch.c) */
 
 	struct addr	src;		/* guest */
+	struct slicer_vm *vm;		/* its VM from Slicer, referenced;
+					 * NULL if unknown (slicer.h) */
 	struct addr	dst;		/* original destination */
 	struct endpoint	client;		/* its in: from the guest */
 	struct endpoint	up;		/* its in: from the upstream */
@@ -178,6 +185,11 @@ struct conn *conn_alloc(struct worker *w, struct runtime *rt,
     const struct group_rt *grp, const struct addr *src,
     const struct addr *dst, bool tls_port);
 
+
+/* conn_vm.c: the guest's VM (Slicer) in policy queries and audit lines. */
+struct alog_record;
+void conn_vm_query(const struct conn *c, struct policy_query *q);
+void conn_vm_audit(const struct conn *c, struct alog_record *r);
 
 /* The single teardown. */
 void conn_close(struct conn *c, enum conn_end why);

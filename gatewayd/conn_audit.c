@@ -2,6 +2,11 @@
  * conn_audit.c - turn a connection's exchange or tunnel into an audit
  * record.  Only names, addresses, counts and reasons go in: no header
  * value and no body ever reaches the audit log.
+ *
+ * The same place counts the exchange in the metrics (stats.h): here the
+ * decision, rule, status, reason code, secret and timings are all known.
+ * Metrics get only bounded labels: the group, the rule label, the static
+ * reason code, the secret's configured name; never the host or URL.
  */
 #include "conn_audit.h"
 
@@ -19,6 +24,53 @@ record_common(struct conn *c, struct alog_record *r)
 	if (c->up.io.fd != -1 || c->up.connected)
 		r->upstream = c->upstream.addr;
 	r->sni = c->has_sni ? c->sni : NULL;
+	conn_vm_audit(c, r);
+}
+
+static const char *
+group_of(const struct conn *c)
+{
+	return c->grp != NULL ? c->grp->cfg->name : "";
+}
+
+/* One audited exchange in the metrics: decision, denial, secret, time. */
+static void
+count_exchange(struct conn *c, const struct alog_record *r)
+{
+	struct stats_shard *sh = c->worker->stats;
+	const struct exchange *x = &c->x;
+	const char *g = group_of(c);
+	bool deny = r->action == ALOG_DENY || r->action == ALOG_REFUSED;
+
+	stats_inc_request(sh, g, deny ? SD_DENY : r->would != NULL ?
+	    SD_REPORT : SD_ALLOW, x->status);
+	if (deny)
+		stats_inc_series(sh, SF_DENIALS, g, x->code ? x->code :
+		    "denied", x->rule);
+	if (x->verify_error != NULL && x->verify_error[0] != '\0')
+		stats_inc_series(sh, SF_VERIFY_FAILURES, g, x->verify_error,
+		    NULL);
+	if (x->secret != NULL && r->action != ALOG_REFUSED)
+		stats_inc_series(sh, SF_SECRETS, g, x->secret,
+		    x->via_sentinel ? "sentinel" : "placeholder");
+	(void)stats_since(sh, SH_REQUEST, x->t_start,
+	    loop_now_us(c->worker->loop));
+}
+
+/* A TLS flow that never reached HTTP: spliced, refused or failed. */
+static void
+count_tunnel(struct conn *c, const struct alog_record *r, const char *code)
+{
+	struct stats_shard *sh = c->worker->stats;
+	const char *g = group_of(c);
+
+	if (r->action == ALOG_DENY) {
+		stats_inc_request(sh, g, SD_DENY, r->status);
+		stats_inc_series(sh, SF_DENIALS, g, code, r->rule);
+	} else
+		stats_inc_request(sh, g, c->spliced ? SD_SPLICE :
+		    c->conn_verdict.would_deny ? SD_REPORT : SD_ALLOW,
+		    r->status);
 }
 
 static enum alog_action
@@ -38,7 +90,7 @@ conn_audit_exchange(struct conn *c)
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 
-	if (!x->active || gw->alog == NULL)
+	if (!x->active)
 		return;
 	record_common(c, &r);
 	r.kind = ALOG_HTTP;
@@ -65,7 +117,9 @@ conn_audit_exchange(struct conn *c)
 	    x->verify_error : NULL;
 	if (x->status == 101)
 		r.kind = ALOG_TUNNEL;
-	alog_write(gw->alog, &r);
+	count_exchange(c, &r);
+	if (gw->alog != NULL)
+		alog_write(gw->alog, &r);
 	x->active = false;
 }
 
@@ -75,9 +129,11 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 	char url[HOST_MAX + 16], abuf[ADDR_STRLEN];
+	/* the metrics' static reason code: an upstream failure by its own */
+	const char *code = why == CONN_END_UPSTREAM_FAILED &&
+	    c->upstream.fail != NULL ?
+	    upstream_fail_str(c->upstream.fail->reason) : conn_end_str(why);
 
-	if (gw->alog == NULL)
-		return;
 	record_common(c, &r);
 	r.kind = ALOG_TUNNEL;
 	r.time_ms = util_wall_ms();
@@ -98,7 +154,9 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 	    c->upstream.fail->status == 403) {
 		/* the address the name resolves to was refused */
 		r.action = ALOG_DENY;
-		r.rule = c->upstream.fail->rule[0] ? c->upstream.fail->rule : r.rule;
+		r.rule = c->upstream.fail->rule[0] ? c->upstream.fail->rule :
+		    r.rule;
+		code = upstream_fail_str(c->upstream.fail->reason);
 		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
 		    conn_end_str(why);
 	} else if (c->spliced && why == CONN_END_TUNNEL_CLOSED) {
@@ -114,5 +172,7 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
 		    conn_end_str(why);
 	}
-	alog_write(gw->alog, &r);
+	count_tunnel(c, &r, code);
+	if (gw->alog != NULL)
+		alog_write(gw->alog, &r);
 }

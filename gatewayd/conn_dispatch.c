@@ -140,11 +140,13 @@ up_query(void *owner, struct policy_query *q)
 {
 	const struct conn *c = owner;
 
-	if (c->x.active && c->x.url != NULL) {
+	if (c->upstream.purpose != UP_SPLICE && c->x.active &&
+	    c->x.url != NULL) {
 		q->request = true;
 		q->path = c->x.url + c->x.path_off;
 		q->method = c->x.method_bit;
 	}
+	conn_vm_query(c, q);
 }
 
 static const struct upstream_ops up_ops = {
@@ -164,7 +166,8 @@ conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 
 	upstream_init(&c->upstream, c->id, w->loop, &c->up, up_io_cb, &up_ops,
 	    c);
-	upstream_bind(&c->upstream, w->gw, c->rt, grp->cfg, &c->src, &c->dst);
+	upstream_bind(&c->upstream, w->gw, w->stats, c->rt, grp->cfg, &c->src,
+	    &c->dst);
 	if (ep_register(c, &c->client, fd) != 0) {
 		close(fd);
 		conn_close(c, CONN_END_REGISTER);

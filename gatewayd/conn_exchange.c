@@ -237,7 +237,7 @@ upstream_failed(struct conn *c, int status, const char *what)
 	}
 	if (can_retry(c))
 		return retry_fresh(c);
-	atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
+	stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	upstream_close(&c->upstream);
 	c->must_close = true;
 	conn_reply(c, status, what, "The gateway could not complete the "
@@ -331,8 +331,8 @@ response_head(struct conn *c)
 	ssize_t r;
 	bool close_after;
 
-	r = http_parse_response(buf_head(&c->up.in), buf_len(&c->up.in),
-	    x->head_request, &resp, &herr);
+	r = http_scan_response(buf_head(&c->up.in), buf_len(&c->up.in),
+	    &x->resp_scan, x->head_request, &resp, &herr);
 	if (r == HTTP_NEED_MORE) {
 		if (buf_len(&c->up.in) >= RESP_HEAD_MAX)
 			return upstream_failed(c, 502,
@@ -351,6 +351,9 @@ response_head(struct conn *c)
 		if (!x->http10)
 			build_client_head(c, &resp, false, NULL);
 		buf_consume(&c->up.in, (size_t)r);
+		http_head_scan_init(&x->resp_scan);
+		x->resp_head_first = buf_len(&c->up.in) ?
+		    loop_now(c->worker->loop) : 0;
 		return 1;
 	}
 	if (resp.status == 101)
@@ -433,7 +436,7 @@ request_up(struct conn *c)
 		}
 		/* Bad chunk framing: the upstream connection is dropped (it
 		 * saw a truncated request) and the guest is told why. */
-		atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+		stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 		upstream_close(&c->upstream);
 		c->must_close = true;
 		conn_reply(c, 400, why ? why : "invalid request body",
@@ -441,6 +444,23 @@ request_up(struct conn *c)
 		return -2;
 	}
 	return b == BODY_DONE;
+}
+
+/*
+ * The deadline of what the exchange waits for; a response head that has
+ * begun must also end within response_head_timeout of its first byte,
+ * however slowly it trickles in.
+ */
+static void
+exchange_set_timeout(struct conn *c)
+{
+	const struct limits_config *lim = &c->rt->cfg->limits;
+	uint64_t end = c->x.resp_head_first + lim->response_head_timeout_ms;
+
+	conn_set_timeout(c, conn_exchange_timeout(lim, &c->x));
+	if (c->x.resp_head_first != 0 && !c->x.resp_head_done &&
+	    (c->deadline == 0 || c->deadline > end))
+		c->deadline = end;
 }
 
 /* Read and handle the response head.  1 done, 0 blocked, -1/-2 as
@@ -485,8 +505,11 @@ response_head_step(struct conn *c)
 		if (n == 0 && buf_len(&c->up.in) == 0)
 			return upstream_failed(c, 502, "upstream closed "
 			    "without a response") < 0 ? -1 : -2;
-		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
-		    &c->x));
+		if (c->x.resp_head_first == 0)
+			c->x.resp_head_first = loop_now(c->worker->loop);
+		stats_once(c->worker->stats, SH_TTFB, &c->x.t_ttfb,
+		    loop_now_us(c->worker->loop));
+		exchange_set_timeout(c);
 	}
 }
 
@@ -561,7 +584,6 @@ conn_http_exchange(struct conn *c)
 	r = exchange_step(c);
 	if (r != STEP_CLOSED && c->state == CONN_EXCHANGE && (req_done != x->req_done ||
 	    x->bytes_up + x->bytes_down != before))
-		conn_set_timeout(c, conn_exchange_timeout(&c->rt->cfg->limits,
-		    x));
+		exchange_set_timeout(c);
 	return r;
 }

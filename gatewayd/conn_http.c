@@ -56,7 +56,7 @@ exchange_begin(struct conn *c)
 	x->action = XA_MISS;
 	util_strlcpy(x->method, "-", sizeof(x->method));
 	c->requests++;
-	atomic_fetch_add(&c->worker->gw->stats.requests, 1);
+	x->t_start = x->t_ttfb = loop_now_us(c->worker->loop);
 }
 
 void
@@ -82,8 +82,7 @@ conn_reply(struct conn *c, int status, const char *reason,
 		x->action = status == 403 ? XA_DENIED : XA_GATEWAY;
 	if (reason != NULL && exchange_reason(x) == NULL)
 		exchange_set_reason(x, reason);
-	if (status == 403)
-		atomic_fetch_add(&c->worker->gw->stats.denied, 1);
+	x->code = reason != NULL ? reason : x->code;
 	buf_free(&c->to_client);
 	buf_appendf(&c->to_client, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -403,6 +402,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	q.path = x->url + path_off;
 	q.request = true;
 	q.method = x->method_bit;
+	conn_vm_query(c, &q);
 	policy_decide(&g->policy, &q, &v);
 	x->rule = policy_verdict_label(&v);
 	x->would_deny = v.would_deny;
@@ -450,7 +450,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	upstream_start(&c->upstream, purpose, is_ip ? NULL : host, port);
 	return wait_upstream(c, req, false);
 refuse:
-	atomic_fetch_add(&c->worker->gw->stats.bad_requests, 1);
+	stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 	c->must_close = true;
 	conn_reply(c, status, reason, "%s: %s\n", status_text(status),
 	    reason);
@@ -470,15 +470,16 @@ conn_http_request(struct conn *c)
 		size_t len = buf_len(&c->client.in);
 
 		if (len > 0) {
-			r = http_parse_request(buf_head(&c->client.in),
-			    MIN(len, max), &req, &herr);
+			r = http_scan_request(buf_head(&c->client.in),
+			    MIN(len, max), &c->req_scan, &req, &herr);
+			if (r != HTTP_NEED_MORE)	/* a new head next */
+				http_head_scan_init(&c->req_scan);
 			if (r > 0)
 				return handle_request(c, &req, (size_t)r);
 			if (r == HTTP_ERR || len >= max) {
 				int st = r == HTTP_ERR ? herr.status : 431;
 
-				atomic_fetch_add(
-				    &c->worker->gw->stats.bad_requests, 1);
+				stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 				c->must_close = true;
 				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
 				    "request head too large", "%s\n",

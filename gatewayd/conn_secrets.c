@@ -7,6 +7,7 @@
 #include "conn_secrets.h"
 
 #include "runtime.h"
+#include "slicer.h"
 #include "secrets.h"
 #include "worker.h"
 
@@ -39,6 +40,8 @@ conn_secrets_apply(const struct conn *c, struct exchange *x,
 		.headers = req->headers,
 		.nheaders = req->nheaders,
 		.intercepted = c->bumped,
+		.tags = c->vm != NULL ? c->vm->tags : NULL,
+		.ntags = c->vm != NULL ? c->vm->ntags : 0,
 	};
 	char line[SECRET_LINE_MAX];	/* on the stack: no per-request
 					 * allocation; wiped below */

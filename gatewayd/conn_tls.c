@@ -13,8 +13,10 @@
 
 #include "ca.h"
 #include "leafcache.h"
+#include "leafreject.h"
 #include "log.h"
 #include "runtime.h"
+#include "slicer.h"
 #include "sockbio.h"
 #include "worker.h"
 
@@ -34,7 +36,6 @@ conn_tls_refuse(struct conn *c, enum conn_end why)
 {
 	(void)!send(c->client.io.fd, tls_alert_handshake_failure,
 	    sizeof(tls_alert_handshake_failure), MSG_NOSIGNAL);
-	atomic_fetch_add(&c->worker->gw->stats.denied, 1);
 	conn_close(c, why);
 }
 
@@ -42,6 +43,8 @@ static enum step
 start_bump(struct conn *c)
 {
 	struct gw *gw = c->worker->gw;
+	struct leafcache_guest who = { &c->src, loop_now(c->worker->loop),
+	    c->rt->cfg->limits.leaf_mints_per_guest, false };
 	char err[200];
 	SSL *ssl;
 	BIO *bio;
@@ -52,8 +55,17 @@ start_bump(struct conn *c)
 		conn_tls_refuse(c, CONN_END_NO_CA);
 		return STEP_CLOSED;
 	}
-	c->leaf = leafcache_get(gw->leaves, c->grp->ca,
-	    c->has_sni ? c->sni : NULL, &c->dst, err, sizeof(err));
+	c->leaf = leafcache_get_for(gw->leaves, c->grp->ca,
+	    c->has_sni ? c->sni : NULL, &c->dst, &who, err, sizeof(err));
+	if (c->leaf == NULL && who.rate_limited) {
+		/* A guest minting names by the hundred: refused without a
+		 * leaf, and without a log line per attempt. */
+		conn_log(c, LOG_LVL_DEBUG, "sni %s: %s "
+		    "(limits.leaf_mints_per_guest)", c->has_sni ? c->sni : "-",
+		    err);
+		conn_tls_refuse(c, CONN_END_LEAF_RATE);
+		return STEP_CLOSED;
+	}
 	if (c->leaf == NULL) {
 		conn_log(c, LOG_LVL_WARN, "cannot mint a leaf for %s: %s",
 		    c->has_sni ? c->sni : "(ip)", err);
@@ -76,7 +88,7 @@ start_bump(struct conn *c)
 	SSL_set_accept_state(ssl);
 	c->client.ssl = ssl;
 	c->bumped = true;
-	atomic_fetch_add(&gw->stats.bumped, 1);
+	stats_inc(c->worker->stats, ST_CONN_BUMPED);
 	conn_set_state(c, CONN_TLS_ACCEPT);
 	return STEP_PROGRESS;
 }
@@ -105,11 +117,12 @@ decide(struct conn *c, const struct client_hello *ch)
 	q.host = c->has_sni ? c->sni : NULL;
 	q.dst = c->has_sni ? NULL : &c->dst;
 	q.port = c->dst.port;
+	conn_vm_query(c, &q);
 	policy_decide(&g->policy, &q, &c->conn_verdict);
 	switch (c->conn_verdict.action) {
 	case POLICY_SPLICE:
 		c->spliced = true;
-		atomic_fetch_add(&c->worker->gw->stats.spliced, 1);
+		stats_inc(c->worker->stats, ST_CONN_SPLICED);
 		upstream_start(&c->upstream, UP_SPLICE, c->has_sni ? c->sni : NULL,
 		    c->dst.port);
 		conn_set_state(c, CONN_WAIT_UP);
@@ -182,10 +195,28 @@ conn_tls_peek(struct conn *c)
 	return decide(c, &ch);
 }
 
+/* The client refused our leaf: one hint per guest per window (leafreject.h). */
+static void
+conn_tls_rejected(struct conn *c, const char *alert)
+{
+	char ip[ADDR_STRLEN];
+
+	stats_inc_leaf_rejected(c->worker->stats, c->grp->cfg->name);
+	if (!leafreject_note(&c->src, util_now_ms(), LEAFREJECT_WINDOW_MS)) {
+		conn_log(c, LOG_LVL_DEBUG, "guest rejected the leaf (alert %s)",
+		    alert);
+		return;
+	}
+	conn_log(c, LOG_LVL_WARN, "guest TLS handshake failed: guest %s%s%s "
+	    "rejected the leaf for %s (alert %s): guest does not trust the "
+	    "group CA; see docs/guests.md (logged once per guest per 10 min)",
+	    addr_ntop(&c->src, ip, sizeof(ip)), c->vm ? " vm " : "",
+	    c->vm ? c->vm->name : "", c->has_sni ? c->sni : "(no SNI)", alert);
+}
+
 enum step
 conn_tls_accept(struct conn *c)
 {
-	struct gw *gw = c->worker->gw;
 	int r, err;
 
 	ERR_clear_error();
@@ -201,16 +232,20 @@ conn_tls_accept(struct conn *c)
 	err = SSL_get_error(c->client.ssl, r);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 		return STEP_BLOCKED;
-	atomic_fetch_add(&gw->stats.guest_tls_failed, 1);
+	stats_inc(c->worker->stats, ST_GUEST_TLS_FAILED);
 	{
 		char why[200], msg[300];
+		const char *alert = leafreject_alert_name(ERR_peek_error());
 
 		log_ssl_errstr(why, sizeof(why));
 		snprintf(msg, sizeof(msg), "guest TLS handshake failed "
 		    "(does the guest trust the group CA?): %s", why);
 		exchange_set_reason(&c->x, msg);
-		conn_log(c, LOG_LVL_INFO, "sni %s: %s",
-		    c->has_sni ? c->sni : "-", msg);
+		if (alert == NULL)
+			conn_log(c, LOG_LVL_INFO, "sni %s: %s",
+			    c->has_sni ? c->sni : "-", msg);
+		else
+			conn_tls_rejected(c, alert);
 	}
 	conn_close(c, CONN_END_HANDSHAKE);
 	return STEP_CLOSED;

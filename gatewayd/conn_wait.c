@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "stats.h"
 #include "worker.h"
 
 /* Answer the guest for a failed upstream: a reply, or an alert. */
@@ -26,7 +27,7 @@ refuse(struct conn *c)
 		return STEP_CLOSED;
 	}
 	if (status == 502 || status == 504)
-		atomic_fetch_add(&c->worker->gw->stats.upstream_failed, 1);
+		stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	c->must_close = true;
 	if (status == 403) {
 		x->action = XA_DENIED;

@@ -1,6 +1,7 @@
 /*
- * control.c - the control socket server (its own thread, one request per
- * connection, served one at a time) and `gatewayd sentinel`, its client.
+ * control.c - the control socket server (non-blocking, on the service
+ * loop, one request per connection, at most CONTROL_MAX_PEERS at once).
+ * Its clients are in control_client.c.
  * See control.h for the protocol.
  *
  * Not here: what a sentinel means (sentinel.c, secrets.c) or the config
@@ -11,14 +12,11 @@
 #include "control.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,25 +24,42 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "service.h"
+#include "slicer.h"
 
 #define CONTROL_MAGIC	0xc0471201u
-#define IO_TIMEOUT_S	3
-#define ANSWER_MAX	(256 * 1024)
+#define IO_TIMEOUT_S	3		/* a peer's whole request and answer */
+#define ACCEPT_BACKOFF_MS 100
 
-struct control {
-	unsigned		magic;
-	char			*path;
-	int			fd;
-	int			wake[2];	/* pipe: stop the thread */
-	struct sentinel_store	*st;
-	struct control_ops	ops;
-	pthread_t		thr;
-};
-
-/* A growing answer, bounded by ANSWER_MAX. */
+/* A growing answer, bounded by CONTROL_ANSWER_MAX. */
 struct answer {
 	char	*p;
 	size_t	len, cap;
+};
+
+/* One client connection: its request, then its answer. */
+struct peer {
+	struct loop_io	io;		/* first: the callback casts */
+	struct control	*c;
+	struct peer	*next;
+	char		line[CONTROL_LINE_MAX + 1];
+	size_t		n;
+	struct answer	a;		/* p NULL: still reading */
+	size_t		off;		/* of a, sent */
+	uint64_t	deadline;
+};
+
+struct control {
+	struct loop_io		io;	/* the listener; first: casts */
+	unsigned		magic;
+	struct loop		*loop;	/* the service loop */
+	char			*path;
+	struct sentinel_store	*st;
+	struct control_ops	ops;
+	struct peer		*peers;
+	unsigned		npeers;
+	bool			paused;	/* listener not heard until resume_at */
+	uint64_t		resume_at;
 };
 
 static void PRINTF(2, 3)
@@ -53,8 +68,8 @@ ans_printf(struct answer *a, const char *fmt, ...)
 	va_list ap;
 	int r;
 
-	if (a->cap - a->len < 512 && a->cap < ANSWER_MAX) {
-		a->cap = MIN(a->cap * 2, (size_t)ANSWER_MAX);
+	if (a->cap - a->len < 512 && a->cap < CONTROL_ANSWER_MAX) {
+		a->cap = MIN(a->cap * 2, (size_t)CONTROL_ANSWER_MAX);
 		a->p = xrealloc(a->p, a->cap);
 	}
 	va_start(ap, fmt);
@@ -64,8 +79,8 @@ ans_printf(struct answer *a, const char *fmt, ...)
 		a->len = MIN(a->len + (size_t)r, a->cap - 1);
 }
 
-static int
-sockaddr_for(const char *path, struct sockaddr_un *sun, char *err,
+int
+control_sockaddr(const char *path, struct sockaddr_un *sun, char *err,
     size_t errlen)
 {
 	memset(sun, 0, sizeof(*sun));
@@ -91,7 +106,7 @@ iso_time(uint64_t ms, char *buf, size_t len)
 static void
 cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 {
-	char tok[SENTINEL_LEN + 1], err[256];
+	char tok[SENTINEL_LEN + 1], err[256], ip[ADDR_STRLEN];
 	struct addr guest;
 	uint64_t ttl;
 
@@ -99,8 +114,13 @@ cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 		ans_printf(a, "ERR usage: ISSUE group guest secret ttl\n");
 		return;
 	}
-	if (addr_parse(av[2], &guest) == -1) {
-		ans_printf(a, "ERR guest must be an IP address\n");
+	if (strncmp(av[2], "vm=", 3) == 0) {
+		if (slicer_guest_of(av[2] + 3, &guest, err, sizeof(err)) != 0) {
+			ans_printf(a, "ERR %s\n", err);
+			return;
+		}
+	} else if (addr_parse(av[2], &guest) == -1) {
+		ans_printf(a, "ERR guest must be an IP address or vm=NAME\n");
 		return;
 	}
 	addr_unmap(&guest);
@@ -120,7 +140,8 @@ cmd_issue(struct control *c, char **av, int ac, struct answer *a)
 		return;
 	}
 	log_info("control: sentinel issued for group %s guest %s secret %s "
-	    "ttl %" PRIu64 "s", av[1], av[2], av[3], ttl / 1000);
+	    "ttl %" PRIu64 "s", av[1], addr_ntop(&guest, ip, sizeof(ip)),
+	    av[3], ttl / 1000);
 	ans_printf(a, "OK %s\n", tok);
 	util_wipe(tok, sizeof(tok));
 }
@@ -203,41 +224,30 @@ split(char *line, char **av)
 	return w != NULL ? -1 : ac;
 }
 
+/*
+ * The answer to one request (line, NUL-terminated): the peer's
+ * credentials first, then one line of printable words.
+ */
 static void
-serve(struct control *c, int fd)
+answer_request(struct control *c, int fd, char *line, struct answer *a)
 {
-	struct timeval tv = { IO_TIMEOUT_S, 0 };
-	struct answer a = { xmalloc(4096), 0, 4096 };
-	char line[CONTROL_LINE_MAX + 1], *av[8], *nl;
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	size_t n = 0, i;
-	ssize_t r;
+	char *av[8], *nl;
+	size_t i;
 	int ac;
 
-	a.p[0] = '\0';
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* Read the request first: closing with unread bytes sends a RST
-	 * that could eat the answer. */
-	while (n < CONTROL_LINE_MAX &&
-	    (r = read(fd, line + n, CONTROL_LINE_MAX - n)) > 0) {
-		n += (size_t)r;
-		if (memchr(line, '\n', n) != NULL)
-			break;
-	}
-	line[n] = '\0';
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == -1 ||
 	    (cred.uid != 0 && cred.uid != geteuid())) {
 		log_warnx("control: peer uid %d refused",
 		    cl == sizeof(cred) ? (int)cred.uid : -1);
-		ans_printf(&a, "ERR permission denied\n");
-		goto out;
+		ans_printf(a, "ERR permission denied\n");
+		return;
 	}
 	if ((nl = strchr(line, '\n')) == NULL) {
-		ans_printf(&a, "ERR request must be one line of at most %d "
+		ans_printf(a, "ERR request must be one line of at most %d "
 		    "bytes\n", CONTROL_LINE_MAX - 1);
-		goto out;
+		return;
 	}
 	*nl = '\0';
 	if (nl > line && nl[-1] == '\r')
@@ -246,55 +256,152 @@ serve(struct control *c, int fd)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			break;
 	if (line[i] != '\0' || (ac = split(line, av)) <= 0) {
-		ans_printf(&a, "ERR malformed request\n");
-		goto out;
+		ans_printf(a, "ERR malformed request\n");
+		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(av[0], commands[i].name) == 0)
 			break;
 	if (i == ARRAY_SIZE(commands))
-		ans_printf(&a, "ERR unknown command (ISSUE, REVOKE, LIST, "
+		ans_printf(a, "ERR unknown command (ISSUE, REVOKE, LIST, "
 		    "STATS)\n");
 	else
-		commands[i].fn(c, av, ac, &a);
-out:
-	for (i = 0; i < a.len; i += (size_t)r)
-		if ((r = send(fd, a.p + i, a.len - i, MSG_NOSIGNAL)) <= 0)
-			break;
-	util_wipe(line, sizeof(line));
-	util_wipe(a.p, a.cap);
-	free(a.p);
+		commands[i].fn(c, av, ac, a);
 }
 
-static void *
-control_main(void *arg)
+static void
+peer_close(struct peer *pr)
 {
-	struct control *c = arg;
-	struct pollfd pfd[2];
+	struct control *c = pr->c;
+	struct peer **pp;
+
+	for (pp = &c->peers; *pp != pr; pp = &(*pp)->next)
+		;
+	*pp = pr->next;
+	c->npeers--;
+	loop_io_del(c->loop, &pr->io);
+	close(pr->io.fd);
+	util_wipe(pr->line, sizeof(pr->line));
+	if (pr->a.p != NULL) {
+		util_wipe(pr->a.p, pr->a.cap);
+		free(pr->a.p);
+	}
+	free(pr);
+}
+
+/*
+ * Read the whole request before answering: closing with unread bytes
+ * sends a RST that could eat the answer.  Returns true once the request
+ * is complete (a newline, the size limit or the peer's EOF).
+ */
+static bool
+peer_read(struct peer *pr)
+{
+	ssize_t r;
+
+	while (pr->n < CONTROL_LINE_MAX) {
+		r = read(pr->io.fd, pr->line + pr->n, CONTROL_LINE_MAX - pr->n);
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			return false;
+		if (r <= 0)
+			return true;
+		pr->n += (size_t)r;
+		if (memchr(pr->line, '\n', pr->n) != NULL)
+			return true;
+	}
+	return true;
+}
+
+/* Edge-triggered: read what there is, answer, write what fits. */
+static void
+peer_cb(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct peer *pr = (struct peer *)io;
+	ssize_t r;
+
+	if (pr->a.p == NULL) {
+		if (!peer_read(pr))
+			return;
+		pr->line[pr->n] = '\0';
+		pr->a.p = xmalloc(4096);
+		pr->a.cap = 4096;
+		pr->a.p[0] = '\0';
+		answer_request(pr->c, pr->io.fd, pr->line, &pr->a);
+	}
+	while (pr->off < pr->a.len) {
+		r = send(pr->io.fd, pr->a.p + pr->off, pr->a.len - pr->off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0)
+			break;
+		pr->off += (size_t)r;
+	}
+	peer_close(pr);
+}
+
+/* The listener is level-triggered: stop hearing it, or it spins. */
+static void
+pause_accept(struct control *c, uint64_t ms)
+{
+	c->paused = true;
+	c->resume_at = loop_now(c->loop) + ms;
+	if (loop_io_mod(c->loop, &c->io, 0) != 0)
+		log_warn("control: epoll");
+}
+
+static void
+accept_cb(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct control *c = (struct control *)io;
+	struct peer *pr;
 	int fd;
 
-	pfd[0].fd = c->fd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = c->wake[0];
-	pfd[1].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("control: poll");
-			break;
+		if (c->npeers >= CONTROL_MAX_PEERS) {
+			/* The backlog waits until a peer is done. */
+			pause_accept(c, 0);
+			return;
 		}
-		if (pfd[1].revents != 0)
-			break;
-		if ((fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		fd = accept4(c->io.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE)
-				usleep(100 * 1000);	/* no spinning */
-			continue;
+				pause_accept(c, ACCEPT_BACKOFF_MS);
+			return;
 		}
-		serve(c, fd);
-		close(fd);
+		pr = xcalloc(1, sizeof(*pr));
+		pr->io.fd = fd;
+		pr->io.cb = peer_cb;
+		pr->c = c;
+		pr->deadline = loop_now(loop) + IO_TIMEOUT_S * 1000;
+		pr->next = c->peers;
+		c->peers = pr;
+		c->npeers++;
+		if (loop_io_add(loop, &pr->io, false) != 0) {
+			log_warn("control: epoll");
+			peer_close(pr);
+		}
 	}
-	return NULL;
+}
+
+/* The service tick: drop stalled peers, resume a paused listener. */
+static void
+control_tick(void *arg, uint64_t now)
+{
+	struct control *c = arg;
+	struct peer *pr, *next;
+
+	for (pr = c->peers; pr != NULL; pr = next) {
+		next = pr->next;
+		if (pr->deadline <= now)
+			peer_close(pr);
+	}
+	if (c->paused && now >= c->resume_at &&
+	    c->npeers < CONTROL_MAX_PEERS) {
+		c->paused = false;
+		if (loop_io_mod(c->loop, &c->io, EPOLLIN) != 0)
+			log_warn("control: epoll");
+	}
 }
 
 /* The socket's directory: create 0700, or check an existing one. */
@@ -353,45 +460,45 @@ clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
 }
 
 struct control *
-control_open(const char *path, struct sentinel_store *st,
+control_open(struct service *svc, const char *path, struct sentinel_store *st,
     const struct control_ops *ops, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct control *c;
 
-	if (sockaddr_for(path, &sun, err, errlen) == -1 ||
+	if (control_sockaddr(path, &sun, err, errlen) == -1 ||
 	    prepare_dir(path, err, errlen) == -1 ||
 	    clear_stale(path, &sun, err, errlen) == -1)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->magic = CONTROL_MAGIC;
+	c->loop = service_loop(svc);
 	c->path = xstrdup(path);
 	c->st = st;
-	c->wake[0] = c->wake[1] = -1;
+	c->io.cb = accept_cb;
 	if (ops != NULL)
 		c->ops = *ops;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd == -1 ||
-	    bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, 0600) == -1 || listen(c->fd, 16) == -1 ||
-	    pipe2(c->wake, O_CLOEXEC) == -1) {
+	c->io.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (c->io.fd == -1 ||
+	    bind(c->io.fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0600) == -1 || listen(c->io.fd, 16) == -1 ||
+	    loop_io_add(c->loop, &c->io, true) == -1) {
 		snprintf(err, errlen, "control socket %s: %s", path,
 		    strerror(errno));
 		goto err;
 	}
-	if (pthread_create(&c->thr, NULL, control_main, c) != 0) {
-		snprintf(err, errlen, "control: cannot start thread");
+	if (service_add_tick(svc, control_tick, c) != 0) {
+		snprintf(err, errlen, "control: no tick left on the service "
+		    "loop");
+		loop_io_del(c->loop, &c->io);
 		goto err;
 	}
 	return c;
 err:
-	if (c->fd != -1) {
-		close(c->fd);
+	if (c->io.fd != -1) {
+		close(c->io.fd);
 		(void)unlink(path);
-	}
-	if (c->wake[0] != -1) {
-		close(c->wake[0]);
-		close(c->wake[1]);
 	}
 	free(c->path);
 	free(c);
@@ -404,176 +511,12 @@ control_close(struct control *c)
 	if (c == NULL)
 		return;
 	AN(c->magic == CONTROL_MAGIC);
-	(void)!write(c->wake[1], "x", 1);
-	pthread_join(c->thr, NULL);
-	close(c->fd);
-	close(c->wake[0]);
-	close(c->wake[1]);
+	while (c->peers != NULL)
+		peer_close(c->peers);
+	loop_io_del(c->loop, &c->io);
+	close(c->io.fd);
 	(void)unlink(c->path);
 	free(c->path);
 	c->magic = 0;
 	free(c);
-}
-
-/* --- client ------------------------------------------------------- */
-
-/* Start of the last line of s (the status line). */
-static const char *
-last_line(const char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && s[n - 1] == '\n')
-		n--;
-	while (n > 0 && s[n - 1] != '\n')
-		n--;
-	return s + n;
-}
-
-int
-control_request(const char *path, const char *line, char *out,
-    size_t outlen)
-{
-	struct timeval tv = { 10, 0 };
-	struct sockaddr_un sun;
-	size_t n = 0, len = strlen(line);
-	const char *last;
-	ssize_t r;
-	int fd, rc = -1;
-
-	out[0] = '\0';
-	if (sockaddr_for(path, &sun, out, outlen) == -1)
-		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		snprintf(out, outlen, "cannot reach gatewayd at %s: %s", path,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len ||
-	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-		snprintf(out, outlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (n + 1 < outlen && (r = read(fd, out + n, outlen - 1 - n)) > 0)
-		n += (size_t)r;
-	out[n] = '\0';
-	last = last_line(out);
-	if (strncmp(last, "OK", 2) == 0)
-		rc = 0;
-	else if (strncmp(last, "ERR", 3) == 0)
-		rc = 1;
-	else
-		snprintf(out, outlen, "%s: no answer from gatewayd", path);
-out:
-	close(fd);
-	return rc;
-}
-
-/* --help: the text on stdout, exit 0; a mistake: on stderr, exit 2. */
-static int
-usage(bool help)
-{
-	fprintf(help ? stdout : stderr,
-	    "usage: gatewayd sentinel [--socket PATH | -c FILE] issue "
-	    "--group G --guest ADDR --secret NAME --ttl DURATION\n"
-	    "       gatewayd sentinel [--socket PATH | -c FILE] revoke "
-	    "VALUE|ID\n"
-	    "       gatewayd sentinel [--socket PATH | -c FILE] list\n"
-	    "       gatewayd sentinel [--socket PATH | -c FILE] stats\n");
-	return help ? 0 : 2;
-}
-
-/* A word for the line protocol: printable, no space. */
-static bool
-word_ok(const char *s)
-{
-	if (s == NULL || *s == '\0' || strlen(s) > 200)
-		return false;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-			return false;
-	return true;
-}
-
-int
-sentinel_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 'S' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "guest", required_argument, NULL, 'a' },
-		{ "secret", required_argument, NULL, 's' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sock = getenv("GATEWAYD_CONTROL_SOCKET");
-	const char *group = NULL, *guest = NULL, *secret = NULL, *ttl = NULL;
-	const char *cmd, *first;
-	char line[CONTROL_LINE_MAX], *out;
-	int ch, rc;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (ch == 'S')
-			sock = optarg;
-		else
-			return usage(ch == 'h');
-	}
-	if (optind >= argc)
-		return usage(false);
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'S': sock = optarg; break;
-		case 'g': group = optarg; break;
-		case 'a': guest = optarg; break;
-		case 's': secret = optarg; break;
-		case 't': ttl = optarg; break;
-		case 'h': return usage(true);
-		default: return usage(false);
-		}
-	}
-	if (sock == NULL || *sock == '\0')
-		sock = CONTROL_DEFAULT_SOCKET;
-	first = optind < argc ? argv[optind] : NULL;
-	if (strcmp(cmd, "issue") == 0 && optind == argc && word_ok(group) &&
-	    word_ok(guest) && word_ok(secret) && word_ok(ttl))
-		snprintf(line, sizeof(line), "ISSUE %s %s %s %s", group, guest,
-		    secret, ttl);
-	else if (strcmp(cmd, "revoke") == 0 && optind + 1 == argc &&
-	    word_ok(first))
-		snprintf(line, sizeof(line), "REVOKE %s", first);
-	else if (strcmp(cmd, "list") == 0 && optind == argc)
-		snprintf(line, sizeof(line), "LIST");
-	else if (strcmp(cmd, "stats") == 0 && optind == argc)
-		snprintf(line, sizeof(line), "STATS");
-	else
-		return usage(false);
-
-	out = xmalloc(ANSWER_MAX);
-	rc = control_request(sock, line, out, ANSWER_MAX);
-	util_wipe(line, sizeof(line));
-	if (rc == -1) {
-		fprintf(stderr, "gatewayd sentinel: %s\n", out);
-		rc = 3;
-	} else if (rc == 1) {
-		fprintf(stderr, "gatewayd sentinel: %s", last_line(out) + 4);
-	} else if (strcmp(cmd, "issue") == 0) {
-		printf("%s", out + 3);	/* "OK <sentinel>\n" */
-	} else if (strcmp(cmd, "revoke") != 0) {
-		/* the data lines, without the final OK line */
-		fwrite(out, 1, (size_t)(last_line(out) - out), stdout);
-	}
-	util_wipe(out, ANSWER_MAX);
-	free(out);
-	return rc;
 }

@@ -16,32 +16,36 @@
  *
  * ttl uses util_parse_duration_ms() ("600", "10m", "2h").  Requests are
  * at most CONTROL_LINE_MAX bytes; a client that stalls is dropped after
- * a few seconds.
+ * a few seconds.  The server runs on the service loop (service.h),
+ * without blocking it: a stalled client cannot hold up DNS or NFQUEUE.
  */
 #ifndef GW_CONTROL_H
 #define GW_CONTROL_H
 
 #include <stddef.h>
+#include <sys/un.h>
 
 #include "sentinel.h"
 #include "util.h"
 
 #define CONTROL_DEFAULT_SOCKET	"/run/gatewayd/control.sock"
 #define CONTROL_LINE_MAX	1024
+#define CONTROL_MAX_PEERS	16	/* connections served at once */
+#define CONTROL_ANSWER_MAX	(256 * 1024)
 
 /* Hooks into the running daemon; every member may be NULL. */
 struct control_ops {
 	/*
 	 * May a sentinel be issued for this group and secret in the
 	 * running config?  Return 0, or -1 with a message in err.  Called
-	 * on the control thread; must take its own config reference.
+	 * on the service thread; must take its own config reference.
 	 * NULL: any names accepted.
 	 */
 	int	(*check_issue)(void *arg, const char *group,
 		    const char *secret, char *err, size_t errlen);
 	/*
 	 * Write "key value\n" lines for STATS into buf (at most len bytes,
-	 * NUL-terminated); return the length.  Called on the control
+	 * NUL-terminated); return the length.  Called on the service
 	 * thread.
 	 */
 	size_t	(*stats)(void *arg, char *buf, size_t len);
@@ -49,29 +53,43 @@ struct control_ops {
 };
 
 struct control;
+struct service;
 
 /*
- * Bind the socket at path and start the control thread, which serves
- * requests against st (borrowed: keep it alive until control_close()).
- * ops is copied.  A stale socket file is replaced; a live one (another
- * gatewayd) is an error.  Returns NULL with a message in err on failure.
+ * Bind the socket at path and serve it on svc's loop (call before
+ * service_start()), against st (borrowed: keep it alive until
+ * control_close()).  ops is copied.  A stale socket file is replaced; a
+ * live one (another gatewayd) is an error.  Returns NULL with a message
+ * in err on failure.
  */
-struct control *control_open(const char *path, struct sentinel_store *st,
-    const struct control_ops *ops, char *err, size_t errlen)
-    WUNRES NONNULL(1, 2);
+struct control *control_open(struct service *svc, const char *path,
+    struct sentinel_store *st, const struct control_ops *ops, char *err,
+    size_t errlen) WUNRES NONNULL(1, 2, 3);
 
-/* Stop the thread, close and unlink the socket, free.  NULL: no-op. */
+/*
+ * Close and unlink the socket and free, after service_stop().  NULL:
+ * no-op.
+ */
 void control_close(struct control *c);
 
 /*
- * `gatewayd sentinel issue|revoke|list|stats ...`: argv[0] is
- * "sentinel".  The socket is --socket PATH, else $GATEWAYD_CONTROL_SOCKET,
- * else CONTROL_DEFAULT_SOCKET (main.c turns a leading "-c FILE" into
- * --socket PATH).  issue prints only the sentinel on stdout.
- * Returns the process exit status: 0 done, 1 refused by the daemon, 2
- * usage, 3 daemon unreachable.
+ * The clients (control_client.c).  The socket is --socket PATH, else the
+ * control_socket of -c FILE, else $GATEWAYD_CONTROL_SOCKET, else
+ * CONTROL_DEFAULT_SOCKET.  Each returns the process exit status: 0 done,
+ * 1 refused by the daemon (or FILE invalid), 2 usage, 3 daemon
+ * unreachable.
+ *
+ * sentinel_main(): `gatewayd sentinel issue|revoke|list|stats ...`,
+ * argv[0] "sentinel"; issue prints only the sentinel on stdout.
+ * control_stats_main(): `gatewayd stats`, argv[0] "stats"; prints the
+ * STATS data lines.
  */
 int sentinel_main(int argc, char **argv);
+int control_stats_main(int argc, char **argv);
+
+/* sun for the socket at path; 0, or -1 with err set (too long). */
+int control_sockaddr(const char *path, struct sockaddr_un *sun, char *err,
+    size_t errlen) WUNRES NONNULL(1, 2, 3);
 
 /*
  * Send one request line (no newline) to the socket at path and copy the

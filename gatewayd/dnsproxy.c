@@ -1,31 +1,32 @@
 /*
  * dnsproxy.c - the guests' DNS resolver proxy.  See dnsproxy.h.
  *
- * What it is: one epoll thread that reads guest queries (UDP datagrams,
- * TCP with RFC 1035 4.2.2 length prefixes), judges them (dnsguard.c),
- * answers refusals itself (dns_build_error()), forwards the rest to the
- * upstream resolver on a fresh socket per query, and relays the answer
- * after feeding the dnscache and stripping HTTPS/SVCB records.
+ * What it is: handlers on the service loop (service.h) that read guest
+ * queries (UDP datagrams, TCP with RFC 1035 4.2.2 length prefixes), judge
+ * them (dnsguard.c), answer refusals themselves (dns_build_error()),
+ * forward the rest to the upstream resolver on a fresh socket per query,
+ * and relay the answer after feeding the dnscache and stripping
+ * HTTPS/SVCB records.
  * What it is not: a cache, a recursive resolver or a DNSSEC validator;
  * the upstream does all of that.
  *
  * Every guest-visible failure is an answer (FORMERR, REFUSED/NXDOMAIN,
  * SERVFAIL) and one audit record; nothing a guest sends can block the
- * thread: sockets are non-blocking, tables fixed, deadlines enforced.
+ * service loop: sockets are non-blocking, tables fixed, deadlines enforced.
  */
 #include "dnsproxy_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "runtime.h"
+#include "service.h"
 
 static void
 stat_add(uint64_t *c)
@@ -34,11 +35,16 @@ stat_add(uint64_t *c)
 }
 
 void
-dnsproxy_ep_set(struct dnsproxy *p, struct ev *ev, uint32_t events, int op)
+dnsproxy_watch(struct dnsproxy *p, struct loop_io *io, uint32_t events,
+    bool add)
 {
-	struct epoll_event ee = { .events = events, .data.ptr = ev };
+	int r = 0;
 
-	if (epoll_ctl(p->epfd, op, ev->fd, &ee) == -1)
+	if (add)
+		r = loop_io_add(p->loop, io, true);	/* EPOLLIN */
+	if (r == 0 && (!add || events != EPOLLIN))
+		r = loop_io_mod(p->loop, io, events);
+	if (r == -1)
 		log_warn("dnsproxy: epoll_ctl");
 }
 
@@ -101,11 +107,11 @@ reply_error(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 static void
 pending_free(struct dnsproxy *p, struct pending *pd)
 {
-	if (pd->ev.fd != -1) {
-		close(pd->ev.fd);
+	if (pd->io.fd != -1) {
+		close(pd->io.fd);
 		p->npend--;
 	}
-	pd->ev.fd = -1;
+	pd->io.fd = -1;
 	pd->o.c = NULL;
 	while (pd->joiners != NULL) {
 		struct joiner *j = pd->joiners;
@@ -252,12 +258,16 @@ answer(struct dnsproxy *p, struct pending *pd, uint8_t *msg, size_t len)
 }
 
 static void
-upstream_event(struct dnsproxy *p, struct pending *pd, uint32_t events)
+upstream_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 {
+	struct pending *pd = (struct pending *)io;
+	struct dnsproxy *p = pd->p;
 	ssize_t n;
 
+	if (pd->io.fd == -1)
+		return;		/* answered earlier in this batch */
 	if (!pd->tcp) {
-		n = recv(pd->ev.fd, p->buf, sizeof(p->buf), MSG_DONTWAIT);
+		n = recv(pd->io.fd, p->buf, sizeof(p->buf), MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				pending_fail(p, pd, "upstream-error");
@@ -270,7 +280,7 @@ upstream_event(struct dnsproxy *p, struct pending *pd, uint32_t events)
 		return;
 	}
 	if ((events & EPOLLOUT) && pd->qsent < pd->qlen) {
-		n = send(pd->ev.fd, pd->qmsg + pd->qsent, pd->qlen - pd->qsent,
+		n = send(pd->io.fd, pd->qmsg + pd->qsent, pd->qlen - pd->qsent,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n == -1 && errno != EAGAIN) {
 			pending_fail(p, pd, "upstream-error");
@@ -279,14 +289,14 @@ upstream_event(struct dnsproxy *p, struct pending *pd, uint32_t events)
 		if (n > 0)
 			pd->qsent += (size_t)n;
 		if (pd->qsent == pd->qlen)
-			dnsproxy_ep_set(p, &pd->ev, EPOLLIN, EPOLL_CTL_MOD);
+			dnsproxy_watch(p, &pd->io, EPOLLIN, false);
 		return;
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0)
 		return;
 	if (pd->rbuf == NULL)
 		pd->rbuf = xmalloc(2 + DNS_MAX_MSG);
-	n = recv(pd->ev.fd, pd->rbuf + pd->rhave, 2 + DNS_MAX_MSG - pd->rhave,
+	n = recv(pd->io.fd, pd->rbuf + pd->rhave, 2 + DNS_MAX_MSG - pd->rhave,
 	    MSG_DONTWAIT);
 	if (n == 0 || (n == -1 && errno != EAGAIN)) {
 		pending_fail(p, pd, "upstream-error");
@@ -323,7 +333,7 @@ pending_same(struct dnsproxy *p, const struct gw_config *cfg,
 	for (i = 0; i < DNSPROXY_MAX_PENDING; i++) {
 		const struct pending *pd = &p->pend[i];
 
-		if (pd->ev.fd != -1 && !pd->tcp && pd->cfg == cfg &&
+		if (pd->io.fd != -1 && !pd->tcp && pd->cfg == cfg &&
 		    pd->g == g && pd->q.qtype == q->qtype &&
 		    pd->qflags == (flags & (DNS_F_RD | F_CD)) &&
 		    (pd->q.edns_udp != 0) == (q->edns_udp != 0) &&
@@ -341,7 +351,7 @@ guest_pending(const struct dnsproxy *p, const struct addr *a)
 	size_t i;
 
 	for (i = 0; i < DNSPROXY_MAX_PENDING; i++)
-		if (p->pend[i].ev.fd != -1 && addr_equal(&p->pend[i].o.guest, a))
+		if (p->pend[i].io.fd != -1 && addr_equal(&p->pend[i].o.guest, a))
 			n++;
 	return n;
 }
@@ -358,7 +368,7 @@ pending_get(struct dnsproxy *p)
 	size_t i;
 
 	for (i = 0; i < DNSPROXY_MAX_PENDING; i++)
-		if (p->pend[i].ev.fd == -1 && p->pend[i].cfg == NULL)
+		if (p->pend[i].io.fd == -1 && p->pend[i].cfg == NULL)
 			return &p->pend[i];
 	return NULL;
 }
@@ -410,16 +420,17 @@ forward(struct dnsproxy *p, struct pending *pd, const struct addr *up,
 		close(fd);
 		return -1;
 	}
-	pd->ev.kind = EV_UPSTREAM;
-	pd->ev.fd = fd;
+	pd->io.fd = fd;
+	pd->io.cb = upstream_cb;
+	pd->p = p;
 	p->npend++;
 	if (!pd->tcp) {
 		if (send(fd, pd->qmsg, pd->qlen, MSG_DONTWAIT) == -1)
 			return -1;	/* caller frees; fd closed there */
 		pd->qsent = pd->qlen;
-		dnsproxy_ep_set(p, &pd->ev, EPOLLIN, EPOLL_CTL_ADD);
+		dnsproxy_watch(p, &pd->io, EPOLLIN, true);
 	} else {
-		dnsproxy_ep_set(p, &pd->ev, EPOLLOUT | EPOLLIN, EPOLL_CTL_ADD);
+		dnsproxy_watch(p, &pd->io, EPOLLOUT | EPOLLIN, true);
 	}
 	pd->deadline = util_now_ms() + (pd->tcp ? DNSPROXY_TCP_TIMEOUT_MS :
 	    DNSPROXY_UDP_TIMEOUT_MS);
@@ -449,10 +460,9 @@ dnsproxy_query(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 		audit(p, o, NULL, NULL, 0, NULL, "formerr", "malformed");
 		return;
 	}
-	AZ(pthread_mutex_lock(&p->lock));
-	cfg = config_ref(p->cfg);
+	/* Only this thread swaps p->rt (dnsproxy_set_runtime()). */
+	cfg = config_ref(p->rt->cfg);
 	up = p->resolv;
-	AZ(pthread_mutex_unlock(&p->lock));
 	if (o->ifindex > 0 && if_indextoname((unsigned)o->ifindex,
 	    ifname) == NULL)
 		ifname[0] = '\0';
@@ -525,7 +535,7 @@ dnsproxy_query(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 		goto out;
 	}
 	memset(pd, 0, sizeof(*pd));
-	pd->ev.fd = -1;
+	pd->io.fd = -1;
 	pd->o = *o;
 	pd->tcp = o->c != NULL;
 	pd->cfg = config_ref(cfg);
@@ -547,25 +557,22 @@ out:
 	config_unref(cfg);
 }
 
-/* ---- guest sockets ---- */
+/* ---- deadlines, life ---- */
 
-/* ---- thread ---- */
-
-static int
-expire(struct dnsproxy *p)
+/* The service tick: queries and TCP guests past their deadline. */
+static void
+expire(void *arg, uint64_t now)
 {
-	uint64_t now = util_now_ms(), next = now + 1000;
+	struct dnsproxy *p = arg;
 	size_t i;
 
 	for (i = 0; i < DNSPROXY_MAX_PENDING && p->npend > 0; i++) {
 		struct pending *pd = &p->pend[i];
 
-		if (pd->ev.fd == -1)
+		if (pd->io.fd == -1)
 			continue;
 		if (pd->deadline <= now)
 			pending_fail(p, pd, "upstream-timeout");
-		else
-			next = MIN(next, pd->deadline);
 	}
 	for (i = 0; i < DNSPROXY_MAX_TCP; i++) {
 		struct client *c = p->clients[i];
@@ -574,107 +581,57 @@ expire(struct dnsproxy *p)
 			continue;
 		if (c->deadline <= now)
 			dnsproxy_client_close(p, c);
-		else
-			next = MIN(next, c->deadline);
 	}
-	return (int)(next - now);
+	dnsproxy_resume(p, now);
 }
 
-static void *
-dnsproxy_main(void *arg)
-{
-	struct dnsproxy *p = arg;
-	struct epoll_event evs[64];
-
-	for (;;) {
-		int n, i;
-
-		n = epoll_wait(p->epfd, evs, ARRAY_SIZE(evs), expire(p));
-		if (n == -1 && errno != EINTR) {
-			log_warn("dnsproxy: epoll_wait");
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			struct ev *ev = evs[i].data.ptr;
-
-			switch (ev->kind) {
-			case EV_STOP:
-				return NULL;
-			case EV_UDP:
-				dnsproxy_udp_event(p, (struct listener *)ev);
-				break;
-			case EV_LISTEN:
-				dnsproxy_accept_event(p, (struct listener *)ev);
-				break;
-			case EV_CLIENT:
-				dnsproxy_client_event(p, (struct client *)ev,
-				    evs[i].events);
-				break;
-			case EV_UPSTREAM:
-				upstream_event(p, (struct pending *)ev,
-				    evs[i].events);
-				break;
-			}
-		}
-	}
-	return NULL;
-}
-
-static void
+void
 dnsproxy_free(struct dnsproxy *p)
 {
 	size_t i;
 
+	if (p == NULL)
+		return;
+	AN(p->magic == DNSPROXY_MAGIC);
 	for (i = 0; i < DNSPROXY_MAX_PENDING; i++)
 		if (p->pend[i].cfg != NULL)
 			pending_free(p, &p->pend[i]);
 	for (i = 0; i < DNSPROXY_MAX_TCP; i++)
 		if (p->clients[i] != NULL)
 			dnsproxy_client_close(p, p->clients[i]);
-	for (i = 0; i < p->nls; i++)
-		close(p->ls[i].ev.fd);
-	if (p->stop.fd != -1)
-		close(p->stop.fd);
-	if (p->epfd != -1)
-		close(p->epfd);
-	config_unref(p->cfg);
+	for (i = 0; i < p->nls; i++) {
+		loop_io_del(p->loop, &p->ls[i].io);
+		close(p->ls[i].io.fd);
+	}
+	runtime_unref(p->rt);
 	dnsguard_free(p->guard);
-	pthread_mutex_destroy(&p->lock);
 	free(p->pend);
 	p->magic = 0;
 	free(p);
 }
 
 struct dnsproxy *
-dnsproxy_start(struct gw_config *cfg, struct dnscache *dc,
+dnsproxy_new(struct service *svc, struct runtime *rt, struct dnscache *dc,
     const struct l4_audit_sink *audit_sink)
 {
 	struct dnsproxy *p = xcalloc(1, sizeof(*p));
 	size_t i;
 
 	p->magic = DNSPROXY_MAGIC;
-	p->stop.kind = EV_STOP;
-	p->stop.fd = -1;
+	p->loop = service_loop(svc);
 	p->dc = dc;
 	if (audit_sink != NULL)
 		p->audit = *audit_sink;
 	p->guard = dnsguard_new();
 	p->pend = xcalloc(DNSPROXY_MAX_PENDING, sizeof(*p->pend));
 	for (i = 0; i < DNSPROXY_MAX_PENDING; i++)
-		p->pend[i].ev.fd = -1;
-	AZ(pthread_mutex_init(&p->lock, NULL));
-	p->cfg = config_ref(cfg);
+		p->pend[i].io.fd = -1;
+	p->rt = runtime_ref(rt);
 	read_resolv(&p->resolv);
-	if ((p->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    (p->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		log_warn("dnsproxy: epoll/eventfd");
+	if (dnsproxy_open_listeners(p, rt->cfg) != 0)
 		goto err;
-	}
-	dnsproxy_ep_set(p, &p->stop, EPOLLIN, EPOLL_CTL_ADD);
-	if (dnsproxy_open_listeners(p, cfg) != 0)
-		goto err;
-	if (pthread_create(&p->thread, NULL, dnsproxy_main, p) != 0) {
-		log_warnx("dnsproxy: cannot start thread");
+	if (service_add_tick(svc, expire, p) != 0) {
+		log_warnx("dnsproxy: no tick left on the service loop");
 		goto err;
 	}
 	return p;
@@ -684,10 +641,10 @@ err:
 }
 
 void
-dnsproxy_reload(struct dnsproxy *p, struct gw_config *cfg)
+dnsproxy_set_runtime(void *arg, struct runtime *rt)
 {
-	struct gw_config *old;
-	struct addr r;
+	struct dnsproxy *p = arg;
+	const struct gw_config *cfg = rt->cfg;
 	size_t i, j;
 
 	AN(p->magic == DNSPROXY_MAGIC);
@@ -701,27 +658,9 @@ dnsproxy_reload(struct dnsproxy *p, struct gw_config *cfg)
 			log_warnx("dnsproxy: group %s: new DNS port %u needs "
 			    "a restart", cfg->groups[i].name, d->listen_port);
 	}
-	read_resolv(&r);
-	AZ(pthread_mutex_lock(&p->lock));
-	old = p->cfg;
-	p->cfg = config_ref(cfg);
-	p->resolv = r;
-	AZ(pthread_mutex_unlock(&p->lock));
-	config_unref(old);
-}
-
-void
-dnsproxy_stop(struct dnsproxy *p)
-{
-	uint64_t one = 1;
-
-	if (p == NULL)
-		return;
-	AN(p->magic == DNSPROXY_MAGIC);
-	if (write(p->stop.fd, &one, sizeof(one)) != sizeof(one))
-		log_warn("dnsproxy: stop");
-	AZ(pthread_join(p->thread, NULL));
-	dnsproxy_free(p);
+	read_resolv(&p->resolv);
+	runtime_unref(p->rt);
+	p->rt = rt;
 }
 
 void

@@ -5,11 +5,10 @@
 #ifndef GW_DNSPROXY_INT_H
 #define GW_DNSPROXY_INT_H
 
-#include <pthread.h>
-
 #include "dns.h"
 #include "dnsguard.h"
 #include "dnsproxy.h"
+#include "loop.h"
 
 #define DNSPROXY_MAGIC	0x444e5350u
 #define MAX_LISTENERS	32
@@ -17,27 +16,23 @@
 #define EDNS_SIZE	1232		/* DNS flag day 2020 */
 #define F_CD		0x0010
 
-enum ev_kind {
-	EV_STOP = 0,
-	EV_UDP,
-	EV_LISTEN,
-	EV_CLIENT,
-	EV_UPSTREAM,
-};
-
-struct ev {
-	enum ev_kind	kind;
-	int		fd;
-};
-
+/*
+ * Each socket's struct loop_io is the first member of its owner, so the
+ * loop's callbacks get the owner back by a cast.
+ */
 struct listener {
-	struct ev	ev;
+	struct loop_io	io;
+	struct dnsproxy	*p;
 	int		family;
 	uint16_t	port;
+	bool		paused;		/* TCP: accept failed, not heard */
+	uint64_t	resume_at;
 };
 
+#define DNSPROXY_ACCEPT_BACKOFF_MS	100
+
 struct client {
-	struct ev	ev;
+	struct loop_io	io;		/* fd -1: closed, free deferred */
 	struct listener	*l;
 	struct addr	peer;
 	uint8_t		in[2 + DNS_MAX_MSG];
@@ -74,7 +69,8 @@ struct joiner {
 #define JOIN_MAX	64		/* joiners per pending query */
 
 struct pending {
-	struct ev	ev;		/* fd -1: free */
+	struct loop_io	io;		/* fd -1: free */
+	struct dnsproxy	*p;
 	struct origin	o;
 	struct joiner	*joiners;	/* owned; UDP only */
 	unsigned	njoin;
@@ -96,11 +92,8 @@ struct pending {
 
 struct dnsproxy {
 	unsigned		magic;
-	int			epfd;
-	struct ev		stop;
-	pthread_t		thread;
-	pthread_mutex_t		lock;		/* guards cfg, resolv */
-	struct gw_config	*cfg;
+	struct loop		*loop;		/* the service loop */
+	struct runtime		*rt;		/* reference; swapped on reload */
 	struct addr		resolv;		/* resolv.conf fallback */
 	struct dnscache		*dc;
 	struct dnsguard		*guard;
@@ -116,8 +109,9 @@ struct dnsproxy {
 };
 
 /* dnsproxy.c */
-void dnsproxy_ep_set(struct dnsproxy *p, struct ev *ev, uint32_t events,
-    int op);
+/* Register io (add) or change what it waits for, level-triggered. */
+void dnsproxy_watch(struct dnsproxy *p, struct loop_io *io, uint32_t events,
+    bool add);
 /* Judge and answer or forward one query from o (msg is not kept). */
 void dnsproxy_query(struct dnsproxy *p, const struct origin *o,
     const uint8_t *msg, size_t len);
@@ -131,10 +125,8 @@ void dnsproxy_client_after(struct dnsproxy *p, struct client *c);
 void dnsproxy_client_close(struct dnsproxy *p, struct client *c);
 /* c answered (or was accepted): its next query is due in a fixed time. */
 void dnsproxy_client_rearm(struct client *c);
-void dnsproxy_udp_event(struct dnsproxy *p, struct listener *l);
-void dnsproxy_client_event(struct dnsproxy *p, struct client *c,
-    uint32_t events);
-void dnsproxy_accept_event(struct dnsproxy *p, struct listener *l);
+/* Hear again the listeners paused for lack of descriptors, when due. */
+void dnsproxy_resume(struct dnsproxy *p, uint64_t now);
 /* Listeners for every gateway-mode DNS port of cfg.  0, or -1 (logged). */
 int dnsproxy_open_listeners(struct dnsproxy *p, const struct gw_config *cfg);
 

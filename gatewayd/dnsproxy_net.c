@@ -5,7 +5,7 @@
  * query at a time, length-prefixed, RFC 1035 4.2.2 / RFC 7766).
  *
  * What it is not: policy or upstream handling (dnsproxy.c).  Runs only
- * on the proxy's thread.
+ * on the service loop's thread (service.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 
 #include "dnsproxy_int.h"
 #include "log.h"
+#include "runtime.h"
 
 static void
 send_udp(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
@@ -52,7 +53,7 @@ send_udp(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 	} else {
 		mh.msg_control = NULL;
 	}
-	if (sendmsg(o->l->ev.fd, &mh, MSG_DONTWAIT) == -1 &&
+	if (sendmsg(o->l->io.fd, &mh, MSG_DONTWAIT) == -1 &&
 	    log_enabled(LOG_LVL_DEBUG))
 		log_debug("dnsproxy: reply to guest: %s", strerror(errno));
 }
@@ -71,7 +72,7 @@ send_tcp(struct client *c, const uint8_t *msg, size_t len)
 	memcpy(c->out + 2, msg, len);
 	c->outlen = len + 2;
 	c->outoff = 0;
-	n = send(c->ev.fd, c->out, c->outlen, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = send(c->io.fd, c->out, c->outlen, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n == -1 && errno != EAGAIN)
 		c->dead = true;
 	if (n > 0)
@@ -94,9 +95,11 @@ dnsproxy_reply(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
 		send_udp(p, o, msg, len);
 }
 
-void
-dnsproxy_udp_event(struct dnsproxy *p, struct listener *l)
+static void
+udp_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 {
+	struct listener *l = (struct listener *)io;
+	struct dnsproxy *p = l->p;
 	int i;
 
 	for (i = 0; i < UDP_DRAIN; i++) {
@@ -113,7 +116,7 @@ dnsproxy_udp_event(struct dnsproxy *p, struct listener *l)
 		struct cmsghdr *cm;
 		ssize_t n;
 
-		n = recvmsg(l->ev.fd, &mh, MSG_DONTWAIT);
+		n = recvmsg(l->io.fd, &mh, MSG_DONTWAIT);
 		if (n == -1)
 			break;
 		memset(&o, 0, sizeof(o));
@@ -144,6 +147,20 @@ dnsproxy_udp_event(struct dnsproxy *p, struct listener *l)
 	}
 }
 
+static void
+client_free(struct loop *loop, void *arg)
+{
+	struct client *c = arg;
+
+	free(c->out);
+	free(c);
+}
+
+/*
+ * The fd goes now, the memory after this batch of events: an event of
+ * c may still be in the batch (EPOLLHUP is reported even while c waits
+ * for nothing), and its callback must find c closed, not freed.
+ */
 void
 dnsproxy_client_close(struct dnsproxy *p, struct client *c)
 {
@@ -152,10 +169,10 @@ dnsproxy_client_close(struct dnsproxy *p, struct client *c)
 	for (i = 0; i < DNSPROXY_MAX_PENDING; i++)
 		if (p->pend[i].o.c == c)
 			p->pend[i].o.c = NULL;
-	close(c->ev.fd);
+	close(c->io.fd);
+	c->io.fd = -1;
 	p->clients[c->slot] = NULL;
-	free(c->out);
-	free(c);
+	loop_post(p->loop, client_free, c);
 }
 
 /* Length of a complete query at the head of c->in, or 0. */
@@ -188,7 +205,7 @@ dnsproxy_client_after(struct dnsproxy *p, struct client *c)
 		want = EPOLLOUT;
 	else if (c->busy)
 		want = 0;
-	dnsproxy_ep_set(p, &c->ev, want, EPOLL_CTL_MOD);
+	dnsproxy_watch(p, &c->io, want, false);
 }
 
 /*
@@ -216,14 +233,18 @@ guest_clients(const struct dnsproxy *p, const struct addr *a)
 	return n;
 }
 
-void
-dnsproxy_client_event(struct dnsproxy *p, struct client *c, uint32_t events)
+static void
+client_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 {
+	struct client *c = (struct client *)io;
+	struct dnsproxy *p = c->l->p;
 	size_t qlen;
 	ssize_t n;
 
+	if (c->io.fd == -1)
+		return;		/* closed earlier in this batch */
 	if (c->out != NULL) {
-		n = send(c->ev.fd, c->out + c->outoff, c->outlen - c->outoff,
+		n = send(c->io.fd, c->out + c->outoff, c->outlen - c->outoff,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n == -1 && errno != EAGAIN)
 			c->dead = true;
@@ -235,7 +256,7 @@ dnsproxy_client_event(struct dnsproxy *p, struct client *c, uint32_t events)
 		}
 	} else if (!c->busy && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 	    c->have < sizeof(c->in)) {
-		n = recv(c->ev.fd, c->in + c->have, sizeof(c->in) - c->have,
+		n = recv(c->io.fd, c->in + c->have, sizeof(c->in) - c->have,
 		    MSG_DONTWAIT);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 			c->dead = true;
@@ -256,9 +277,44 @@ dnsproxy_client_event(struct dnsproxy *p, struct client *c, uint32_t events)
 	dnsproxy_client_after(p, c);
 }
 
-void
-dnsproxy_accept_event(struct dnsproxy *p, struct listener *l)
+/*
+ * The listener is level-triggered: with no descriptor to accept into it
+ * stays readable, and would spin the service loop (and starve nothing,
+ * but burn a core).  Stop hearing it for a while; dnsproxy_resume()
+ * turns it back on.
+ */
+static void
+pause_listener(struct dnsproxy *p, struct listener *l, uint64_t now)
 {
+	log_warn("dnsproxy: accept on port %u, pausing %d ms", l->port,
+	    DNSPROXY_ACCEPT_BACKOFF_MS);
+	if (loop_io_mod(p->loop, &l->io, 0) != 0)
+		log_warn("dnsproxy: epoll_ctl");
+	l->paused = true;
+	l->resume_at = now + DNSPROXY_ACCEPT_BACKOFF_MS;
+}
+
+void
+dnsproxy_resume(struct dnsproxy *p, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < p->nls; i++) {
+		struct listener *l = &p->ls[i];
+
+		if (!l->paused || now < l->resume_at)
+			continue;
+		l->paused = false;
+		if (loop_io_mod(p->loop, &l->io, EPOLLIN) != 0)
+			log_warn("dnsproxy: epoll_ctl");
+	}
+}
+
+static void
+accept_cb(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+	struct listener *l = (struct listener *)io;
+	struct dnsproxy *p = l->p;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct client *c;
@@ -267,16 +323,18 @@ dnsproxy_accept_event(struct dnsproxy *p, struct listener *l)
 	size_t i;
 	int fd;
 
-	fd = accept4(l->ev.fd, (struct sockaddr *)&ss, &sl,
+	fd = accept4(l->io.fd, (struct sockaddr *)&ss, &sl,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1)
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			pause_listener(p, l, loop_now(loop));
 		return;
+	}
 	addr_from_sockaddr(&peer, (struct sockaddr *)&ss);
 	addr_unmap(&peer);
 	peer.port = 0;
-	AZ(pthread_mutex_lock(&p->lock));
-	cap = p->cfg->limits.dns_tcp_per_guest;
-	AZ(pthread_mutex_unlock(&p->lock));
+	cap = p->rt->cfg->limits.dns_tcp_per_guest;
 	for (i = 0; i < DNSPROXY_MAX_TCP; i++)
 		if (p->clients[i] == NULL)
 			break;
@@ -287,14 +345,14 @@ dnsproxy_accept_event(struct dnsproxy *p, struct listener *l)
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->ev.kind = EV_CLIENT;
-	c->ev.fd = fd;
+	c->io.fd = fd;
+	c->io.cb = client_cb;
 	c->l = l;
 	c->slot = i;
 	c->peer = peer;
 	dnsproxy_client_rearm(c);
 	p->clients[i] = c;
-	dnsproxy_ep_set(p, &c->ev, EPOLLIN, EPOLL_CTL_ADD);
+	dnsproxy_watch(p, &c->io, EPOLLIN, true);
 }
 
 /* Open one listener; 0, or -1 (logged). */
@@ -327,12 +385,13 @@ listen_one(struct dnsproxy *p, int family, bool tcp, uint16_t port)
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
 	    (tcp && listen(fd, 64) == -1))
 		goto err;
-	l->ev.kind = tcp ? EV_LISTEN : EV_UDP;
-	l->ev.fd = fd;
+	l->io.fd = fd;
+	l->io.cb = tcp ? accept_cb : udp_cb;
+	l->p = p;
 	l->family = family;
 	l->port = port;
 	p->nls++;
-	dnsproxy_ep_set(p, &l->ev, EPOLLIN, EPOLL_CTL_ADD);
+	dnsproxy_watch(p, &l->io, EPOLLIN, true);
 	return 0;
 err:
 	log_warn("dnsproxy: listen %s %s port %u", family == AF_INET ? "ipv4" :

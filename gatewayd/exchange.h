@@ -45,10 +45,14 @@ struct exchange {
 	bool		would_deny;	/* report mode let a DENY through */
 	char		*reason;	/* refusal / failure reason, or NULL
 					 * (exchange_set_reason()) */
+	const char	*code;		/* the reason's static short form, for
+					 * metrics */
+	uint64_t	t_start, t_ttfb; /* util_now_us(); metrics timing */
 	const char	*verify_error;	/* upstream certificate problem, in
 					 * the upstream's failure, or NULL */
 	char		content_type[64];  /* response Content-Type */
 	const char	*secret;	/* injected secret name, or NULL */
+	bool		via_sentinel;	/* ...swapped for a sentinel */
 	/* credential injection (conn_secrets.c): the header whose copies
 	 * are dropped, and "Name: value\r\n", wiped on free */
 	const char	*secret_header;
@@ -74,6 +78,8 @@ struct exchange {
 	bool		req_done;
 	/* response */
 	bool		resp_head_done;
+	struct http_head_scan resp_scan; /* how far the head was checked */
+	uint64_t	resp_head_first; /* loop_now() at its first byte */
 	enum http_body	resp_body;
 	uint64_t	resp_left;
 	struct http_chunk_state resp_chunk;

@@ -1,11 +1,13 @@
 /*
  * gw.c - the daemon's shared state: the current runtime (swapped whole
- * on reload) and the per-guest connection counts.  See struct gw in
- * worker.h.  Below the connections and the listeners, which both use it.
+ * on reload), the counter shards and the per-guest connection counts.
+ * See gw.h.  Below the connections and the listeners, which both use it.
  */
-#include "worker.h"
+#include "gw.h"
 
 #include "runtime.h"
+#include "stats.h"
+#include "util.h"
 
 void
 gw_init(struct gw *gw)
@@ -14,6 +16,7 @@ gw_init(struct gw *gw)
 
 	memset(gw, 0, sizeof(*gw));
 	pthread_mutex_init(&gw->rt_lock, NULL);
+	gw->stats = stats_new();
 	for (i = 0; i < GUEST_STRIPES; i++)
 		pthread_mutex_init(&gw->guest_lock[i], NULL);
 }
@@ -34,6 +37,7 @@ gw_fini(struct gw *gw)
 	if (gw->rt != NULL)
 		runtime_unref(gw->rt);
 	pthread_mutex_destroy(&gw->rt_lock);
+	stats_free(gw->stats);
 }
 
 struct runtime *
@@ -42,7 +46,7 @@ gw_runtime(struct gw *gw)
 	struct runtime *rt;
 
 	pthread_mutex_lock(&gw->rt_lock);
-	rt = runtime_ref(gw->rt);
+	rt = gw->rt != NULL ? runtime_ref(gw->rt) : NULL;
 	pthread_mutex_unlock(&gw->rt_lock);
 	return rt;
 }

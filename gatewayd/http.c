@@ -5,9 +5,10 @@
  * sent so far to either "need more", "error with the status to answer",
  * or a parsed head whose slices point into the caller's buffer, plus the
  * framing of the body that follows (RFC 9112 section 6.3).  It is called
- * again on the grown buffer after each read, picohttpparser-style; heads
- * are small and bounded by the caller, so re-scanning is cheap and keeps
- * the parser free of hidden state.
+ * again on the grown buffer after each read, picohttpparser-style; a
+ * caller that reads a head in many small pieces uses the resumable
+ * front end of http_scan.c instead, which checks each line once and
+ * calls these on the whole head when its end has arrived.
  *
  * What it is not: it neither reads nor writes sockets, does not decode
  * bodies (see http_chunk.c for the chunked scanner), does not validate
@@ -23,6 +24,7 @@
  * value must look like an authority and contain no comma.
  */
 #include "http.h"
+#include "http_int.h"
 
 #include <string.h>
 
@@ -149,8 +151,8 @@ headers_list_has(const struct http_header *h, size_t n, const char *name,
  * A partial line is checked for bytes no head line may hold, so that an
  * obviously bad head fails before the caller's size limit.
  */
-static int
-find_line(const char *buf, size_t len, size_t pos, size_t *eol,
+int
+http_find_line(const char *buf, size_t len, size_t pos, size_t *eol,
     struct http_error *err)
 {
 	size_t i;
@@ -175,8 +177,8 @@ find_line(const char *buf, size_t len, size_t pos, size_t *eol,
 }
 
 /* One field line [s, e) (RFC 9112 section 5). */
-static int
-parse_field(const char *buf, size_t s, size_t e, struct http_header *h,
+int
+http_parse_field(const char *buf, size_t s, size_t e, struct http_header *h,
     struct http_error *err)
 {
 	size_t i = s;
@@ -194,7 +196,7 @@ parse_field(const char *buf, size_t s, size_t e, struct http_header *h,
 		return fail(err, 400, "empty field name");
 	h->name.p = buf + s;
 	h->name.len = i - s;
-	/* find_line() has checked the value bytes already. */
+	/* http_find_line() has checked the value bytes already. */
 	h->value = trim_ows(buf + i + 1, e - i - 1);
 	return 0;
 }
@@ -212,14 +214,14 @@ parse_fields(const char *buf, size_t len, size_t pos,
 
 	*nheaders = 0;
 	for (;;) {
-		r = find_line(buf, len, pos, &eol, err);
+		r = http_find_line(buf, len, pos, &eol, err);
 		if (r != 1)
 			return r;
 		if (eol == pos)
 			return (ssize_t)(eol + 2);
 		if (*nheaders == HTTP_MAX_HEADERS)
 			return fail(err, 431, "too many header fields");
-		if (parse_field(buf, pos, eol, &headers[*nheaders], err) != 0)
+		if (http_parse_field(buf, pos, eol, &headers[*nheaders], err) != 0)
 			return HTTP_ERR;
 		(*nheaders)++;
 		pos = eol + 2;
@@ -348,8 +350,8 @@ parse_target(struct http_request *req, struct http_error *err)
 }
 
 /* request-line = method SP request-target SP HTTP-version */
-static int
-parse_request_line(const char *buf, size_t s, size_t e,
+int
+http_parse_request_line(const char *buf, size_t s, size_t e,
     struct http_request *req, struct http_error *err)
 {
 	const char *p = buf + s, *end = buf + e, *sp1, *sp2;
@@ -599,14 +601,9 @@ request_semantics(struct http_request *req, struct http_error *err)
 	return 0;
 }
 
-ssize_t
-http_parse_request(const char *buf, size_t len, struct http_request *req,
-    struct http_error *err)
+void
+http_request_reset(struct http_request *req, struct http_error *err)
 {
-	size_t pos = 0, eol;
-	ssize_t end;
-	int r;
-
 	memset(req, 0, offsetof(struct http_request, headers));
 	req->nheaders = 0;
 	req->body = HTTP_BODY_NONE;
@@ -619,14 +616,25 @@ http_parse_request(const char *buf, size_t len, struct http_request *req,
 	req->upgrade_proto.len = 0;
 	err->status = 0;
 	err->reason = NULL;
+}
+
+ssize_t
+http_parse_request(const char *buf, size_t len, struct http_request *req,
+    struct http_error *err)
+{
+	size_t pos = 0, eol;
+	ssize_t end;
+	int r;
+
+	http_request_reset(req, err);
 
 	/* RFC 9112 2.2: ignore empty lines before the request-line. */
 	while (pos + 1 < len && buf[pos] == '\r' && buf[pos + 1] == '\n')
 		pos += 2;
-	r = find_line(buf, len, pos, &eol, err);
+	r = http_find_line(buf, len, pos, &eol, err);
 	if (r != 1)
 		return r;
-	if (parse_request_line(buf, pos, eol, req, err) != 0)
+	if (http_parse_request_line(buf, pos, eol, req, err) != 0)
 		return HTTP_ERR;
 	end = parse_fields(buf, len, eol + 2, req->headers, &req->nheaders,
 	    err);
@@ -638,8 +646,8 @@ http_parse_request(const char *buf, size_t len, struct http_request *req,
 }
 
 /* status-line = HTTP-version SP status-code SP [ reason-phrase ] */
-static int
-parse_status_line(const char *buf, size_t s, size_t e,
+int
+http_parse_status_line(const char *buf, size_t s, size_t e,
     struct http_response *resp, struct http_error *err)
 {
 	const char *p = buf + s;
@@ -704,14 +712,9 @@ response_semantics(struct http_response *resp, bool head,
 	return 0;
 }
 
-ssize_t
-http_parse_response(const char *buf, size_t len, bool request_method_head,
-    struct http_response *resp, struct http_error *err)
+void
+http_response_reset(struct http_response *resp, struct http_error *err)
 {
-	size_t eol;
-	ssize_t end;
-	int r;
-
 	resp->status = 0;
 	resp->minor = 0;
 	resp->reason.p = NULL;
@@ -723,14 +726,25 @@ http_parse_response(const char *buf, size_t len, bool request_method_head,
 	resp->keep_alive = false;
 	err->status = 0;
 	err->reason = NULL;
+}
 
-	r = find_line(buf, len, 0, &eol, err);
+ssize_t
+http_parse_response(const char *buf, size_t len, bool request_method_head,
+    struct http_response *resp, struct http_error *err)
+{
+	size_t eol;
+	ssize_t end;
+	int r;
+
+	http_response_reset(resp, err);
+
+	r = http_find_line(buf, len, 0, &eol, err);
 	if (r != 1) {
 		if (r == HTTP_ERR)
 			err->status = RESP_ERR_STATUS;
 		return r;
 	}
-	if (parse_status_line(buf, 0, eol, resp, err) != 0)
+	if (http_parse_status_line(buf, 0, eol, resp, err) != 0)
 		return HTTP_ERR;
 	end = parse_fields(buf, len, eol + 2, resp->headers, &resp->nheaders,
 	    err);

@@ -113,6 +113,34 @@ ssize_t http_parse_response(const char *buf, size_t len,
     struct http_error *err) NONNULL(1, 4, 5);
 
 /*
+ * The same parsers for a head that arrives in pieces: s (zeroed, or
+ * http_head_scan_init()) remembers how far the previous calls got, so
+ * each call checks only the bytes added since, and a head read one byte
+ * at a time costs O(n), not O(n^2).  Same results as the one-shot
+ * parser on the same bytes (return value and err; on HTTP_NEED_MORE or
+ * HTTP_ERR the contents of *req / *resp are unspecified).  buf must hold
+ * the same head as in the previous call, possibly longer: reset s
+ * whenever bytes are taken from its start (a consumed head, a cleared
+ * buffer).
+ */
+struct http_head_scan {
+	size_t		pos;		/* private: first unfinished line */
+	size_t		scanned;	/* private: its bytes checked */
+	size_t		nheaders;	/* private: field lines checked */
+	int		phase;		/* private */
+	int		request;	/* private */
+};
+
+void http_head_scan_init(struct http_head_scan *s) NONNULL(1);
+ssize_t http_scan_request(const char *buf, size_t len,
+    struct http_head_scan *s, struct http_request *req,
+    struct http_error *err) NONNULL(1, 3, 4, 5);
+ssize_t http_scan_response(const char *buf, size_t len,
+    struct http_head_scan *s, bool request_method_head,
+    struct http_response *resp, struct http_error *err)
+    NONNULL(1, 3, 5, 6);
+
+/*
  * Is this header one of the hop-by-hop headers that a proxy removes
  * (Connection, Keep-Alive, Proxy-Connection, Proxy-Authenticate,
  * Proxy-Authorization, TE, Trailer, Transfer-Encoding, Upgrade), or named

@@ -2,18 +2,17 @@
  * jsonline.c - one flat JSON object per line; see jsonline.h.
  *
  * A cursor over [p, end) and one function per token, each returning -1 on
- * anything RFC 8259 does not allow; no recursion (nothing nests).
+ * anything RFC 8259 does not allow; no recursion (nothing nests but an
+ * array of strings).  The token functions are shared with slicer.c.
  */
 #include <string.h>
 
 #include "jsonline.h"
 
-struct cur {
-	char	*p, *end;
-};
+#define cur jl_cur
 
-static void
-skip_ws(struct cur *c)
+void
+jl_ws(struct cur *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
 	    *c->p == '\r' || *c->p == '\n'))
@@ -97,8 +96,8 @@ unicode_escape(struct cur *c, unsigned *out)
  * output never outruns the input (every escape is at least as long as
  * what it stands for).
  */
-static int
-string(struct cur *c, const char **s, size_t *len)
+int
+jl_string(struct cur *c, const char **s, size_t *len)
 {
 	char *w;
 	unsigned u;
@@ -154,8 +153,8 @@ digits(struct cur *c)
 }
 
 /* A number, true, false or null. */
-static int
-scalar(struct cur *c, const char **s, size_t *len)
+int
+jl_scalar(struct cur *c, const char **s, size_t *len)
 {
 	static const char *const words[] = { "true", "false", "null" };
 	size_t i, n;
@@ -192,22 +191,55 @@ scalar(struct cur *c, const char **s, size_t *len)
 	return 0;
 }
 
+/* An array of strings (the audit log's "tags"): checked, then skipped. */
+static int
+str_array(struct cur *c, struct jl_field *f)
+{
+	const char *s;
+	size_t n;
+
+	f->is_arr = true;
+	f->val = c->p++;
+	jl_ws(c);
+	if (c->p < c->end && *c->p == ']')
+		goto out;
+	for (;;) {
+		jl_ws(c);
+		if (jl_string(c, &s, &n) != 0)
+			return -1;
+		jl_ws(c);
+		if (c->p >= c->end)
+			return -1;
+		if (*c->p == ']')
+			break;
+		if (*c->p++ != ',')
+			return -1;
+	}
+out:
+	c->p++;
+	f->vlen = (size_t)(c->p - f->val);
+	return 0;
+}
+
 static int
 member(struct cur *c, struct jl_field *f)
 {
-	skip_ws(c);
-	if (string(c, &f->key, &f->klen) != 0)
+	jl_ws(c);
+	if (jl_string(c, &f->key, &f->klen) != 0)
 		return -1;
-	skip_ws(c);
+	jl_ws(c);
 	if (c->p >= c->end || *c->p++ != ':')
 		return -1;
-	skip_ws(c);
+	jl_ws(c);
 	if (c->p < c->end && *c->p == '"') {
 		f->is_str = true;
-		return string(c, &f->val, &f->vlen);
+		return jl_string(c, &f->val, &f->vlen);
 	}
 	f->is_str = false;
-	return scalar(c, &f->val, &f->vlen);
+	f->is_arr = false;
+	if (c->p < c->end && *c->p == '[')
+		return str_array(c, f);
+	return jl_scalar(c, &f->val, &f->vlen);
 }
 
 int
@@ -216,10 +248,10 @@ jl_parse(char *line, size_t len, struct jl_obj *o)
 	struct cur c = { line, line + len };
 
 	o->n = 0;
-	skip_ws(&c);
+	jl_ws(&c);
 	if (c.p >= c.end || *c.p++ != '{')
 		return -1;
-	skip_ws(&c);
+	jl_ws(&c);
 	if (c.p < c.end && *c.p == '}') {
 		c.p++;
 	} else {
@@ -228,7 +260,7 @@ jl_parse(char *line, size_t len, struct jl_obj *o)
 			    member(&c, &o->f[o->n]) != 0)
 				return -1;
 			o->n++;
-			skip_ws(&c);
+			jl_ws(&c);
 			if (c.p >= c.end)
 				return -1;
 			if (*c.p == '}') {
@@ -239,7 +271,7 @@ jl_parse(char *line, size_t len, struct jl_obj *o)
 				return -1;
 		}
 	}
-	skip_ws(&c);
+	jl_ws(&c);
 	return c.p == c.end ? 0 : -1;
 }
 

@@ -9,6 +9,13 @@
  * table, the minting thread, each waiter) so that a failed or evicted
  * entry stays readable until its last waiter has left.
  *
+ * Fair share: each entry belongs to one guest (struct owner: its count,
+ * its own LRU list and its mint token bucket).  Eviction takes the
+ * oldest entry of the guest with the most entries, so a flood of fresh
+ * names (allowed or denied: a readable 403 over TLS needs a leaf that
+ * matches the SNI) turns over the flooder's own entries and no one
+ * else's while it holds more than they do.
+ *
  * Not here: TLS contexts (the gateway sets the leaf on its SSL object)
  * and persistence (leaves die with the process, which is fine: they are
  * cheap to mint and the CA is what VMs trust).
@@ -27,11 +34,27 @@
 #define KEY_MAX			(CA_FP_LEN + 2 + HOST_MAX_KEY)
 #define HOST_MAX_KEY		256
 
+#define OWNER_KEY_MAX		9	/* family + v4 address or v6 /64 */
+
 enum { KIND_NAME = 1, KIND_IP4, KIND_IP6 };
+
+struct owner {
+	struct owner	*hnext;
+	struct owner	*aprev, *anext;	/* every owner, for victim() */
+	uint64_t	hash;
+	unsigned	count;		/* entries, in-flight ones included */
+	struct entry	*oldest, *newest; /* its ready entries */
+	uint64_t	tokens_milli;	/* mint bucket, 1/1000 of a mint */
+	uint64_t	refill_ms;
+	size_t		keylen;
+	uint8_t		key[OWNER_KEY_MAX];
+};
 
 struct entry {
 	struct entry	*hnext;		/* hash chain */
 	struct entry	*prev, *next;	/* LRU, ready entries only */
+	struct owner	*owner;		/* counted against; NULL once out */
+	struct entry	*oprev, *onext;	/* owner's LRU, ready entries only */
 	uint64_t	hash;
 	unsigned	refs;		/* under lc->mu */
 	int		minting;
@@ -49,6 +72,8 @@ struct leafcache {
 	unsigned		leaf_days;
 	uint8_t			seed[16];
 	struct entry		**buckets;
+	struct owner		**obuckets;	/* same size as buckets */
+	struct owner		*owners;	/* every owner (anext) */
 	size_t			mask;
 	struct entry		*lru;	/* sentinel; next = most recent */
 	struct leafcache_stats	st;
@@ -145,6 +170,171 @@ table_find(struct leafcache *lc, uint64_t h, const uint8_t *key, size_t len)
 	return NULL;
 }
 
+/* ---- owners (all under lc->mu) ----------------------------------------- */
+
+static size_t
+owner_key(uint8_t *key, const struct addr *a)
+{
+	if (a == NULL) {
+		key[0] = 0;
+		return 1;
+	}
+	if (a->family == AF_INET) {
+		key[0] = KIND_IP4;
+		memcpy(key + 1, &a->u.v4, 4);
+		return 5;
+	}
+	/* A v6 guest may use any address of its /64. */
+	key[0] = KIND_IP6;
+	memcpy(key + 1, &a->u.v6, 8);
+	return 9;
+}
+
+/* The owner for guest a, created (with a full bucket) when missing. */
+static struct owner *
+owner_get(struct leafcache *lc, const struct addr *a, uint64_t now_ms,
+    unsigned rate)
+{
+	uint8_t key[OWNER_KEY_MAX];
+	size_t len = owner_key(key, a);
+	uint64_t h = siphash(lc->seed, key, len);
+	struct owner *o;
+
+	for (o = lc->obuckets[h & lc->mask]; o != NULL; o = o->hnext)
+		if (o->hash == h && o->keylen == len &&
+		    memcmp(o->key, key, len) == 0)
+			return o;
+	o = xcalloc(1, sizeof(*o));
+	o->hash = h;
+	o->keylen = len;
+	memcpy(o->key, key, len);
+	o->tokens_milli = (uint64_t)rate * 2000;
+	o->refill_ms = now_ms;
+	o->hnext = lc->obuckets[h & lc->mask];
+	lc->obuckets[h & lc->mask] = o;
+	o->anext = lc->owners;
+	if (lc->owners != NULL)
+		lc->owners->aprev = o;
+	lc->owners = o;
+	lc->st.guests++;
+	return o;
+}
+
+static void
+owner_free_if_empty(struct leafcache *lc, struct owner *o)
+{
+	struct owner **pp = &lc->obuckets[o->hash & lc->mask];
+
+	if (o->count > 0)
+		return;
+	while (*pp != o)
+		pp = &(*pp)->hnext;
+	*pp = o->hnext;
+	if (o->aprev != NULL)
+		o->aprev->anext = o->anext;
+	else
+		lc->owners = o->anext;
+	if (o->anext != NULL)
+		o->anext->aprev = o->aprev;
+	lc->st.guests--;
+	free(o);
+}
+
+/* Take one mint from o's bucket (rate per second, burst 2 * rate). */
+static bool
+owner_take_mint(struct owner *o, uint64_t now_ms, unsigned rate)
+{
+	uint64_t burst = (uint64_t)rate * 2000;
+
+	if (rate == 0)
+		return true;
+	if (now_ms > o->refill_ms) {
+		o->tokens_milli = MIN(burst, o->tokens_milli +
+		    (now_ms - o->refill_ms) * rate);
+		o->refill_ms = now_ms;
+	}
+	if (o->tokens_milli < 1000)
+		return false;
+	o->tokens_milli -= 1000;
+	return true;
+}
+
+static void
+owner_unlink(struct entry *e)
+{
+	struct owner *o = e->owner;
+
+	if (e->oprev != NULL)
+		e->oprev->onext = e->onext;
+	else if (o->oldest == e)
+		o->oldest = e->onext;
+	if (e->onext != NULL)
+		e->onext->oprev = e->oprev;
+	else if (o->newest == e)
+		o->newest = e->oprev;
+	e->oprev = e->onext = NULL;
+}
+
+static void
+owner_push_newest(struct entry *e)
+{
+	struct owner *o = e->owner;
+
+	e->onext = NULL;
+	e->oprev = o->newest;
+	if (o->newest != NULL)
+		o->newest->onext = e;
+	else
+		o->oldest = e;
+	o->newest = e;
+}
+
+/* Count e against o from now on (a ready entry also moves lists). */
+static void
+owner_set(struct leafcache *lc, struct entry *e, struct owner *o, bool ready)
+{
+	struct owner *old = e->owner;
+
+	if (old != NULL) {
+		if (ready)
+			owner_unlink(e);
+		old->count--;
+	}
+	e->owner = o;
+	o->count++;
+	if (ready)
+		owner_push_newest(e);
+	if (old != NULL && old != o)
+		owner_free_if_empty(lc, old);
+}
+
+static void
+owner_drop(struct leafcache *lc, struct entry *e)
+{
+	struct owner *o = e->owner;
+
+	if (o == NULL)
+		return;
+	owner_unlink(e);
+	o->count--;
+	e->owner = NULL;
+	owner_free_if_empty(lc, o);
+}
+
+/* The entry to evict: the oldest of the guest holding the most. */
+static struct entry *
+victim(struct leafcache *lc)
+{
+	struct owner *o, *big = NULL;
+
+	for (o = lc->owners; o != NULL; o = o->anext)
+		if (o->oldest != NULL && (big == NULL || o->count > big->count))
+			big = o;
+	if (big != NULL)
+		return big->oldest;
+	return lc->lru->prev != lc->lru ? lc->lru->prev : NULL;
+}
+
 /* Take e out of the table and the LRU, dropping the table's reference. */
 static void
 table_remove(struct leafcache *lc, struct entry *e)
@@ -159,6 +349,7 @@ table_remove(struct leafcache *lc, struct entry *e)
 	e->hnext = NULL;
 	if (e->prev != NULL)
 		lru_unlink(e);
+	owner_drop(lc, e);
 	lc->st.size--;
 	entry_put(e);
 }
@@ -166,8 +357,10 @@ table_remove(struct leafcache *lc, struct entry *e)
 static void
 evict(struct leafcache *lc)
 {
-	while (lc->st.size > lc->capacity && lc->lru->prev != lc->lru) {
-		table_remove(lc, lc->lru->prev);
+	struct entry *e;
+
+	while (lc->st.size > lc->capacity && (e = victim(lc)) != NULL) {
+		table_remove(lc, e);
 		lc->st.evictions++;
 	}
 }
@@ -186,6 +379,7 @@ leafcache_new(unsigned capacity, unsigned leaf_days)
 	while (n < lc->capacity)
 		n <<= 1;
 	lc->buckets = xcalloc(n, sizeof(*lc->buckets));
+	lc->obuckets = xcalloc(n, sizeof(*lc->obuckets));
 	lc->mask = n - 1;
 	lc->lru = xcalloc(1, sizeof(*lc->lru));
 	lc->lru->next = lc->lru->prev = lc->lru;
@@ -209,6 +403,7 @@ leafcache_free(struct leafcache *lc)
 		while (lc->buckets[i] != NULL)
 			table_remove(lc, lc->buckets[i]);
 	free(lc->buckets);
+	free(lc->obuckets);
 	free(lc->lru);
 	pthread_cond_destroy(&lc->cv);
 	pthread_mutex_destroy(&lc->mu);
@@ -273,10 +468,20 @@ struct leaf *
 leafcache_get(struct leafcache *lc, struct ca *ca, const char *name,
     const struct addr *ip, char *err, size_t errlen)
 {
+	return leafcache_get_for(lc, ca, name, ip, NULL, err, errlen);
+}
+
+struct leaf *
+leafcache_get_for(struct leafcache *lc, struct ca *ca, const char *name,
+    const struct addr *ip, struct leafcache_guest *g, char *err,
+    size_t errlen)
+{
 	uint8_t key[KEY_MAX];
 	struct leaf *leaf = NULL;
-	struct entry *e;
-	uint64_t h, t0, dt;
+	struct entry *e, *stale;
+	struct owner *o;
+	uint64_t h, t0, dt, now_ms = g != NULL ? g->now_ms : 0;
+	unsigned rate = g != NULL ? g->mints_per_sec : 0;
 	time_t now = time(NULL);
 	size_t len;
 
@@ -286,22 +491,36 @@ leafcache_get(struct leafcache *lc, struct ca *ca, const char *name,
 	len = make_key(key, ca, name, ip);
 	h = siphash(lc->seed, key, len);
 
+	if (g != NULL)
+		g->rate_limited = false;
 	AZ(pthread_mutex_lock(&lc->mu));
+	o = owner_get(lc, g != NULL ? g->addr : NULL, now_ms, rate);
 	e = table_find(lc, h, key, len);
 	if (e != NULL && e->minting) {
 		leaf = wait_for(lc, e, err, errlen);
+		owner_free_if_empty(lc, o);
 		goto out;
 	}
 	if (e != NULL && usable(e->leaf, ca, now)) {
 		lru_unlink(e);
 		lru_push_front(lc, e);
+		owner_set(lc, e, o, true);	/* the last user holds it */
 		lc->st.hits++;
 		leaf = leaf_ref(e->leaf);
 		goto out;
 	}
-	if (e != NULL)
-		table_remove(lc, e);	/* stale */
+	if (!owner_take_mint(o, now_ms, rate)) {
+		snprintf(err, errlen, "guest over its leaf mint rate");
+		g->rate_limited = true;
+		lc->st.rate_limited++;
+		owner_free_if_empty(lc, o);
+		goto out;
+	}
+	stale = e;
 	e = xcalloc(1, sizeof(*e) + len);
+	owner_set(lc, e, o, false);	/* before o could lose the stale one */
+	if (stale != NULL)
+		table_remove(lc, stale);
 	e->hash = h;
 	e->keylen = len;
 	memcpy(e->key, key, len);
@@ -323,9 +542,11 @@ leafcache_get(struct leafcache *lc, struct ca *ca, const char *name,
 	if (leaf != NULL) {
 		e->leaf = leaf_ref(leaf);
 		lru_push_front(lc, e);
+		owner_push_newest(e);
 		lc->st.mints++;
 		lc->st.mint_us_total += dt;
 		lc->st.mint_us_max = MAX(lc->st.mint_us_max, dt);
+		stats_hist_add(&lc->st.mint_hist, dt);
 		evict(lc);
 	} else {
 		snprintf(err, errlen, "%s", e->err);

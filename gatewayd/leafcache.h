@@ -9,6 +9,12 @@
  * mint once: the others wait for that mint (a few hundred microseconds)
  * rather than minting duplicates.  All functions but leafcache_new/free
  * are thread-safe.
+ *
+ * Fair share: every entry is counted against one guest (the last one
+ * that asked for it), and a full cache evicts the least recently used
+ * entry of the guest holding the most entries, so a guest minting names
+ * by the thousand only ever evicts its own.  Each guest may also cause
+ * only so many mints per second (a token bucket, burst twice the rate).
  */
 #ifndef GW_LEAFCACHE_H
 #define GW_LEAFCACHE_H
@@ -18,6 +24,7 @@
 #include "addr.h"
 #include "ca.h"
 #include "leaf.h"
+#include "stats.h"
 #include "util.h"
 
 #define LEAFCACHE_MAX_CAPACITY	(1u << 20)
@@ -48,6 +55,23 @@ struct leaf *leafcache_get(struct leafcache *lc, struct ca *ca,
     const char *name, const struct addr *ip, char *err,
     size_t errlen) WUNRES;
 
+/* Who asks (leafcache_get_for), for the fair share and the mint rate. */
+struct leafcache_guest {
+	const struct addr	*addr;		/* the guest (v6: its /64) */
+	uint64_t		now_ms;		/* a monotonic clock */
+	unsigned		mints_per_sec;	/* 0: no limit */
+	bool			rate_limited;	/* out: refused for the rate */
+};
+
+/*
+ * leafcache_get() on behalf of guest g (NULL: no guest, no limit).  A
+ * miss beyond g's mint rate returns NULL with g->rate_limited set and
+ * mints nothing; hits are never limited.
+ */
+struct leaf *leafcache_get_for(struct leafcache *lc, struct ca *ca,
+    const char *name, const struct addr *ip, struct leafcache_guest *g,
+    char *err, size_t errlen) WUNRES;
+
 /*
  * Drop every cached leaf not signed by keep (after a CA rotation, to free
  * memory early; correctness does not depend on it).  keep NULL drops all.
@@ -62,9 +86,12 @@ struct leafcache_stats {
 	uint64_t	mints;		/* successful mints */
 	uint64_t	mint_failures;
 	uint64_t	evictions;	/* dropped by LRU or purge */
+	uint64_t	rate_limited;	/* misses refused for a guest's rate */
 	uint64_t	mint_us_total;	/* time spent minting */
 	uint64_t	mint_us_max;
+	struct stats_hist mint_hist;	/* successful mints, by duration */
 	unsigned	size;		/* entries, in-flight mints included */
+	unsigned	guests;		/* guests holding entries */
 	unsigned	capacity;
 };
 

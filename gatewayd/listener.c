@@ -179,21 +179,21 @@ admit(struct listener *l, int fd, struct sockaddr_storage *peer)
 	if (is_capture_port(rt, dst.port)) {
 		/* Not captured traffic: a guest dialled us directly, or a
 		 * redirect loop.  Never proxy to ourselves. */
-		atomic_fetch_add(&gw->stats.refused_loop, 1);
+		stats_inc(l->worker->stats, ST_CONN_REFUSED_LOOP);
 		why = "destination is the gateway itself";
 		goto refuse_log;
 	}
 	if (atomic_load(&gw->active) >= lim->max_conns) {
-		atomic_fetch_add(&gw->stats.refused_limit, 1);
+		stats_inc(l->worker->stats, ST_CONN_REFUSED_LIMIT);
 		why = "connection limit reached";
 		goto refuse_log;
 	}
 	if (!gw_guest_acquire(gw, &src, lim->max_conns_per_guest)) {
-		atomic_fetch_add(&gw->stats.refused_limit, 1);
+		stats_inc(l->worker->stats, ST_CONN_REFUSED_LIMIT);
 		why = "per-guest connection limit reached";
 		goto refuse_log;
 	}
-	atomic_fetch_add(&gw->stats.accepted, 1);
+	stats_inc(l->worker->stats, ST_CONN_ACCEPTED);
 	(void)conn_new(l->worker, rt, grp, fd, &src, &dst, l->tls);
 	runtime_unref(rt);
 	return;

@@ -32,6 +32,7 @@ struct loop {
 	struct timer_heap timers;
 	loop_clock_fn	clock;		/* util_now_ms unless a test set one */
 	void		*clock_arg;
+	uint64_t	now_us;		/* the same instant, in us */
 
 	uint64_t	tick_period;
 	uint64_t	tick_next;
@@ -51,6 +52,20 @@ wake_cb(struct loop *l, struct loop_io *io, uint32_t events)
 		;
 }
 
+/* One clock read per wakeup serves loop_now() and loop_now_us(). */
+static void
+stamp(struct loop *l)
+{
+	if (l->clock != NULL) {
+		/* a test's clock: ms only */
+		l->now = l->clock(l->clock_arg);
+		l->now_us = l->now * 1000u;
+		return;
+	}
+	l->now_us = util_now_us();
+	l->now = l->now_us / 1000u;
+}
+
 struct loop *
 loop_new(void)
 {
@@ -68,7 +83,7 @@ loop_new(void)
 	timer_heap_init(&l->timers);
 	if (loop_io_add(l, &l->wake, true) != 0)
 		goto err;
-	l->now = util_now_ms();
+	stamp(l);
 	return l;
 err:
 	log_warn("loop_new");
@@ -165,9 +180,15 @@ loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg)
 {
 	l->clock = fn;
 	l->clock_arg = arg;
-	l->now = clock_read(l);
+	stamp(l);
 	if (l->tick_fn != NULL)
 		l->tick_next = l->now + l->tick_period;
+}
+
+uint64_t
+loop_now_us(const struct loop *l)
+{
+	return l->now_us;
 }
 
 static void
@@ -210,7 +231,7 @@ wait_ms(struct loop *l, int max_wait_ms)
 		next = l->tick_next;
 	if (next == 0)
 		return timeout;
-	l->now = clock_read(l);
+	stamp(l);
 	next = next > l->now ? MIN(next - l->now, (uint64_t)INT32_MAX) : 0;
 	if (max_wait_ms < 0 || (uint64_t)max_wait_ms > next)
 		timeout = (int)next;
@@ -230,7 +251,7 @@ loop_run_once(struct loop *l, int max_wait_ms)
 		log_warn("epoll_wait");
 		return -1;
 	}
-	l->now = clock_read(l);
+	stamp(l);
 	for (i = 0; i < n; i++) {
 		struct loop_io *io = evs[i].data.ptr;
 
@@ -252,4 +273,12 @@ loop_run(struct loop *l)
 		if (loop_run_once(l, -1) != 0)
 			return -1;
 	return 0;
+}
+
+int
+loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev);
 }

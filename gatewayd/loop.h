@@ -81,5 +81,15 @@ uint64_t loop_now(const struct loop *l);
 /* Replace the clock (util_now_ms()) the loop reads: tests move time by
  * hand, so that no test races the wall clock. */
 void loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg);
+/* The same instant in microseconds (util_now_us() clock): free timing for
+ * the metrics, at the resolution of the loop's wake-ups. */
+uint64_t loop_now_us(const struct loop *l);
+
+/*
+ * Make a registered io level-triggered on exactly events (EPOLLIN,
+ * EPOLLOUT, both, or 0 to hear only errors and hang-ups): for services
+ * that wait on one direction at a time (the DNS proxy).  0 or -1.
+ */
+int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events) WUNRES;
 
 #endif

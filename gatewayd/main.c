@@ -34,13 +34,17 @@
 #include "l4_alog.h"
 #include "leafcache.h"
 #include "log.h"
+#include "metrics.h"
 #include "nfq.h"
 #include "privdrop.h"
+#include "reload.h"
+#include "slicer.h"
 #include "resolver.h"
 #include "rules.h"
 #include "runtime.h"
 #include "secrets.h"
 #include "sentinel.h"
+#include "service.h"
 #include "suggest.h"
 #include "worker.h"
 
@@ -58,8 +62,6 @@ struct subcommand {
 };
 
 static int daemon_main(int argc, char **argv);
-static int control_client(int argc, char **argv);
-static int stats_main(int argc, char **argv);
 
 #define CTL_SOCK	"[--socket PATH | -c FILE]"
 
@@ -68,13 +70,13 @@ static const struct subcommand subcommands[] = {
 	    "run the gateway (the default)" },
 	{ "rules",	rules_main,	{ "apply|show|remove -c FILE" },
 	    "install, print or remove every group's nftables ruleset" },
-	{ "sentinel",	control_client,	{
+	{ "sentinel",	sentinel_main,	{
 	    CTL_SOCK " issue --group G --guest ADDR --secret NAME "
 	    "--ttl DURATION",
 	    CTL_SOCK " revoke VALUE|ID", CTL_SOCK " list",
 	    CTL_SOCK " stats" },
 	    "VM-bound sentinels, asked of the running daemon" },
-	{ "stats",	stats_main,	{ CTL_SOCK },
+	{ "stats",	control_stats_main, { CTL_SOCK },
 	    "the running daemon's counters" },
 	{ "suggest",	suggest_main,	{ "-c FILE AUDIT.json" },
 	    "policy rules that would allow what a JSON audit log shows denied" },
@@ -155,102 +157,18 @@ worker_count(const struct gw_config *cfg)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-/* Log the settings a reload cannot apply (listeners, marks, threads). */
+/*
+ * The workers' consumer of each new runtime (reload.h): connections
+ * accepted from now on use it, and leaves minted by the old CAs go.
+ */
 static void
-warn_restart_needed(const struct gw_config *old, const struct gw_config *new,
-    const char *why)
+gw_apply(void *arg, struct runtime *rt)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	struct gw *gw = arg;
 
-	if (f == NULL)
-		return;
-	if (config_restart_needed(old, new, f)) {
-		fclose(f);
-		log_warnx("%s: these changes take effect at the next restart:"
-		    "\n%s", why, text);
-	} else
-		fclose(f);
-	free(text);
-}
-
-/* The main thread's own state across signals and housekeeping. */
-struct mainstate {
-	uint64_t	gen;		/* runtime generation */
-	unsigned	ticks;		/* housekeeping rounds */
-	char		refused[512];	/* last refused swap, logged once */
-};
-
-/*
- * A group whose CA loaded in the running runtime but not in the new one
- * (a broken or half-replaced file) would lose interception: refuse such a
- * swap, as a bad config is refused.  Returns the group's name or NULL.
- */
-static const char *
-lost_ca(const struct runtime *cur, const struct runtime *rt,
-    const char **why)
-{
-	size_t i, j;
-
-	for (i = 0; i < rt->ngroups; i++) {
-		if (rt->groups[i].ca != NULL)
-			continue;
-		for (j = 0; j < cur->ngroups; j++)
-			if (cur->groups[j].ca != NULL &&
-			    strcmp(cur->groups[j].cfg->name,
-			    rt->groups[i].cfg->name) == 0) {
-				*why = rt->groups[i].ca_err;
-				return rt->groups[i].cfg->name;
-			}
-	}
-	return NULL;
-}
-
-/*
- * Build a runtime from cfg (NULL: the current config again, for a CA
- * change) and swap it in.  The old runtime stays for the connections
- * that hold it.  Returns 0 or -1 (nothing changed).
- */
-static int
-swap_runtime(struct gw *gw, struct gw_config *cfg, struct mainstate *ms,
-    const char *why)
-{
-	struct runtime *cur = gw_runtime(gw), *rt;
-	const char *group, *caerr = NULL;
-	char err[512];
-	int ret = -1;
-
-	if (cfg == NULL)
-		cfg = cur->cfg;
-	else
-		warn_restart_needed(cur->cfg, cfg, why);
-	rt = runtime_new(cfg, ms->gen + 1, err, sizeof(err));
-	if (rt == NULL)
-		goto refuse;
-	if ((group = lost_ca(cur, rt, &caerr)) != NULL) {
-		snprintf(err, sizeof(err), "the CA of group %s does not load "
-		    "any more (%s); the running CA stays in use", group, caerr);
-		runtime_unref(rt);
-		goto refuse;
-	}
-	ms->gen++;
-	ms->refused[0] = '\0';
+	alog_set_redact_query(gw->alog, rt->cfg->audit_redact_query);
 	gw_set_runtime(gw, rt);
 	leafcache_purge(gw->leaves, NULL);
-	log_info("%s: configuration generation %llu in effect", why,
-	    (unsigned long long)ms->gen);
-	ret = 0;
-	goto out;
-refuse:
-	/* Housekeeping retries every second: say it once per reason. */
-	if (strcmp(ms->refused, err) != 0 || strcmp(why, "reload") == 0)
-		log_warnx("%s: keeping the running configuration: %s", why,
-		    err);
-	util_strlcpy(ms->refused, err, sizeof(ms->refused));
-out:
-	runtime_unref(cur);
-	return ret;
 }
 
 /* The non-HTTP side: NFQUEUE verdicts and the guests' DNS. */
@@ -260,46 +178,20 @@ struct l4side {
 	struct nfq	*nfq;
 };
 
-/* What the control thread's hooks see; set before control_open(). */
+/* What the control socket's hooks see; set before control_open(). */
 struct ctl_ctx {
 	struct gw		*gw;
+	struct reload		*rl;
 	const struct l4side	*l4;
 };
-
-static void
-reload(struct gw *gw, struct l4side *l4, const char *path,
-    struct mainstate *ms)
-{
-	struct gw_config *cfg;
-	char *errs = NULL;
-	size_t errlen = 0;
-	FILE *ef = open_memstream(&errs, &errlen);
-
-	cfg = config_load(path, ef);
-	if (ef != NULL)
-		fclose(ef);
-	if (cfg == NULL) {
-		log_warnx("reload: %s is invalid, keeping the running "
-		    "configuration:\n%s", path, errs ? errs : "");
-		free(errs);
-		return;
-	}
-	free(errs);
-	if (swap_runtime(gw, cfg, ms, "reload") == 0) {
-		alog_set_redact_query(gw->alog, cfg->audit_redact_query);
-		nfq_reload(l4->nfq, cfg);
-		dnsproxy_reload(l4->dns, cfg);
-	}
-	config_unref(cfg);
-}
 
 /* Give freed heap pages back to the system this often. */
 #define TRIM_EVERY	10
 
 static void
-housekeeping(struct gw *gw, struct mainstate *ms)
+housekeeping(struct gw *gw, struct reload *rl, unsigned *ticks)
 {
-	struct runtime *rt = gw_runtime(gw);
+	struct runtime *rt;
 	size_t i;
 
 	/*
@@ -307,11 +199,11 @@ housekeeping(struct gw *gw, struct mainstate *ms)
 	 * idle) leave free pages inside the workers' malloc arenas; return
 	 * them, so the memory of an idle gateway is what it really holds.
 	 */
-	if (++ms->ticks % TRIM_EVERY == 0)
+	if (++*ticks % TRIM_EVERY == 0)
 		(void)malloc_trim(0);
 
-	if (runtime_ca_changed(rt))
-		(void)swap_runtime(gw, NULL, ms, "CA files changed");
+	reload_check_ca(rl);
+	rt = reload_current(rl);
 	for (i = 0; i < rt->ngroups; i++)
 		if (rt->groups[i].secrets != NULL)
 			(void)secrets_refresh(rt->groups[i].secrets);
@@ -336,13 +228,13 @@ drain(struct gw *gw, uint64_t timeout_ms)
 		    atomic_load(&gw->active));
 }
 
-/* Control thread: may a sentinel name this group and secret? */
+/* Service thread: may a sentinel name this group and secret? */
 static int
 ctl_check_issue(void *arg, const char *group, const char *secret, char *err,
     size_t errlen)
 {
 	const struct ctl_ctx *ctx = arg;
-	struct runtime *rt = gw_runtime(ctx->gw);
+	struct runtime *rt = reload_current(ctx->rl);
 	const struct group_config *g = config_group(rt->cfg, group);
 	size_t i;
 	int ret = -1;
@@ -362,66 +254,15 @@ out:
 	return ret;
 }
 
-/* The NFQUEUE and DNS proxy counters as STATS lines; snprintf's return. */
-static int
-l4_stats(const struct l4side *l4, char *buf, size_t len)
-{
-	struct nfq_stats q;
-	struct dnsproxy_stats d;
-
-	nfq_get_stats(l4->nfq, &q);
-	dnsproxy_get_stats(l4->dns, &d);
-	return snprintf(buf, len,
-	    "nfq_packets %llu\nnfq_accepted %llu\nnfq_dropped %llu\n"
-	    "nfq_reset %llu\nnfq_unparsed %llu\nnfq_nogroup %llu\n"
-	    "nfq_batches %llu\nnfq_overruns %llu\ndns_queries %llu\n"
-	    "dns_allowed %llu\ndns_refused %llu\ndns_malformed %llu\n"
-	    "dns_servfail %llu\ndns_stripped %llu\ndns_over_quota %llu\n",
-	    (unsigned long long)q.packets, (unsigned long long)q.accepted,
-	    (unsigned long long)q.dropped, (unsigned long long)q.reset,
-	    (unsigned long long)q.unparsed, (unsigned long long)q.nogroup,
-	    (unsigned long long)q.batches, (unsigned long long)q.overruns,
-	    (unsigned long long)d.queries, (unsigned long long)d.allowed,
-	    (unsigned long long)d.refused, (unsigned long long)d.malformed,
-	    (unsigned long long)d.servfail, (unsigned long long)d.stripped,
-	    (unsigned long long)d.over_quota);
-}
-
-/* Control thread: counters for `gatewayd sentinel stats`. */
+/* Service thread: `gatewayd stats`, from the snapshot /metrics shows. */
 static size_t
 ctl_stats(void *arg, char *buf, size_t len)
 {
 	const struct ctl_ctx *ctx = arg;
-	struct gw *gw = ctx->gw;
-	struct gw_stats *s = &gw->stats;
-	struct leafcache_stats ls;
-	struct alog_stats as;
-	int n, m;
+	struct metrics_sources src = { ctx->gw, ctx->l4->nfq, ctx->l4->dns,
+	    GW_VERSION };
 
-	leafcache_stats(gw->leaves, &ls);
-	alog_stats(gw->alog, &as);
-	n = snprintf(buf, len,
-	    "connections_open %u\naccepted %lu\nrefused_limit %lu\n"
-	    "refused_loop %lu\nrequests %lu\ndenied %lu\nspliced %lu\n"
-	    "bumped %lu\nguest_tls_failed %lu\nupstream_verify_failed %lu\n"
-	    "upstream_failed %lu\nbad_requests %lu\nleaf_hits %llu\n"
-	    "leaf_mints %llu\nleaf_cached %llu\naudit_lines %llu\n"
-	    "audit_dropped %llu\n",
-	    atomic_load(&gw->active), atomic_load(&s->accepted),
-	    atomic_load(&s->refused_limit), atomic_load(&s->refused_loop),
-	    atomic_load(&s->requests), atomic_load(&s->denied),
-	    atomic_load(&s->spliced), atomic_load(&s->bumped),
-	    atomic_load(&s->guest_tls_failed),
-	    atomic_load(&s->upstream_verify_failed),
-	    atomic_load(&s->upstream_failed), atomic_load(&s->bad_requests),
-	    (unsigned long long)ls.hits, (unsigned long long)ls.mints,
-	    (unsigned long long)ls.size, (unsigned long long)as.lines,
-	    (unsigned long long)as.dropped);
-	if (n >= 0 && (size_t)n < len) {
-		m = l4_stats(ctx->l4, buf + n, len - (size_t)n);
-		n = m < 0 ? n : n + m;
-	}
-	return n < 0 ? 0 : MIN((size_t)n, len - 1);
+	return metrics_stats_text(&src, buf, len);
 }
 
 static int
@@ -429,13 +270,16 @@ run(const char *path, struct gw_config *cfg)
 {
 	struct control_ops ops = { ctl_check_issue, ctl_stats, NULL };
 	struct control *ctl = NULL;
+	struct service *svc = NULL;
+	struct metrics_srv *mx = NULL;
 	struct l4side l4 = { NULL, NULL, NULL };
-	struct ctl_ctx ctx = { NULL, &l4 };
+	struct ctl_ctx ctx = { NULL, NULL, &l4 };
 	struct l4_audit_sink sink;
+	struct reload *rl = NULL;
 	struct gw gw;
 	struct runtime *rt;
 	sigset_t set;
-	struct mainstate ms = { .gen = 1 };
+	unsigned ticks = 0;
 	char err[512];
 	int sig, ret = 1;
 
@@ -443,6 +287,10 @@ run(const char *path, struct gw_config *cfg)
 	/* Credentials pass through this process: no core dumps of it
 	 * (secret values are also excluded with MADV_DONTDUMP). */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (slicer_start(&cfg->slicer, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	/* Before any thread: capabilities are per thread. */
 	if (cfg->user != NULL) {
 		if (privdrop(cfg->user, err, sizeof(err)) != 0) {
@@ -475,28 +323,47 @@ run(const char *path, struct gw_config *cfg)
 		    "resolver threads");
 		goto out;
 	}
-	rt = runtime_new(cfg, ms.gen, err, sizeof(err));
+	rt = runtime_new(cfg, 1, err, sizeof(err));
 	if (rt == NULL) {
 		log_warnx("start-up: %s", err);
 		goto out;
 	}
-	gw_set_runtime(&gw, rt);
+	gw_set_runtime(&gw, runtime_ref(rt));
+	rl = reload_new(rt);
+	reload_add_consumer(rl, NULL, gw_apply, &gw);
 	sink.fn = l4_alog_sink;
 	sink.arg = gw.alog;
 	l4.dc = dnscache_new(0, DNSCACHE_TTL_FLOOR, DNSCACHE_TTL_CEIL);
-	l4.dns = dnsproxy_start(cfg, l4.dc, &sink);
-	l4.nfq = nfq_start(cfg, l4.dc, &sink);
+	svc = service_new();
+	l4.dns = dnsproxy_new(svc, rt, l4.dc, &sink);
+	l4.nfq = nfq_new(svc, rt, l4.dc, &sink);
 	if (l4.dns == NULL || l4.nfq == NULL)
 		goto out;	/* logged */
+	reload_add_consumer(rl, service_loop(svc), dnsproxy_set_runtime,
+	    l4.dns);
+	reload_add_consumer(rl, service_loop(svc), nfq_set_runtime, l4.nfq);
 	ctx.gw = &gw;
+	ctx.rl = rl;
 	ops.arg = &ctx;
-	ctl = control_open(cfg->control_socket, gw.sentinels, &ops, err,
+	ctl = control_open(svc, cfg->control_socket, gw.sentinels, &ops, err,
 	    sizeof(err));
 	if (ctl == NULL) {
 		log_warnx("control socket: %s", err);
 		goto out;
 	}
-	if (workers_start(&gw, worker_count(cfg), gw.rt) != 0)
+	if (service_start(svc) != 0)
+		goto out;
+	if (cfg->metrics_listen != NULL && (mx = metrics_start(
+	    &cfg->metrics_addr, &(struct metrics_sources){ &gw, l4.nfq, l4.dns,
+	    GW_VERSION }, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	if (slicer_run(err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto stop;
+	}
+	if (workers_start(&gw, worker_count(cfg), rt) != 0)
 		goto stop;
 	log_info("gatewayd running: %zu groups, %u workers, audit log %s",
 	    cfg->ngroups, gw.nworkers, cfg->audit_path);
@@ -509,17 +376,18 @@ run(const char *path, struct gw_config *cfg)
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == -1) {
 			if (errno == EAGAIN)
-				housekeeping(&gw, &ms);
+				housekeeping(&gw, rl, &ticks);
 			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reading %s", path);
-			reload(&gw, &l4, path, &ms);
+			stats_count(gw.stats, reload_file(rl, path) == 0 ?
+			    SE_RELOAD_APPLIED : SE_RELOAD_REFUSED);
 		} else if (sig == SIGUSR1) {
 			if (alog_reopen(gw.alog) != 0)
 				log_warn("reopening the audit log");
 		} else {
-			struct runtime *cur = gw_runtime(&gw);
+			struct runtime *cur = reload_current(rl);
 
 			log_info("%s: shutting down", strsignal(sig));
 			drain(&gw, cur->cfg->limits.drain_timeout_ms);
@@ -531,13 +399,17 @@ run(const char *path, struct gw_config *cfg)
 stop:
 	workers_stop(&gw);
 out:
-	if (l4.nfq != NULL)
-		nfq_stop(l4.nfq);
-	if (l4.dns != NULL)
-		dnsproxy_stop(l4.dns);
+	metrics_stop(mx);
+	if (svc != NULL)
+		service_stop(svc);
+	nfq_free(l4.nfq);
+	dnsproxy_free(l4.dns);
+	control_close(ctl);
+	service_free(svc);
+	reload_free(rl);
 	if (l4.dc != NULL)
 		dnscache_free(l4.dc);
-	control_close(ctl);
+	slicer_stop();
 	resolver_free(gw.resolver);
 	workers_free(&gw);
 	if (gw.alog != NULL)
@@ -570,56 +442,6 @@ check_secrets(const struct gw_config *cfg)
 		secrets_free(s);
 	}
 	return bad ? -1 : 0;
-}
-
-/*
- * `gatewayd sentinel|stats -c FILE ...`: the control socket named by that
- * config's control_socket.  A leading "-c FILE" becomes "--socket PATH"
- * for sentinel_main(), which knows nothing of configs.
- */
-static int
-control_client(int argc, char **argv)
-{
-	struct gw_config *cfg;
-	char **args;
-	int ret;
-
-	if (argc < 3 || strcmp(argv[1], "-c") != 0)
-		return sentinel_main(argc, argv);
-	cfg = config_load(argv[2], stderr);
-	if (cfg == NULL)
-		return 1;
-	args = xcalloc((size_t)argc + 1, sizeof(*args));
-	memcpy(args, argv, (size_t)argc * sizeof(*args));
-	args[1] = "--socket";
-	args[2] = cfg->control_socket;
-	ret = sentinel_main(argc, args);
-	free(args);
-	config_unref(cfg);
-	return ret;
-}
-
-/* `gatewayd stats [--socket PATH | -c FILE]`: `sentinel ... stats`. */
-static int
-stats_main(int argc, char **argv)
-{
-	char *args[5] = { "sentinel", NULL, NULL, NULL, NULL };
-	bool help;
-
-	if (argc == 1 || (argc == 3 && (strcmp(argv[1], "--socket") == 0 ||
-	    strcmp(argv[1], "-c") == 0))) {
-		if (argc == 3) {
-			args[1] = argv[1];
-			args[2] = argv[2];
-		}
-		args[argc] = "stats";
-		return control_client(argc + 1, args);
-	}
-	help = argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0);
-	fprintf(help ? stdout : stderr, "usage: gatewayd stats " CTL_SOCK
-	    "\n");
-	return help ? 0 : 2;
 }
 
 static int

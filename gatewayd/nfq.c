@@ -1,8 +1,9 @@
 /*
  * nfq.c - NFQUEUE reader and verdict sender.  See nfq.h.
  *
- * What it is: one thread, one netlink socket bound to one queue.  It
- * reads up to NFQ_BATCH queued packets without blocking, decides each
+ * What it is: one netlink socket bound to one queue, read on the service
+ * loop (service.h).  It reads up to NFQ_BATCH queued packets without
+ * blocking, decides each
  * (pkt.c for the headers, config_match_group() for the group, l4policy
  * for the verdict), then sends all verdicts in one sendto(): runs of
  * equal verdicts over consecutive packet ids become one
@@ -21,9 +22,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -34,6 +32,8 @@
 
 #include "log.h"
 #include "pkt.h"
+#include "runtime.h"
+#include "service.h"
 
 #define NFQ_MAGIC	0x4e465121u
 #define MSG_BUF		(NFQ_COPY_RANGE + 4096)
@@ -46,14 +46,13 @@ struct verdict {
 };
 
 struct nfq {
+	struct loop_io		io;		/* first: the callback casts */
 	unsigned		magic;
+	struct loop		*loop;		/* the service loop */
 	struct mnl_socket	*nl;
 	unsigned		portid;
 	uint16_t		qnum;
-	int			stopfd;		/* eventfd */
-	pthread_t		thread;
-	pthread_mutex_t		lock;		/* guards cfg */
-	struct gw_config	*cfg;
+	struct runtime		*rt;		/* reference; swapped on reload */
 	struct dnscache		*dc;
 	struct l4_audit_sink	audit;
 	struct nfq_stats	stats;		/* atomics */
@@ -280,7 +279,6 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 	struct nlattr *attr[NFQA_MAX + 1];
 	struct nfqnl_msg_packet_hdr *ph;
 	struct verdict *v;
-	struct gw_config *cfg;
 
 	memset(attr, 0, sizeof(attr));
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
@@ -295,69 +293,49 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 		flush_verdicts(q);
 	v = &q->v[q->nv++];
 	v->id = ntohl(ph->packet_id);
-	AZ(pthread_mutex_lock(&q->lock));
-	cfg = config_ref(q->cfg);
-	AZ(pthread_mutex_unlock(&q->lock));
-	decide(q, cfg, attr, v);
-	config_unref(cfg);
+	/* Only this thread swaps q->rt (nfq_set_runtime()). */
+	decide(q, q->rt->cfg, attr, v);
 	stat_add(&q->stats.packets, 1);
 	return MNL_CB_OK;
 }
 
-static void *
-nfq_main(void *arg)
+/* The queue is readable: drain up to a batch, then answer all. */
+static void
+nfq_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 {
-	struct nfq *q = arg;
-	int fd = mnl_socket_get_fd(q->nl);
-	struct pollfd pfd[2] = {
-		{ .fd = fd, .events = POLLIN },
-		{ .fd = q->stopfd, .events = POLLIN },
-	};
+	struct nfq *q = (struct nfq *)io;
+	int i;
 
-	for (;;) {
-		int i;
+	for (i = 0; i < NFQ_BATCH; i++) {
+		ssize_t n = recv(io->fd, q->rbuf, MSG_BUF, MSG_DONTWAIT);
 
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
+		if (n == -1) {
+			if (errno == ENOBUFS) {
+				stat_add(&q->stats.overruns, 1);
 				continue;
-			log_warn("nfq: poll");
-			break;
-		}
-		if (pfd[1].revents != 0)
-			break;
-		/* Drain up to a batch without blocking, then answer all. */
-		for (i = 0; i < NFQ_BATCH; i++) {
-			ssize_t n = recv(fd, q->rbuf, MSG_BUF, MSG_DONTWAIT);
-
-			if (n == -1) {
-				if (errno == ENOBUFS) {
-					stat_add(&q->stats.overruns, 1);
-					continue;
-				}
-				if (errno != EAGAIN && errno != EINTR)
-					log_warn("nfq: recv");
-				break;
 			}
-			if (mnl_cb_run(q->rbuf, (size_t)n, 0, q->portid,
-			    on_packet, q) == MNL_CB_ERROR &&
-			    log_enabled(LOG_LVL_DEBUG))
-				log_debug("nfq: netlink message error");
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("nfq: recv");
+			break;
 		}
-		flush_verdicts(q);
+		if (mnl_cb_run(q->rbuf, (size_t)n, 0, q->portid, on_packet,
+		    q) == MNL_CB_ERROR && log_enabled(LOG_LVL_DEBUG))
+			log_debug("nfq: netlink message error");
 	}
-	return NULL;
+	flush_verdicts(q);
 }
 
-static void
+void
 nfq_free(struct nfq *q)
 {
+	if (q == NULL)
+		return;
+	AN(q->magic == NFQ_MAGIC);
+	if (q->io.fd != -1)
+		loop_io_del(q->loop, &q->io);
 	if (q->nl != NULL)
 		mnl_socket_close(q->nl);
-	if (q->stopfd != -1)
-		close(q->stopfd);
-	if (q->cfg != NULL)
-		config_unref(q->cfg);
-	pthread_mutex_destroy(&q->lock);
+	runtime_unref(q->rt);
 	free(q->rbuf);
 	free(q->sbuf);
 	q->magic = 0;
@@ -365,29 +343,29 @@ nfq_free(struct nfq *q)
 }
 
 struct nfq *
-nfq_start(struct gw_config *cfg, struct dnscache *dc,
+nfq_new(struct service *svc, struct runtime *rt, struct dnscache *dc,
     const struct l4_audit_sink *audit)
 {
 	struct nfq *q = xcalloc(1, sizeof(*q));
+	const struct gw_config *cfg = rt->cfg;
 
 	q->magic = NFQ_MAGIC;
-	q->stopfd = -1;
+	q->loop = service_loop(svc);
+	q->io.fd = -1;
+	q->io.cb = nfq_cb;
 	q->qnum = cfg->nfqueue_num;
 	q->dc = dc;
 	if (audit != NULL)
 		q->audit = *audit;
 	q->rbuf = xmalloc(MSG_BUF);
 	q->sbuf = xmalloc(NFQ_BATCH * 64);
-	AZ(pthread_mutex_init(&q->lock, NULL));
-	q->cfg = config_ref(cfg);
-	if ((q->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		log_warn("nfq: eventfd");
-		goto err;
-	}
+	q->rt = runtime_ref(rt);
 	if (bind_queue(q, cfg->nfqueue_fail_open) != 0)
 		goto err;
-	if (pthread_create(&q->thread, NULL, nfq_main, q) != 0) {
-		log_warnx("nfq: cannot start thread");
+	q->io.fd = mnl_socket_get_fd(q->nl);
+	if (loop_io_add(q->loop, &q->io, true) != 0) {
+		log_warn("nfq: epoll");
+		q->io.fd = -1;
 		goto err;
 	}
 	log_info("nfq: queue %u bound (%s)", q->qnum,
@@ -399,33 +377,16 @@ err:
 }
 
 void
-nfq_reload(struct nfq *q, struct gw_config *cfg)
+nfq_set_runtime(void *arg, struct runtime *rt)
 {
-	struct gw_config *old;
+	struct nfq *q = arg;
 
 	AN(q->magic == NFQ_MAGIC);
-	if (cfg->nfqueue_num != q->qnum)
+	if (rt->cfg->nfqueue_num != q->qnum)
 		log_warnx("nfq: nfqueue.num changed to %u: needs a restart, "
-		    "still on queue %u", cfg->nfqueue_num, q->qnum);
-	AZ(pthread_mutex_lock(&q->lock));
-	old = q->cfg;
-	q->cfg = config_ref(cfg);
-	AZ(pthread_mutex_unlock(&q->lock));
-	config_unref(old);
-}
-
-void
-nfq_stop(struct nfq *q)
-{
-	uint64_t one = 1;
-
-	if (q == NULL)
-		return;
-	AN(q->magic == NFQ_MAGIC);
-	if (write(q->stopfd, &one, sizeof(one)) != sizeof(one))
-		log_warn("nfq: stop");
-	AZ(pthread_join(q->thread, NULL));
-	nfq_free(q);
+		    "still on queue %u", rt->cfg->nfqueue_num, q->qnum);
+	runtime_unref(q->rt);
+	q->rt = rt;
 }
 
 void

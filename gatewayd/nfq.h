@@ -1,5 +1,6 @@
 /*
- * nfq.h - the NFQUEUE thread: verdicts for guests' new non-HTTP flows.
+ * nfq.h - the NFQUEUE reader: verdicts for guests' new non-HTTP flows,
+ * on the service loop (service.h).
  *
  * The group's ruleset queues the first packet of each new guest flow
  * that is not captured HTTP(S) to queue cfg->nfqueue_num.  This module
@@ -37,6 +38,8 @@
 #define NFQ_BATCH		64	/* packets read before verdicts */
 
 struct nfq;
+struct runtime;
+struct service;
 
 struct nfq_stats {
 	uint64_t	packets;	/* decided */
@@ -50,25 +53,28 @@ struct nfq_stats {
 };
 
 /*
- * Bind queue cfg->nfqueue_num and start the thread.  Takes a reference
- * on cfg.  dc (may be NULL) is the cache the DNS proxy fills; it must
- * outlive the nfq.  audit (copied; fn may be NULL for none) receives one
- * record per decision, on the nfq thread.  Returns NULL on failure
- * (logged: no CAP_NET_ADMIN, queue already bound, ...).
+ * Bind queue nfqueue_num of rt's config and read it on svc's loop; call
+ * before service_start().  Takes a reference on rt.  dc (may be NULL) is the
+ * cache the DNS proxy fills; it must outlive the nfq.  audit (copied; fn
+ * may be NULL for none) receives one record per decision, on the service
+ * thread.  Returns NULL on failure (logged: no CAP_NET_ADMIN, queue
+ * already bound, ...).
  */
-struct nfq *nfq_start(struct gw_config *cfg, struct dnscache *dc,
-    const struct l4_audit_sink *audit) WUNRES NONNULL(1);
+struct nfq *nfq_new(struct service *svc, struct runtime *rt,
+    struct dnscache *dc, const struct l4_audit_sink *audit)
+    WUNRES NONNULL(1, 2);
 
 /*
- * Use cfg (a reference is taken) for the next decisions; the old config
- * is released once no decision uses it.  Queue number and fail-open are
- * restart-only: a change is logged and ignored.  Thread-safe.
+ * The reload hook (reload_apply_fn; arg is the struct nfq): use rt (the
+ * reference passed is taken over) for the next decisions.  Queue number
+ * and fail-open are restart-only: a change is logged and ignored.  On
+ * the service thread only (posted by reload.c).
  */
-void nfq_reload(struct nfq *q, struct gw_config *cfg) NONNULL(1, 2);
+void nfq_set_runtime(void *arg, struct runtime *rt) NONNULL(1, 2);
 
-/* Stop the thread, unbind, free.  Pending packets are dropped by the
- * kernel (fail closed).  NULL is a no-op. */
-void nfq_stop(struct nfq *q);
+/* Unbind and free, after service_stop().  Pending packets are dropped
+ * by the kernel (fail closed).  NULL is a no-op. */
+void nfq_free(struct nfq *q);
 
 /* Counters so far; thread-safe. */
 void nfq_get_stats(struct nfq *q, struct nfq_stats *out) NONNULL(1, 2);

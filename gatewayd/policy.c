@@ -7,8 +7,10 @@
  * parse HTTP or know about connections; the caller normalises host names
  * (host_normalize()) and hands in the request target as sent.
  *
- * Two refusals exist besides the rules, each reported with a fixed rule
+ * Three refusals exist besides the rules, each reported with a fixed rule
  * label so that the audit log says why:
+ *  - "unknown-vm": the caller says the guest is not on Slicer's map and
+ *    the configuration refuses such guests (slicer.unknown = "refuse").
  *  - "internal-destination": an IP-only query (no name) whose address is
  *    internal (addr_is_internal()) and not covered by internal_allow.
  *    Named queries are checked on each resolved address by the caller
@@ -28,6 +30,11 @@
 static const struct policy_rule internal_rule = {
 	.action = POLICY_DENY,
 	.label = (char *)"internal-destination",
+};
+
+static const struct policy_rule unknown_vm_rule = {
+	.action = POLICY_DENY,
+	.label = (char *)"unknown-vm",
 };
 
 static const struct policy_rule ambiguous_rule = {
@@ -59,6 +66,22 @@ conn_match(const struct policy_rule *r, const struct policy_query *q,
 		return false;
 	if (r->port_lo != 0 && (q->port < r->port_lo || q->port > r->port_hi))
 		return false;
+	return policy_tags_match(r->tags, r->ntags, q->tags, q->ntags);
+}
+
+bool
+policy_tags_match(char *const *want, size_t nwant, char *const *have,
+    size_t nhave)
+{
+	size_t i, j;
+
+	for (i = 0; i < nwant; i++) {
+		for (j = 0; j < nhave; j++)
+			if (strcmp(want[i], have[j]) == 0)
+				break;
+		if (j == nhave)
+			return false;
+	}
 	return true;
 }
 
@@ -81,6 +104,11 @@ decide(const struct policy *p, const struct policy_query *q,
 	out->action = p->dflt;
 	out->rule = NULL;
 	out->why = NULL;
+	if (q->unknown_vm) {
+		out->action = POLICY_DENY;
+		out->rule = &unknown_vm_rule;
+		return;
+	}
 	for (i = 0; i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];
 
@@ -144,6 +172,7 @@ policy_decide(const struct policy *p, const struct policy_query *q,
 		addr_unmap(&dst);
 		if (!policy_dial_allowed(p, &dst, NULL)) {
 			out->rule = &internal_rule;
+			out->why = NULL;	/* the path is not the reason */
 			return;
 		}
 	}

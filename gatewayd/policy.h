@@ -8,7 +8,8 @@
  * matches on host (exact "example.com", or ".example.com" for it and every
  * subdomain, as Squid's dstdomain; names are compared after
  * host_normalize()), destination CIDRs, port range, path prefix and
- * methods; every condition present must match.
+ * methods, and the tags of the guest's VM (Slicer, slicer.h); every
+ * condition present must match.
  *
  * Two stages:
  *  - connection stage (TLS ClientHello, or a flow with no HTTP yet): only
@@ -56,6 +57,9 @@ struct policy_rule {
 	uint16_t		port_lo, port_hi; /* 0,0 = any */
 	char			*path_prefix;	/* NULL = any */
 	unsigned		methods;	/* METHOD_* bits; 0 = any */
+	char			**tags;		/* the VM must carry all of
+						 * them; NULL = any guest */
+	size_t			ntags;
 	int			line;		/* config line, for logs */
 	char			*label;		/* "rule 3 (line 42)" or name */
 };
@@ -93,6 +97,11 @@ struct policy_query {
 	const char	*path;		/* request stage: path incl. query */
 	unsigned	method;		/* request stage: one METHOD_* bit */
 	bool		request;	/* true at request stage */
+	char *const	*tags;		/* the guest VM's tags; NULL = none
+					 * (no Slicer, or not on its map) */
+	size_t		ntags;
+	bool		unknown_vm;	/* slicer.unknown = "refuse" and the
+					 * guest is not on Slicer's map */
 };
 
 struct policy_verdict {
@@ -107,7 +116,8 @@ struct policy_verdict {
 
 /*
  * Decide.  See the stage rules above.  Never fails.  Besides the rules,
- * two fixed refusals exist (verdict rule labels): "internal-destination"
+ * three fixed refusals exist (verdict rule labels): "unknown-vm" when
+ * q->unknown_vm (before any rule), "internal-destination"
  * for an IP-only query (host NULL) to an internal address not covered by
  * internal_allow (named queries: the caller checks each resolved address
  * with policy_dial_allowed()), and "ambiguous-path" when a rule with a
@@ -131,6 +141,14 @@ void policy_decide(const struct policy *p, const struct policy_query *q,
  */
 bool policy_dial_allowed(const struct policy *p, const struct addr *a,
     const char **range_out) NONNULL(1, 2);
+
+/*
+ * Tag condition of a rule or a secret: does have[0..nhave) hold every
+ * one of want[0..nwant)?  Exact, case-sensitive ("user=alice").  True
+ * when nwant is 0.
+ */
+bool policy_tags_match(char *const *want, size_t nwant, char *const *have,
+    size_t nhave);
 
 /* METHOD_* bit for a method token (not NUL-terminated), METHOD_OTHER else. */
 unsigned policy_method_bit(const char *m, size_t len);

@@ -412,6 +412,8 @@ secret_matches(const struct secret_config *c, const struct secrets_req *r,
 	if (c->methods != 0 &&
 	    (policy_method_bit(r->method, r->method_len) & c->methods) == 0)
 		return URLPATH_NO;
+	if (!policy_tags_match(c->tags, c->ntags, r->tags, r->ntags))
+		return URLPATH_NO;
 	if (c->path_prefix != NULL)
 		return r->path == NULL ? URLPATH_NO : urlpath_rule_match(lp,
 		    r->path, r->path_len, c->path_prefix, why);

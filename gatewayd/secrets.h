@@ -70,6 +70,9 @@ struct secrets_req {
 	size_t			nheaders;
 	bool			intercepted;	/* bumped TLS; false for plain
 						 * HTTP: never inject */
+	char *const		*tags;		/* the guest VM's tags (Slicer);
+						 * NULL = none */
+	size_t			ntags;
 };
 
 enum secrets_verdict {
@@ -98,8 +101,8 @@ struct secrets_result {
  * sentinels may be NULL (none issued: every sentinel is unknown).
  *
  * A secret matches when the host is exactly its host (or a subdomain when
- * configured as ".x"; never for an IP literal), the port, the method and
- * the path prefix all match; the first match in config order is used.
+ * configured as ".x"; never for an IP literal), the port, the method,
+ * the VM's tags (every tag of the secret) and the path prefix all match; the first match in config order is used.
  * The prefix is compared with urlpath_normalize()'s canonical path: when
  * the first secret that matches on host, port and method has a prefix
  * and the path has no single reading (dot or empty segments, ';', '\\',

@@ -184,7 +184,8 @@ relaxable(const struct jl_obj *o)
 		return false;
 	if (jl_str(o, "rule", rule, sizeof(rule)) != NULL &&
 	    (strcmp(rule, "internal-destination") == 0 ||
-	    strcmp(rule, "ambiguous-path") == 0))
+	    strcmp(rule, "ambiguous-path") == 0 ||
+	    strcmp(rule, "unknown-vm") == 0))
 		return false;
 	if (jl_str(o, "would", would, sizeof(would)) != NULL &&
 	    strcmp(would, "deny") == 0)

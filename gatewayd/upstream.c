@@ -34,6 +34,7 @@
 #include "resolver.h"
 #include "runtime.h"
 #include "sockbio.h"
+#include "stats.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -104,11 +105,13 @@ upstream_init(struct upstream *u, uint64_t id, struct loop *loop,
 }
 
 void
-upstream_bind(struct upstream *u, struct gw *gw, struct runtime *rt,
+upstream_bind(struct upstream *u, struct gw *gw, struct stats_shard *stats,
+    struct runtime *rt,
     const struct group_config *group, const struct addr *guest,
     const struct addr *dst)
 {
 	u->gw = gw;
+	u->stats = stats;
 	u->rt = rt;
 	u->group = group;
 	u->guest = guest;
@@ -208,8 +211,7 @@ dial_query(const struct upstream *u, struct policy_query *q)
 	memset(q, 0, sizeof(*q));
 	q->host = u->host[0] ? u->host : NULL;
 	q->port = u->port;
-	if (u->purpose != UP_SPLICE)
-		u->ops->query(u->owner, q);
+	u->ops->query(u->owner, q);
 }
 
 static bool
@@ -361,13 +363,16 @@ upstream_start(struct upstream *u, enum up_purpose purpose, const char *host,
 	    u->rt->cfg->limits.lookups_per_guest, host, &res, resolve_cb,
 	    job)) {
 	case RESOLVE_QUEUED:
+		stats_inc(u->stats, ST_RESOLVE_QUEUED);
 		return;
 	case RESOLVE_CACHED:
+		stats_inc(u->stats, ST_RESOLVE_CACHED);
 		free(job);
 		u->ops->release(u->owner);
 		resolved(u, &res);
 		return;
 	case RESOLVE_OVER_QUOTA:
+		stats_inc(u->stats, ST_RESOLVE_OVER_QUOTA);
 		free(job);
 		u->ops->release(u->owner);
 		fail(u, 503, UPF_LOOKUP_QUOTA, "this guest already has "
@@ -407,6 +412,7 @@ dial(struct upstream *u)
 	}
 	u->writable = false;
 	set_phase(u, UPH_CONNECT);
+	u->t_dial = loop_now_us(u->loop);
 	return;
 err:
 	fail(u, 502, UPF_CONNECT, "connect to %s failed: %s",
@@ -434,6 +440,8 @@ connect_step(struct upstream *u)
 		return;
 	}
 	u->ep->connected = true;
+	u->t_tls = stats_since(u->stats, SH_UP_CONNECT, u->t_dial,
+	    loop_now_us(u->loop));
 	if (u->purpose != UP_HTTPS) {
 		set_phase(u, UPH_READY);
 		return;
@@ -454,7 +462,6 @@ connect_step(struct upstream *u)
 static void
 tls_step(struct upstream *u)
 {
-	struct gw *gw = u->gw;
 	char why[200];
 	long vr;
 	int r, err;
@@ -462,6 +469,8 @@ tls_step(struct upstream *u)
 	ERR_clear_error();
 	r = SSL_do_handshake(u->ep->ssl);
 	if (r == 1) {
+		(void)stats_since(u->stats, SH_UP_TLS, u->t_tls,
+		    loop_now_us(u->loop));
 		set_phase(u, UPH_READY);
 		return;
 	}
@@ -471,7 +480,6 @@ tls_step(struct upstream *u)
 	tls_upstream_failure(u->ep->ssl, why, sizeof(why));
 	vr = SSL_get_verify_result(u->ep->ssl);
 	if (vr != X509_V_OK) {
-		atomic_fetch_add(&gw->stats.upstream_verify_failed, 1);
 		util_strlcpy(failure(u)->verify_error,
 		    X509_verify_cert_error_string(vr),
 		    sizeof(u->fail->verify_error));

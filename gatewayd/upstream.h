@@ -24,6 +24,7 @@
 #include "loop.h"
 
 struct gw;
+struct stats_shard;
 struct group_config;
 struct policy_query;
 struct runtime;
@@ -92,6 +93,7 @@ struct upstream {
 	uint64_t	last_used;	/* end of its last exchange */
 	uint64_t	idle_deadline;	/* close it idle then (0: none) */
 	uint64_t	resolve_seq;	/* matches posted resolver results */
+	uint64_t	t_dial, t_tls;	/* util_now_us(); metrics timing */
 	struct up_failure *fail;	/* when one is known (the phase may
 					 * have moved on: answered) */
 
@@ -101,6 +103,7 @@ struct upstream {
 	struct loop	*loop;
 	loop_io_cb	io_cb;
 	struct gw	*gw;
+	struct stats_shard *stats;	/* the owner's thread's counters */
 	struct runtime	*rt;		/* the owner's reference */
 	const struct group_config *group;
 	const struct addr *guest;	/* source: lookups are per guest */
@@ -112,7 +115,8 @@ struct upstream {
 void upstream_init(struct upstream *u, uint64_t id, struct loop *loop,
     struct endpoint *ep, loop_io_cb io_cb, const struct upstream_ops *ops, void *owner);
 /* The context of a flow (set once its runtime and group are known). */
-void upstream_bind(struct upstream *u, struct gw *gw, struct runtime *rt,
+void upstream_bind(struct upstream *u, struct gw *gw,
+    struct stats_shard *stats, struct runtime *rt,
     const struct group_config *group, const struct addr *guest,
     const struct addr *dst);
 

@@ -93,6 +93,7 @@ workers_start(struct gw *gw, unsigned nworkers, struct runtime *rt)
 
 		w->idx = i;
 		w->gw = gw;
+		w->stats = stats_shard_new(gw->stats);
 		bufpool_init(&w->bufs, WORKER_IOBUF, WORKER_IOBUF_FREE);
 		w->loop = loop_new();
 		if (w->loop == NULL || open_listeners(w, rt) != 0)

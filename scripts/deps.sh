@@ -36,6 +36,8 @@ PKGS=(
 	systemd man-db groff-base logrotate
 	# servers run inside the test "internet" namespace
 	nginx-light fcgiwrap dnsmasq-base postgresql postgresql-client
+	# the metrics test: promtool check metrics, a real Prometheus scraping
+	prometheus
 	"$@"
 )
 # Node's npm: Debian ships it as its own package; NodeSource's nodejs

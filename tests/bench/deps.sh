@@ -4,4 +4,4 @@
 # (so the peers' services are never started in the root namespace either).
 set -eu
 exec bash "$(dirname "$0")/../../scripts/deps.sh" \
-    squid-openssl sslsplit mitmproxy wrk gcc libc6-dev
+    squid-openssl sslsplit mitmproxy wrk gcc libc6-dev libc-ares-dev

@@ -30,6 +30,11 @@ ok "  names apply, show and remove" bash -c \
     "grep -qw apply '$TMP/out' && grep -qw show '$TMP/out' && grep -qw remove '$TMP/out'"
 ok "sentinel issue --help: exit 0" run 0 sentinel issue --help
 ok "  names --ttl" out_has "--ttl"
+ok "  names --vm" out_has "--vm NAME"
+ok "sentinel issue with --guest and --vm: exit 2" run 2 sentinel issue \
+    --group a --guest 10.0.0.2 --vm v --secret s --ttl 1m
+ok "sentinel issue --vm with a space: exit 2" run 2 sentinel issue \
+    --group a --vm "v 1" --secret s --ttl 1m
 ok "rules with a bad action: exit 2, usage on stderr" run 2 rules frob -c x
 ok "  nothing on stdout" empty out
 
@@ -73,7 +78,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1])
 s.listen(2)
 s.settimeout(10)
-for _ in range(2):
+for _ in range(3):
     c, _ = s.accept()
     line = c.makefile("rb").readline().decode().strip()
     c.sendall(("asked " + line.replace(" ", "_") + "\nOK\n").encode())
@@ -85,6 +90,10 @@ ok "sentinel -c FILE list: exit 0" run 0 sentinel -c "$TMP/ok.conf" list
 ok "  asked LIST at the config's socket" out_has "^asked LIST$"
 ok "stats -c FILE: exit 0" run 0 stats -c "$TMP/ok.conf"
 ok "  asked STATS" out_has "^asked STATS$"
+ok "sentinel issue --vm NAME: exit 0" run 0 sentinel -c "$TMP/ok.conf" issue \
+    --group agents --vm agents-1 --secret github --ttl 10m
+ok "  asks the daemon for the VM's address (vm=NAME)" \
+    out_has "ISSUE_agents_vm=agents-1_github_10m"
 kill "$srv" 2>/dev/null
 wait "$srv" 2>/dev/null
 

@@ -7,14 +7,25 @@ n=0
 failed=0
 
 ok() {	# ok DESCRIPTION COMMAND...
-	local d=$1
+	# One TAP line.  What the command prints goes to $TMP/ok.out and is
+	# shown, as "# " lines, only when it fails: TAP output stays clean.
+	# A description with a line break is a bug of the test: not ok.
+	local d=$1 rc
 	shift
 	n=$((n + 1))
-	if "$@"; then
+	"$@" >"$TMP/ok.out" 2>&1
+	rc=$?
+	case $d in *[$'\n\r']*)
+		d=${d//[$'\n\r']/ }
+		echo "the description has a line break" >>"$TMP/ok.out"
+		rc=1 ;;
+	esac
+	if [ "$rc" -eq 0 ]; then
 		echo "ok $n - $d"
 	else
 		echo "not ok $n - $d"
 		failed=$((failed + 1))
+		diag "$TMP/ok.out"
 	fi
 }
 diag() { sed 's/^/# /' "$@"; }

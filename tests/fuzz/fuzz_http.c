@@ -9,7 +9,9 @@
  * a complete head is still complete when re-parsed alone and one byte
  * shorter it needs more; the chunk scanner gives the same answer however
  * the bytes are split; an accepted request has no Connection option
- * naming its Content-Length or Host, and an Upgrade without a body.
+ * naming its Content-Length or Host, and an Upgrade without a body;
+ * the resumable scanner (http_scan.c), fed the bytes in pieces sized
+ * from the data, gives the one-shot parser's answer at every step.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,6 +179,36 @@ fuzz_response(const char *buf, size_t n, bool head)
 	check_complete(buf, r, 1, head);
 }
 
+/* Feed buf to the scanner in pieces; compare with the one-shot parser. */
+static void
+fuzz_scan(const char *buf, size_t n, int resp, bool head)
+{
+	static struct http_request r1, r2;
+	static struct http_response p1, p2;
+	struct http_head_scan st;
+	struct http_error e1, e2;
+	ssize_t a = HTTP_NEED_MORE, b;
+	size_t k = 0, i = 0;
+
+	http_head_scan_init(&st);
+	while (k < n && a == HTTP_NEED_MORE) {
+		size_t step = 1 + (size_t)((unsigned char)buf[i++ % n] % 8);
+
+		k = MIN(n, k + step);	/* MIN evaluates twice: no i++ in it */
+		a = resp ? http_parse_response(buf, k, head, &p1, &e1) :
+		    http_parse_request(buf, k, &r1, &e1);
+		b = resp ? http_scan_response(buf, k, &st, head, &p2, &e2) :
+		    http_scan_request(buf, k, &st, &r2, &e2);
+		AN(a == b);
+		AN(a != HTTP_ERR || (e1.status == e2.status &&
+		    strcmp(e1.reason, e2.reason) == 0));
+		AN(a <= 0 || resp || (r1.nheaders == r2.nheaders &&
+		    r1.body == r2.body));
+		AN(a <= 0 || !resp || (p1.nheaders == p2.nheaders &&
+		    p1.body == p2.body && p1.status == p2.status));
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -185,5 +217,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_request(buf, size);
 	fuzz_response(buf, size, (size & 1) != 0);
 	fuzz_chunks(buf, size, data, size);
+	fuzz_scan(buf, size, 0, false);
+	fuzz_scan(buf, size, 1, (size & 1) != 0);
 	return 0;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""flood-tool.py - one guest floods the gateway, another measures (t-dns-flood).
+"""flood-tool.py - one guest floods the gateway, another measures
+(t-dns-flood, t-leaf-flood, t-head-drip).
 
 Every loop is bounded in time (and in count where it opens sockets).
 
@@ -17,6 +18,17 @@ Every loop is bounded in time (and in count where it opens sockets).
                                  COUNT HTTP requests (names under fast.test,
                                  never seen before) one after the other;
                                  prints ok/fail counts and latencies
+  tls-flood IP SECS CONC         CONC TLS handshakes at a time to IP:443,
+                                 each with a fresh SNI under denied.test
+                                 and flood.test (certificate not checked)
+  https-probe IP HOST CA COUNT   COUNT HTTPS GETs of https://HOST/ to IP, a
+                                 new connection each, verified with CA;
+                                 prints ok/fail, latencies and how many
+                                 distinct leaves were seen (and the first)
+  http-probe IP HOST COUNT       the same over plain HTTP (no leaves)
+  drip-server ADDR PORT          HTTP on ADDR:PORT: /drip gets a response
+                                 head one byte a second, never finished;
+                                 anything else a 200 at once
 """
 import random
 import select
@@ -235,19 +247,25 @@ def dns_once(server, name, use_tcp):
         return "ok" if rcode(m) == 0 else "rcode%d" % rcode(m)
 
 
-def http_once(ip, host):
-    with socket.create_connection((ip, 80), timeout=3) as s:
-        s.sendall(b"GET /probe HTTP/1.1\r\nHost: %s\r\nConnection: close"
-                  b"\r\n\r\n" % host.encode())
-        buf = b""
-        while True:
-            d = s.recv(4096)
-            if not d:
-                break
-            buf += d
+def get_status(s, path, host):
+    """GET path on socket s (Connection: close): "ok" for a 200, else
+    "http<status>"."""
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close"
+              b"\r\n\r\n" % (path.encode(), host.encode()))
+    buf = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        buf += d
     st = buf.split(b"\r\n", 1)[0].split(b" ")
     return "ok" if len(st) > 1 and st[1] == b"200" else \
         "http%s" % (st[1].decode() if len(st) > 1 else "-")
+
+
+def http_once(ip, host, path="/probe"):
+    with socket.create_connection((ip, 80), timeout=3) as s:
+        return get_status(s, path, host)
 
 
 def pct(v, p):
@@ -284,10 +302,143 @@ def probe(server, ip, count, tag):
     print("; ".join(out))
 
 
+def tls_flood(ip, secs, conc):
+    """Handshakes with fresh names, CONC threads, each bounded by SECS."""
+    import ssl
+    import threading
+
+    end, counts, lock = time.monotonic() + float(secs), {}, threading.Lock()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+
+    def one(i):
+        zone = "denied.test" if i % 2 else "flood.test"
+        name = "f%d-%d.%s" % (i, random.randrange(1 << 30), zone)
+        try:
+            with socket.create_connection((ip, 443), timeout=3) as raw:
+                with ctx.wrap_socket(raw, server_hostname=name):
+                    return "handshake"
+        except ssl.SSLError:
+            return "refused"
+        except OSError:
+            return "error"
+
+    def worker(k):
+        i = k
+        while running(end):
+            r = one(i)
+            i += int(conc)
+            with lock:
+                counts[r] = counts.get(r, 0) + 1
+
+    ts = [threading.Thread(target=worker, args=(k,))
+          for k in range(int(conc))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print("tls %s" % " ".join("%s=%d" % kv for kv in sorted(counts.items())))
+
+
+def get_probe(kind, count, once):
+    """COUNT calls of once(i) -> (result, extra): ok/fail counts and the
+    latencies of the ok ones; returns (summary, extras of the ok ones)."""
+    import ssl
+
+    lat, fails, extras = [], {}, []
+    for i in range(int(count)):
+        if sum(fails.values()) >= 3:
+            fails["not-tried"] = int(count) - i
+            break
+        t0 = time.monotonic()
+        extra = None
+        try:
+            r, extra = once(i)
+        except (socket.timeout, TimeoutError):
+            r = "timeout"
+        except ssl.SSLError as e:
+            r = "tls-%s" % (e.reason or "error")
+        except OSError as e:
+            r = "error%s" % e.errno
+        if r == "ok":
+            lat.append((time.monotonic() - t0) * 1000)
+            extras.append(extra)
+        else:
+            fails[r] = fails.get(r, 0) + 1
+    return "%s ok=%d fail=%d%s p50=%.1fms p99=%.1fms" % (
+        kind, len(lat), sum(fails.values()),
+        "".join(" %s=%d" % kv for kv in sorted(fails.items())),
+        pct(lat, 0.5), pct(lat, 0.99)), extras
+
+
+def https_probe(ip, host, ca, count):
+    """COUNT verified GETs, each on a new connection; latencies and the
+    leaves (sha256 of the DER) seen."""
+    import hashlib
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=ca)
+
+    def once(i):
+        with socket.create_connection((ip, 443), timeout=3) as raw:
+            with ctx.wrap_socket(raw, server_hostname=host) as s:
+                s.settimeout(3)
+                der = s.getpeercert(binary_form=True)
+                return get_status(s, "/probe%d" % i, host), \
+                    hashlib.sha256(der).hexdigest()[:16]
+
+    out, fps = get_probe("https", count, once)
+    leaves = sorted(set(fps), key=fps.index)
+    print("%s leaves=%d first=%s" % (out, len(leaves),
+                                     leaves[0] if leaves else "-"))
+
+
+def http_probe(ip, host, count):
+    """COUNT plain-HTTP GETs of http://HOST/ to IP, a new connection
+    each."""
+    print(get_probe("http", count, lambda i: (
+        http_once(ip, host, "/probe%d" % i), None))[0])
+
+
+def drip_server(addr, port):
+    """/drip: a head one byte a second (for 10 minutes at most: the test
+    ends long before); anything else: 200 at once."""
+    import socketserver
+    import threading
+
+    head = b"HTTP/1.1 200 OK\r\n" + b"X-Drip: " + b"d" * 100000
+
+    class H(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.settimeout(30)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                d = self.request.recv(4096)
+                if not d:
+                    return
+                buf += d
+            if buf.split(b" ", 2)[1].startswith(b"/drip"):
+                for i in range(600):
+                    self.request.sendall(head[i:i + 1])
+                    time.sleep(1)
+                return
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3"
+                                 b"\r\nConnection: close\r\n\r\nok\n")
+
+    class Server(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    Server((addr, int(port)), H).serve_forever()
+
+
 def main(a):
     cmds = {"dns-server": dns_server, "tcp-hold": tcp_hold,
             "udp-flood": udp_flood, "http-flood": http_flood,
-            "probe": probe}
+            "probe": probe, "tls-flood": tls_flood,
+            "https-probe": https_probe, "http-probe": http_probe,
+            "drip-server": drip_server}
     if not a or a[0] not in cmds:
         sys.exit(__doc__)
     if a[0] != "dns-server":

@@ -31,6 +31,27 @@ ca_generate() {
 	[ -s "$T_CA_CRT" ] && [ -s "$T_CA_KEY" ] || fail "ca-tool made no CA in $T_CA_DIR"
 }
 
+# gw_conf_tproxy FILE [POLICY [GROUP_KEYS]]: the usual one-group config
+# (group "agents", guest net and interface of topo_up, the CA of
+# ca_generate, tproxy capture on 3128/3129, DNS to $INET_DNS_IP, JSON
+# audit to $T_AUDIT, control socket $T_DIR/control.sock) with POLICY as
+# the body of its policy (default: default = "allow";) and GROUP_KEYS
+# (libconfig text) added to the group.
+gw_conf_tproxy() {
+	local policy='default = "allow";' keys=${3:-}
+	[ -n "${2:-}" ] && policy=$2
+	cat >"$1" <<EOF
+trust_file = "$PKI/public-root.crt";
+control_socket = "$T_DIR/control.sock";
+audit = { path = "$T_AUDIT"; format = "json"; };
+groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
+  interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
+  capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
+  dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
+  policy = { $policy }; $keys } );
+EOF
+}
+
 # gw_exec ARGS...: run gatewayd ARGS in the gateway namespace, foreground.
 gw_exec() { ip netns exec "$NS_GW" "$GW_BIN" "$@"; }
 

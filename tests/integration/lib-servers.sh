@@ -174,6 +174,19 @@ dns_start() {
 	wait_bg_port dnsmasq "$NS_INET" 53 "$INET_DNS_IP"
 }
 
+# flood_dns_start: flood-tool.py's DNS server at DNS2_IP (198.18.0.54) in
+# the internet namespace, the gateway's resolv.conf pointing at it:
+# names under fast.test answer at once with INET_ECHO_IP, names under
+# slow.test never do.
+flood_dns_start() {
+	DNS2_IP=198.18.0.54
+	ip -n "$NS_INET" addr add "$DNS2_IP/24" dev inet0
+	write_resolv "$NS_GW" "$DNS2_IP"
+	start_bg dns2 "$NS_INET" "$PY" "$T_LIB_DIR/flood-tool.py" dns-server \
+	    "$DNS2_IP" "$INET_ECHO_IP"
+	wait_bg_port dns2 "$NS_INET" 53 "$DNS2_IP"
+}
+
 # git_start: a bare repository repo.git (one commit, README) served at
 # git.test/repo.git; pushes allowed.  Start nginx too (either order).
 git_start() {
@@ -197,31 +210,29 @@ PG_BIN=
 pg_user() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 
 # An initdb'd cluster, made once per build dir and copied per test (initdb
-# takes seconds, a copy does not).  It lives outside the build tree, in a
-# directory of its own that the postgres user can enter: the checkout may
-# sit under a 0700 directory (as mktemp -d makes) that only root can walk.
-# PG_CACHE is named after the build dir, so two checkouts never share one.
-PG_CACHE=/var/tmp/gwtest-pg.$(printf '%s' "$BUILD_DIR" | sha256sum | cut -c1-12)
+# takes seconds, a copy does not).  Whatever runs as postgres works in a
+# directory of this test's own, $T_DIR/pg*, that the postgres user can
+# enter (T_DIR is 0755 under /tmp) and that goes when the test does: never
+# in the build tree, which may sit under a 0700 directory (as mktemp -d
+# makes) that only root can walk.  Root keeps the copy in T_CACHE.
 pg_template() {
-	local tpl=$PG_CACHE/template
+	local tpl=$T_CACHE/pg-template work=$T_DIR/pg-initdb
 	[ -f "$tpl/.ready" ] && return 0
-	mkdir -p "$PG_CACHE" && chmod 755 "$PG_CACHE" ||
-	    error "cannot make $PG_CACHE"
 	(
 		flock -w 60 9 || exit 1
 		[ -f "$tpl/.ready" ] && exit 0
-		rm -rf "$tpl" "$tpl.new"
-		mkdir -p "$tpl.new"
-		chown postgres:postgres "$tpl.new"
-		# cd /: initdb changes back to its working directory, which
-		# the postgres user may not be allowed to enter
-		(cd / && pg_user "$PG_BIN/initdb" -D "$tpl.new" -U test \
-		    --auth=trust -E UTF8 --no-sync) \
-		    >"$T_CACHE/pg-initdb.log" 2>&1 || exit 1
+		rm -rf "$tpl" "$tpl.new" "$work"
+		mkdir -m 755 "$work" && chown postgres:postgres "$work" || exit 1
+		# initdb changes back to its working directory: one postgres
+		# may enter
+		(cd "$work" && pg_user "$PG_BIN/initdb" -D "$work/data" \
+		    -U test --auth=trust -E UTF8 --no-sync) \
+		    >"$T_DIR/pg-initdb.log" 2>&1 || exit 1
 		printf 'host all all 0.0.0.0/0 trust\nhost all all ::/0 trust\n' \
-		    >>"$tpl.new/pg_hba.conf" || exit 1
-		touch "$tpl.new/.ready" && mv "$tpl.new" "$tpl"
-	) 9>"$PG_CACHE/lock" || error "initdb failed: see $T_CACHE/pg-initdb.log"
+		    >>"$work/data/pg_hba.conf" || exit 1
+		cp -a "$work/data" "$tpl.new" && touch "$tpl.new/.ready" &&
+		    mv "$tpl.new" "$tpl" && rm -rf "$work"
+	) 9>"$T_CACHE/pg.lock" || error "initdb failed: see $T_DIR/pg-initdb.log"
 }
 
 # pg_start [ADDR...]: PostgreSQL in the internet namespace on
@@ -235,7 +246,7 @@ pg_start() {
 	[ "$T_IPV6" = 1 ] && addrs="$addrs,$INET_DB_IP6"
 	for a in "$@"; do addrs="$addrs,$a"; done
 	mkdir -p "$d/sock"
-	cp -a "$PG_CACHE/template" "$d/data"
+	cp -a "$T_CACHE/pg-template" "$d/data"
 	chmod 700 "$d/data"
 	chown -R postgres:postgres "$d"
 	start_bg postgres "$NS_INET" setpriv --reuid=postgres --regid=postgres \

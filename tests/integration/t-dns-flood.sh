@@ -17,11 +17,7 @@ PROBES=${PROBES:-20}
 topo_up isolated --guests 2 --no-guest-hosts
 # The upstream resolver of both the DNS proxy and the gateway's own
 # lookups: fast.test answers at once, a name under slow.test never does.
-DNS2_IP=198.18.0.54
-ip -n "$NS_INET" addr add "$DNS2_IP/24" dev inet0
-write_resolv "$NS_GW" "$DNS2_IP"
-start_bg dns2 "$NS_INET" "$PY" "$FLOOD" dns-server "$DNS2_IP" "$INET_ECHO_IP"
-wait_bg_port dns2 "$NS_INET" 53 "$DNS2_IP"
+flood_dns_start
 upstream_start
 cat >"$T_DIR/gw.conf" <<CONF
 audit = { path = "$T_AUDIT"; format = "json"; };
@@ -45,8 +41,9 @@ gw_start "$T_DIR/gw.conf"
 
 probe() { on_guest 2 "$PY" "$FLOOD" probe "${GUEST_GW[2]}" "$INET_ECHO_IP" "$@"; }
 
-out=$(probe 5 quiet)
+out=$(probe "$PROBES" quiet)
 log "guest 2, no flood: $out"
+echo "# dns flood: guest 2 without a flood ($PROBES of each): $out"
 
 # flood_start KIND: guest 1 starts one flood (stopped by flood_stop).
 flood_start() {
@@ -77,6 +74,7 @@ phase() {
 	sleep 2
 	out=$(probe "$PROBES" "$name")
 	log "guest 2 during guest 1's $name flood ($PROBES of each): $out"
+	echo "# dns flood: guest 2 during guest 1's $name flood ($PROBES of each): $out"
 	for k; do flood_stop "$k"; done
 	for k in udp tcp http; do
 		case $out in

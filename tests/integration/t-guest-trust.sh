@@ -17,16 +17,7 @@ topo_up isolated --guests 1
 inet_up
 git_start
 ca_generate agents
-cat >"$T_DIR/gw.conf" <<EOF
-trust_file = "$PKI/public-root.crt";
-control_socket = "$T_DIR/control.sock";
-audit = { path = "$T_AUDIT"; format = "json"; };
-groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
-  interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
-  capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
-  dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
-  policy = { default = "allow"; }; } );
-EOF
+gw_conf_tproxy "$T_DIR/gw.conf"
 rules_apply "$T_DIR/gw.conf" >/dev/null
 gw_start "$T_DIR/gw.conf"
 

@@ -20,19 +20,10 @@ umask 077
 printf '%s\n' "$REAL" >"$T_DIR/token"
 umask 022
 gw_conf() { # MODE RULES
-	cat <<EOF
-trust_file = "$PKI/public-root.crt";
-control_socket = "$T_DIR/control.sock";
-audit = { path = "$T_AUDIT"; format = "json"; };
-groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
-  interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
-  capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
-  dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
-  egress = ( { action = "drop"; cidr = "$INET_ECHO_IP/32"; } );
-  policy = { mode = "$1"; default = "deny"; rules = ( $2 ); };
-  secrets = ( { name = "gh"; host = "api.github.com"; format = "Bearer %s";
-      file = "$T_DIR/token"; placeholder = "GH_PLACEHOLDER"; } ); } );
-EOF
+	gw_conf_tproxy /dev/stdout "mode = \"$1\"; default = \"deny\"; rules = ( $2 );" "
+  egress = ( { action = \"drop\"; cidr = \"$INET_ECHO_IP/32\"; } );
+  secrets = ( { name = \"gh\"; host = \"api.github.com\"; format = \"Bearer %s\";
+      file = \"$T_DIR/token\"; placeholder = \"GH_PLACEHOLDER\"; } );"
 }
 gw_conf report '{ action = "deny"; host = ".wikipedia.org"; name = "no-wikipedia"; },
     { action = "allow"; host = "example.com"; }' >"$T_DIR/gw.conf"

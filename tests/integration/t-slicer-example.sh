@@ -71,6 +71,19 @@ mkdir -p "$SLICER_DIR"
 T_GUEST_CA=$SLICER_DIR/.slicer/ca/agents/ca.crt
 [ -s "$T_GUEST_CA" ] || fail "no CA at .slicer/ca/agents/ca.crt"
 
+# The example keeps the default control socket, /run/gatewayd/control.sock:
+# this gatewayd gets a /run/gatewayd of its own (a mount namespace with
+# $T_DIR/run there), or it would meet any other gatewayd on the machine
+# ("another gatewayd is listening") and leave its socket behind.
+mkdir -p /run/gatewayd "$T_DIR/run"
+REAL_GW=$GW_BIN
+GW_BIN=$T_DIR/gatewayd-own-run
+cat >"$GW_BIN" <<SH
+#!/bin/sh
+exec unshare --mount --propagation private -- sh -c \
+    'mount --bind "$T_DIR/run" /run/gatewayd && exec "\$0" "\$@"' "$REAL_GW" "\$@"
+SH
+chmod 755 "$GW_BIN"
 cd "$SLICER_DIR"
 out=$(gw_exec -t -c "$EXAMPLE" 2>&1) || fail "gatewayd -t: $out"
 rules_apply "$EXAMPLE" >/dev/null
@@ -121,4 +134,5 @@ assert_eq "$H_GW" "$(hits_before gwprobe)" "hits on the host"
 in_gw nft list table inet gatewayd_agents >"$T_DIR/nft.out"
 assert_match "$T_DIR/nft.out" 'counter packets [1-9]' "drop counters moved"
 rules_remove "$EXAMPLE" >/dev/null
+[ -S "$T_DIR/run/control.sock" ] || fail "the control socket is not in the test's own /run/gatewayd"
 log "worked example of docs/slicer.md holds"

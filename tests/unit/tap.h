@@ -6,8 +6,10 @@
  *   return tap_done();
  *
  * A TAP line must stay one line: a description is printed with its control
- * bytes (newlines included) replaced by spaces, and diagnostics are split
- * into "# " lines, so that meson never sees a line it cannot read.
+ * bytes replaced by spaces, and diagnostics are split into "# " lines, so
+ * that meson never sees a line it cannot read.  A description holding a
+ * line break is a bug of the test (multi-line text belongs in diag(), on
+ * failure): that check fails, saying so, rather than being silently folded.
  */
 #ifndef GW_TAP_H
 #define GW_TAP_H
@@ -62,15 +64,19 @@ tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 {
 	char desc[1024];
 	va_list ap;
+	int broken;
 
 	tap_n++;
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
-	printf("%sok %d - ", cond ? "" : "not ", tap_n);
+	broken = strpbrk(desc, "\r\n") != NULL;
+	printf("%sok %d - ", cond && !broken ? "" : "not ", tap_n);
 	tap_put_line(desc);
 	printf("\n");
-	if (!cond) {
+	if (broken)
+		diag("  the description has a line break: print text with diag()");
+	if (!cond || broken) {
 		tap_failed++;
 		diag("  failed at %s:%d", file, line);
 	}

@@ -194,6 +194,14 @@ static const struct {
 	  "duplicate secret name \"g\"" },
 	{ "secrets = ( { name = \"g\"; env = \"T\"; } );",
 	  "secrets[0].host: required key is missing" },
+	{ "policy = { rules = ( { action = \"allow\"; tags = []; } ); };",
+	  "tags: empty list (leave tags out to match every guest)" },
+	{ "policy = { rules = ( { action = \"allow\"; tags = [\"a\", \"a\"]; } ); };",
+	  "tag \"a\" given twice" },
+	{ "policy = { rules = ( { action = \"deny\"; tags = [\"ci\"]; }, { action = \"deny\"; host = \"x.test\"; tags = [\"ci\", \"b\"]; } ); };",
+	  "redundant: the entry at line 2" },
+	{ "secrets = ( { name = \"g\"; host = \"a.test\"; env = \"T\"; tags = [\"\"]; } );",
+	  "\"\" is not a Slicer tag" },
 };
 
 static const struct {
@@ -207,6 +215,16 @@ static const struct {
 	{ "upstream_mark = 5;\ntproxy_mark = 5;\n" G1 GEND, 2,
 	  "upstream_mark and tproxy_mark must differ" },
 	{ "tproxy_table = 254;\n" G1 GEND, 1, "reserved table" },
+	{ "metrics = {\n listen = \"localhost:9477\";\n};\n" G1 GEND, 2,
+	  "metrics.listen: \"localhost:9477\" is not an IP address" },
+	{ "metrics = {\n listen = \"127.0.0.1\";\n};\n" G1 GEND, 2,
+	  "metrics.listen: \"127.0.0.1\" needs a port" },
+	{ "metrics = {\n listen = \"127.0.0.1:99999\";\n};\n" G1 GEND, 2,
+	  "metrics.listen: \"127.0.0.1:99999\" is not an IP address" },
+	{ "metrics = {\n port = 9477;\n};\n" G1 GEND, 2,
+	  "metrics.port: unknown key" },
+	{ "metrics = {\n listen = 9477;\n};\n" G1 GEND, 2,
+	  "metrics.listen" },
 	{ "control_socket = \"run/x.sock\";\n" G1 GEND, 1,
 	  "must be an absolute path" },
 	{ "limits = {\n max_header_bytes = 10;\n};\n" G1 GEND, 2,
@@ -218,6 +236,21 @@ static const struct {
 	{ "audit = { format = \"xml\"; };\n" G1 GEND, 1,
 	  "audit.format: unknown value \"xml\" (expected one of: squid, json)" },
 	{ "nfqueue = { num = 70000; };\n" G1 GEND, 1, "nfqueue.num: 70000" },
+	{ "slicer = { token_file = \"/t\"; };\n" G1 GEND, 1,
+	  "slicer.url: missing" },
+	{ "slicer = {\n url = \"https://127.0.0.1:8080\";\n};\n" G1 GEND, 2,
+	  "slicer.url: https is not supported" },
+	{ "slicer = {\n url = \"http://127.0.0.1:8080\";\n unknown = \"deny\";\n};\n"
+	  G1 GEND, 3, "slicer.unknown: unknown value \"deny\" (expected one of: "
+	  "allow, refuse)" },
+	{ "slicer = {\n url = \"http://127.0.0.1:8080\";\n refresh = \"100ms\";\n};\n"
+	  G1 GEND, 3, "slicer.refresh: must be between 1000ms and 3600000ms" },
+	{ "slicer = {\n url = \"http://h\";\n token_file = \"rel\";\n};\n" G1
+	  GEND, 3, "slicer.token_file: must be an absolute path" },
+	{ G1 "policy = { rules = ( { action = \"allow\"; tags = [\"ci\"]; } ); };"
+	  GEND, 1, "the rule at line 2 has tags, which need a slicer section" },
+	{ G1 "secrets = ( { name = \"g\"; host = \"a.test\"; env = \"T\"; tags = [\"ci\"]; } );"
+	  GEND, 1, "the secret at line 2 has tags, which need a slicer section" },
 	{ "workers = 1;\n", 0, "groups: required key is missing" },
 	{ "groups = ();\n", 1, "at least one group" },
 	{ "groups = { a = 1; };\n", 1, "groups: must be a list" },
@@ -292,6 +325,77 @@ test_slicer_name_warning(void)
 		config_unref(c);
 		free(msgs);
 	}
+}
+
+/* metrics.listen: parsed, off by default; the file's hash is kept. */
+static void
+test_metrics_key(void)
+{
+	struct gw_config *c;
+	char *msgs, abuf[ADDR_STRLEN];
+
+	c = load(G1 GEND, &msgs);
+	ok(c != NULL && c->metrics_listen == NULL, "metrics off by default");
+	ok(c != NULL && strlen(c->hash) == 64, "the file's SHA-256 is kept");
+	config_unref(c);
+	free(msgs);
+	c = load("metrics = { listen = \"[::1]:9477\"; };\n" G1 GEND, &msgs);
+	ok(c != NULL, "metrics.listen loads: %s", msgs);
+	if (c != NULL)
+		is_str(addr_ntop_port(&c->metrics_addr, abuf, sizeof(abuf)),
+		    "[::1]:9477", "address and port parsed");
+	config_unref(c);
+	free(msgs);
+	/* The hash of "" is the well-known SHA-256 of the empty string;
+	 * "" is no valid config, so hash a valid one twice instead. */
+	{
+		struct gw_config *a = load(G1 GEND, &msgs), *b;
+		char *m2;
+
+		free(msgs);
+		b = load(G1 GEND "\n", &m2);
+		free(m2);
+		ok(a && b && strcmp(a->hash, b->hash) != 0,
+		    "one more byte: another hash");
+		config_unref(a);
+		config_unref(b);
+	}
+}
+
+static void
+test_slicer_config(void)
+{
+	struct gw_config *c;
+	char *msgs;
+
+	c = load("slicer = { url = \"http://127.0.0.1:8080\"; "
+	    "token_file = \"/var/lib/slicer/auth/token\"; refresh = \"30s\"; "
+	    "unknown = \"refuse\"; };\n" G1
+	    "policy = { rules = ( { action = \"allow\"; host = \"pypi.org\"; "
+	    "tags = [\"ci\", \"user=alice\"]; } ); };\n"
+	    "secrets = ( { name = \"g\"; host = \"a.test\"; env = \"T\"; "
+	    "tags = \"ci\"; } );" GEND, &msgs);
+	ok(c != NULL, "slicer section and tags load (%s)", msgs);
+	if (c != NULL) {
+		ok(strcmp(c->slicer.url, "http://127.0.0.1:8080") == 0 &&
+		    c->slicer.refresh_ms == 30000 &&
+		    c->slicer.unknown == SLICER_UNKNOWN_REFUSE,
+		    "slicer values");
+		ok(c->groups[0].policy.rules[0].ntags == 2 &&
+		    strcmp(c->groups[0].policy.rules[0].tags[1],
+		    "user=alice") == 0, "rule tags");
+		ok(c->groups[0].secrets[0].ntags == 1 &&
+		    strcmp(c->groups[0].secrets[0].tags[0], "ci") == 0,
+		    "secret tags (one string)");
+	}
+	config_unref(c);
+	free(msgs);
+	c = load(G1 GEND, &msgs);
+	ok(c != NULL && c->slicer.url == NULL && c->slicer.refresh_ms == 10000
+	    && c->slicer.unknown == SLICER_UNKNOWN_ALLOW,
+	    "no slicer section: no lookup, defaults");
+	config_unref(c);
+	free(msgs);
 }
 
 static void
@@ -701,6 +805,8 @@ main(void)
 	test_example();
 	test_defaults();
 	test_bad_configs();
+	test_metrics_key();
+	test_slicer_config();
 	test_slicer_name_warning();
 	test_path_prefixes();
 	test_all_errors();

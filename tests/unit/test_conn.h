@@ -34,6 +34,7 @@
 #include "log.h"
 #include "resolver.h"
 #include "runtime.h"
+#include "stats.h"
 #include "worker.h"
 #include "tap.h"
 
@@ -156,6 +157,7 @@ harness_init(void)
 	loop_set_clock(H.loop, fake_clock, NULL);
 	H.w.gw = &H.gw;
 	H.w.loop = H.loop;
+	H.w.stats = stats_shard_new(H.gw.stats);
 	bufpool_init(&H.w.bufs, WORKER_IOBUF, 8);
 	H.up_lfd = listen_loopback(&H.up_port);
 	lfd = listen_loopback(&H.closed_port);
@@ -172,6 +174,7 @@ harness_fini(void)
 	loop_free(H.loop);
 	bufpool_fini(&H.w.bufs);
 	runtime_unref(H.rt);
+	gw_fini(&H.gw);
 	close(H.up_lfd);
 	fclose(H.log);
 }

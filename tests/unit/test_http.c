@@ -865,6 +865,138 @@ write_corpus(const char *dir)
 	return rc;
 }
 
+/*
+ * Incremental parsing: feed raw in pieces (sizes from step(), 0 = one
+ * byte each) and compare every answer with the one-shot parser's on the
+ * same prefix, each time from an exact-size heap copy (ASan sees any
+ * read past the bytes given).  Returns the number of disagreements.
+ */
+static int
+scan_agrees(const char *raw, size_t n, int resp, bool head, unsigned seed)
+{
+	struct http_head_scan st;
+	struct http_request *r1 = malloc(sizeof(*r1)), *r2 = malloc(sizeof(*r2));
+	struct http_response *p1 = malloc(sizeof(*p1)), *p2 = malloc(sizeof(*p2));
+	struct http_error e1, e2;
+	size_t k = 0;
+	ssize_t a = HTTP_NEED_MORE, b;
+	bool bytewise = seed == 0;
+	int bad = 0;
+
+	if (r1 == NULL || r2 == NULL || p1 == NULL || p2 == NULL)
+		abort();
+	http_head_scan_init(&st);
+	while (k < n && a == HTTP_NEED_MORE) {
+		char *buf;
+
+		seed = seed * 1103515245u + 12345u;
+		k += bytewise ? 1 : 1 + (seed >> 16) % 16;
+		k = MIN(k, n);
+		buf = copy(raw, k);
+		a = resp ? http_parse_response(buf, k, head, p1, &e1) :
+		    http_parse_request(buf, k, r1, &e1);
+		b = resp ? http_scan_response(buf, k, &st, head, p2, &e2) :
+		    http_scan_request(buf, k, &st, r2, &e2);
+		if (a != b || (a == HTTP_ERR && (e1.status != e2.status ||
+		    strcmp(e1.reason, e2.reason) != 0)))
+			bad++;
+		if (a > 0 && !resp && (r1->nheaders != r2->nheaders ||
+		    r1->body != r2->body || r1->content_length !=
+		    r2->content_length || r1->keep_alive != r2->keep_alive ||
+		    r1->host.len != r2->host.len || r1->method.len !=
+		    r2->method.len || r1->upgrade != r2->upgrade))
+			bad++;
+		if (a > 0 && resp && (p1->nheaders != p2->nheaders ||
+		    p1->status != p2->status || p1->body != p2->body ||
+		    p1->content_length != p2->content_length ||
+		    p1->keep_alive != p2->keep_alive))
+			bad++;
+		free(buf);
+	}
+	free(r1);
+	free(r2);
+	free(p1);
+	free(p2);
+	return bad;
+}
+
+/* A head of about size bytes: 100-byte fields, then the empty line. */
+static char *
+big_head(size_t size, int resp, size_t *n)
+{
+	char *p = malloc(size + 256);
+	size_t len;
+	int i = 0;
+
+	if (p == NULL)
+		abort();
+	len = (size_t)sprintf(p, resp ? "HTTP/1.1 200 OK\r\nContent-Length: "
+	    "0\r\n" : "GET / HTTP/1.1\r\nHost: a.example\r\n");
+	while (len + 100 < size && i < HTTP_MAX_HEADERS - 2)
+	{
+		len += (size_t)sprintf(p + len, "X-F%03d: %086d\r\n", i, i);
+		i++;
+	}
+	memcpy(p + len, "\r\n", 2);
+	*n = len + 2;
+	return p;
+}
+
+static void
+test_scan(void)
+{
+	size_t i, n;
+	int bad_req = 0, bad_resp = 0, bad_split = 0;
+	unsigned seed;
+	char *h;
+
+	for (i = 0; i < ARRAY_SIZE(req_vecs); i++)
+		bad_req += scan_agrees(req_vecs[i].raw, req_vecs[i].len, 0,
+		    false, 0);
+	is(bad_req, 0, "scan: %zu request vectors fed byte by byte give the "
+	    "one-shot answers at every byte", ARRAY_SIZE(req_vecs));
+	for (i = 0; i < ARRAY_SIZE(resp_vecs); i++)
+		bad_resp += scan_agrees(resp_vecs[i].raw,
+		    strlen(resp_vecs[i].raw), 1, resp_vecs[i].head, 0);
+	is(bad_resp, 0, "scan: %zu response vectors, byte by byte",
+	    ARRAY_SIZE(resp_vecs));
+	for (seed = 1; seed < 40; seed++) {
+		for (i = 0; i < ARRAY_SIZE(req_vecs); i++)
+			bad_split += scan_agrees(req_vecs[i].raw,
+			    req_vecs[i].len, 0, false, seed);
+		for (i = 0; i < ARRAY_SIZE(resp_vecs); i++)
+			bad_split += scan_agrees(resp_vecs[i].raw,
+			    strlen(resp_vecs[i].raw), 1, false, seed);
+	}
+	is(bad_split, 0, "scan: every vector in 39 seeded splits");
+	h = big_head(9000, 0, &n);
+	is(scan_agrees(h, n, 0, false, 0), 0, "scan: a %zu-byte request "
+	    "head of 90 fields, byte by byte", n);
+	free(h);
+	h = big_head(9000, 1, &n);
+	is(scan_agrees(h, n, 1, false, 0), 0, "scan: a %zu-byte response "
+	    "head, byte by byte", n);
+	h[40] = '\n';		/* a bare LF in the second field line */
+	is(scan_agrees(h, n, 1, false, 0), 0, "scan: the same with a bare "
+	    "LF fails at the same byte");
+	free(h);
+	{
+		struct http_head_scan st;
+		struct http_request req;
+		struct http_error err;
+		const char *a = "GET / HTTP/1.1\r\nHost: a\r\n";
+
+		http_head_scan_init(&st);
+		is(http_scan_request(a, strlen(a), &st, &req, &err),
+		    HTTP_NEED_MORE, "scan: a prefix needs more");
+		is(http_scan_request(a, 5, &st, &req, &err), HTTP_NEED_MORE,
+		    "scan: a shorter buffer (misuse) starts again");
+		a = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+		is(http_scan_request(a, strlen(a), &st, &req, &err),
+		    (ssize_t)strlen(a), "scan: then completes");
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -875,6 +1007,7 @@ main(int argc, char **argv)
 	test_request_limits();
 	test_pipelining();
 	test_response_vectors();
+	test_scan();
 	test_hop_by_hop();
 	test_upgrade_chosen();
 	test_chunk_vectors();

@@ -1,6 +1,8 @@
 /*
  * test_leafcache.c - references, LRU order and eviction while held, CA
- * identity in the key, and threads asking for one name at once.
+ * identity in the key, threads asking for one name at once, and the
+ * fair share: one guest minting fresh names evicts only its own entries
+ * and is held to its mint rate (an injected clock).
  */
 #include <pthread.h>
 
@@ -136,6 +138,127 @@ test_expired_ca(time_t now)
 	ca_unref(old);
 }
 
+static struct leaf *
+get_as(struct leafcache *lc, struct ca *ca, const char *name,
+    struct leafcache_guest *g)
+{
+	char err[256];
+
+	return leafcache_get_for(lc, ca, name, NULL, g, err, sizeof(err));
+}
+
+static void
+test_fair_share(struct ca *ca)
+{
+	struct leafcache *lc = leafcache_new(16, 30);
+	struct leafcache_stats st;
+	struct addr a1, a2, a6a, a6b;
+	struct leafcache_guest g1 = { &a1, 1000, 0, false };
+	struct leafcache_guest g2 = { &a2, 1000, 0, false };
+	struct leaf *mine[3], *l;
+	char name[64];
+	int i, kept = 1;
+
+	AZ(addr_parse("10.0.0.1", &a1));
+	AZ(addr_parse("10.0.0.2", &a2));
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "quiet%d.example", i);
+		mine[i] = get_as(lc, ca, name, &g2);
+	}
+	/* Guest 1 mints 200 fresh names through a 16-entry cache. */
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "flood%d.example", i);
+		leaf_unref(get_as(lc, ca, name, &g1));
+	}
+	leafcache_stats(lc, &st);
+	ok(st.size == 16 && st.evictions == 187, "cache full, 187 evictions "
+	    "(size %u, %llu)", st.size, (unsigned long long)st.evictions);
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "quiet%d.example", i);
+		l = get_as(lc, ca, name, &g2);
+		kept &= l == mine[i];
+		leaf_unref(l);
+		leaf_unref(mine[i]);
+	}
+	ok(kept, "the other guest's 3 leaves all stayed cached");
+	is(st.guests, 2, "two guests hold entries");
+
+	/* A guest that takes over a flooder's entry (a hit) holds it. */
+	l = get_as(lc, ca, "flood199.example", &g2);
+	for (i = 200; i < 240; i++) {
+		snprintf(name, sizeof(name), "flood%d.example", i);
+		leaf_unref(get_as(lc, ca, name, &g1));
+	}
+	mine[0] = get_as(lc, ca, "flood199.example", &g2);
+	ok(mine[0] == l,
+	    "an entry hit by the quiet guest is counted as its own");
+	leaf_unref(mine[0]);
+	leaf_unref(l);
+
+	/* When the quiet guest is the largest, its own oldest goes. */
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "quiet-many%d.example", i);
+		leaf_unref(get_as(lc, ca, name, &g2));
+	}
+	leafcache_stats(lc, &st);
+	ok(st.size == 16 && st.guests == 2, "still bounded (%u, %u guests)",
+	    st.size, st.guests);
+
+	/* IPv6 guests are one guest per /64. */
+	AZ(addr_parse("2001:db8:1:2::1", &a6a));
+	AZ(addr_parse("2001:db8:1:2::ffff", &a6b));
+	g1.addr = &a6a;
+	leaf_unref(get_as(lc, ca, "v6a.example", &g1));
+	g1.addr = &a6b;
+	leaf_unref(get_as(lc, ca, "v6b.example", &g1));
+	leafcache_stats(lc, &st);
+	is(st.guests, 3, "two addresses of one /64 are one guest");
+	leafcache_free(lc);
+}
+
+static void
+test_mint_rate(struct ca *ca)
+{
+	struct leafcache *lc = leafcache_new(64, 30);
+	struct leafcache_stats st;
+	struct addr a1, a2;
+	struct leafcache_guest g1 = { &a1, 5000, 5, false };
+	struct leafcache_guest g2 = { &a2, 5000, 5, false };
+	struct leaf *l;
+	char name[64];
+	int i, got = 0;
+
+	AZ(addr_parse("10.0.0.1", &a1));
+	AZ(addr_parse("10.0.0.2", &a2));
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "r%d.example", i);
+		l = get_as(lc, ca, name, &g1);
+		got += l != NULL;
+		leaf_unref(l);
+	}
+	is(got, 10, "5 mints/s: a burst of 10, then refused");
+	ok(g1.rate_limited, "the refusal says why");
+	l = get_as(lc, ca, "r0.example", &g1);
+	ok(l != NULL && !g1.rate_limited, "a hit is never limited");
+	leaf_unref(l);
+	l = get_as(lc, ca, "other.example", &g2);
+	ok(l != NULL, "another guest has its own bucket");
+	leaf_unref(l);
+	g1.now_ms += 400;
+	l = get_as(lc, ca, "r20.example", &g1);
+	got = l != NULL;
+	leaf_unref(l);
+	l = get_as(lc, ca, "r21.example", &g1);
+	got += l != NULL;
+	leaf_unref(l);
+	is(got, 2, "400 ms later: two more");
+	l = get_as(lc, ca, "r22.example", &g1);
+	ok(l == NULL, "and no third");
+	leafcache_stats(lc, &st);
+	is(st.rate_limited, 21, "21 refusals counted");
+	leafcache_free(lc);
+}
+
 #define NTHREADS	8
 
 struct race {
@@ -255,6 +378,8 @@ main(void)
 	test_keys(ca1, ca2);
 	test_expired_ca(now);
 	test_threads(ca1);
+	test_fair_share(ca1);
+	test_mint_rate(ca1);
 	lc = leafcache_new(0, 0);
 	ok(lc != NULL, "capacity and days clamped, not refused");
 	leafcache_free(lc);

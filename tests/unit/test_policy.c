@@ -1,7 +1,7 @@
 /*
  * test_policy.c - decision tables for policy_decide(), the two stages,
- * internal destinations, method bits and names; dial_judge() (every
- * address the gateway dials).
+ * internal destinations, method bits and names, VM tags and unknown-vm;
+ * dial_judge() (every address the gateway dials).
  */
 #include <stdio.h>
 #include <string.h>
@@ -633,10 +633,80 @@ test_report_mode(void)
 	ok(v.action == POLICY_DENY && !v.would_deny, "enforce: plain deny");
 }
 
+/* Tag-scoped rules (Slicer VM tags) and the unknown-vm refusal. */
+static void
+test_tags(void)
+{
+	char *ci[] = { H("ci") }, *both[] = { H("ci"), H("user=alice") };
+	struct policy_rule rules[] = {
+		{ .action = POLICY_ALLOW, .host = H("pypi.org"), .tags = ci,
+		  .ntags = 1, .label = H("ci-pypi") },
+		{ .action = POLICY_DENY, .tags = both, .ntags = 2,
+		  .label = H("alice-ci-nothing-else") },
+		{ .action = POLICY_ALLOW, .host = H("example.com"),
+		  .label = H("everyone") },
+	};
+	struct cidr none[1];
+	struct policy p = { .dflt = POLICY_DENY, .rules = rules,
+	    .nrules = ARRAY_SIZE(rules), .internal_allow = none };
+	char *t_ci[] = { H("ci") }, *t_alice[] = { H("user=alice"), H("ci") },
+	    *t_other[] = { H("cix"), H("CI") };
+	static const struct {
+		const char		*host;
+		int			vm;	/* 0 none, 1 ci, 2 alice, 3 other */
+		bool			unknown;
+		enum policy_action	want;
+		const char		*label;
+	} t[] = {
+		{ "pypi.org", 1, false, POLICY_ALLOW, "ci-pypi" },
+		{ "pypi.org", 2, false, POLICY_ALLOW, "ci-pypi" },
+		{ "pypi.org", 0, false, POLICY_DENY, "default" },
+		{ "pypi.org", 3, false, POLICY_DENY, "default" },
+		{ "example.com", 2, false, POLICY_DENY,
+		  "alice-ci-nothing-else" },
+		{ "example.com", 1, false, POLICY_ALLOW, "everyone" },
+		{ "example.com", 0, false, POLICY_ALLOW, "everyone" },
+		{ "example.com", 0, true, POLICY_DENY, "unknown-vm" },
+	};
+	struct { char **v; size_t n; } vms[] = { { NULL, 0 }, { t_ci, 1 },
+	    { t_alice, 2 }, { t_other, 2 } };
+	struct policy_verdict v;
+	struct policy_query q;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		memset(&q, 0, sizeof(q));
+		q.host = t[i].host;
+		q.port = 443;
+		q.tags = vms[t[i].vm].v;
+		q.ntags = vms[t[i].vm].n;
+		q.unknown_vm = t[i].unknown;
+		policy_decide(&p, &q, &v);
+		ok(v.action == t[i].want && strcmp(policy_verdict_label(&v),
+		    t[i].label) == 0, "tags: case %zu: %s by %s", i,
+		    policy_action_str(v.action), policy_verdict_label(&v));
+	}
+	p.mode = POLICY_REPORT;
+	memset(&q, 0, sizeof(q));
+	q.host = "example.com";
+	q.unknown_vm = true;
+	q.request = true;
+	q.method = METHOD_GET;
+	q.path = "/";
+	policy_decide(&p, &q, &v);
+	ok(v.action == POLICY_ALLOW && v.would_deny &&
+	    strcmp(policy_verdict_label(&v), "unknown-vm") == 0,
+	    "report mode reports unknown-vm");
+	ok(policy_tags_match(NULL, 0, NULL, 0), "no tags asked: any guest");
+	ok(!policy_tags_match(ci, 1, NULL, 0), "a tag asked: not a guest "
+	    "without tags");
+}
+
 int
 main(void)
 {
 	test_hosts();
+	test_tags();
 	test_report_mode();
 	test_requests();
 	test_deny_bypass();

@@ -3,7 +3,7 @@
  * messages), reload on file replacement, and the secrets_apply() decision
  * table: look-alike hosts, IP literals, port/path/method outside the rule,
  * placeholders, sentinels from the wrong guest, expired, revoked,
- * require_sentinel, plain HTTP.
+ * require_sentinel, plain HTTP, VM tags.
  */
 #include "secrets.h"
 
@@ -60,6 +60,8 @@ struct reqspec {
 	const char	*path;
 	const char	*hdrs[4];
 	bool		plain;
+	char *const	*tags;		/* the guest VM's tags */
+	size_t		ntags;
 };
 
 static struct secrets_result
@@ -91,6 +93,8 @@ run(struct secrets *s, struct sentinel_store *st, const struct reqspec *q,
 	r.headers = h;
 	r.nheaders = n;
 	r.intercepted = !q->plain;
+	r.tags = q->tags;
+	r.ntags = q->ntags;
 	*rc = secrets_apply(s, st, &r, line, linelen, &res);
 	if (res.verdict == SECRETS_INJECT)
 		line[res.line_len] = '\0';
@@ -170,10 +174,11 @@ test_load(void)
 	put_file(f_github, "ghp_REAL\nVALUE\n", 0600);
 	setenv("TEST_SECRETS_NPM", "", 1);
 	s = secrets_load(&grp, "gw.conf", err, sizeof(err));
-	ok(s == NULL && strstr(err, "control") != NULL &&
+	if (!ok(s == NULL && strstr(err, "control") != NULL &&
 	    strstr(err, "gw.conf:20: secret \"npm\"") != NULL &&
 	    strchr(err, '\n') != NULL, "embedded newline and empty env, both "
-	    "reported: %s", err);
+	    "reported"))
+		diag("%s", err);
 
 	unsetenv("TEST_SECRETS_NPM");
 	put_file(f_github, "ghp_REALVALUE1\n", 0600);
@@ -458,6 +463,40 @@ test_refresh(void)
 	secrets_free(s);
 }
 
+/* A secret with tags is injected only for VMs that carry all of them. */
+static void
+test_tags(void)
+{
+	char *want[] = { "ci", "team=a" };
+	char *vm_ok[] = { "team=a", "x", "ci" }, *vm_part[] = { "ci" };
+	struct secret_config t = { .name = "tagged", .host = "api.test",
+	    .source = SECRET_ENV, .source_ref = "TEST_SECRETS_TAGGED",
+	    .tags = want, .ntags = 2, .line = 30 };
+	struct group_config g = { .name = "agents", .secrets = &t,
+	    .nsecrets = 1 };
+	struct secrets_result res;
+	struct secrets *s;
+	char err[512], line[1024];
+	int rc;
+
+	setenv("TEST_SECRETS_TAGGED", "tok_TAGGED", 1);
+	s = secrets_load(&g, "gw.conf", err, sizeof(err));
+	ok(s != NULL, "tagged secret loads");
+	res = run(s, NULL, &(struct reqspec){ .host = "api.test",
+	    .tags = vm_ok, .ntags = 3 }, line, sizeof(line), &rc);
+	ok(rc == 0 && res.verdict == SECRETS_INJECT &&
+	    strstr(line, "tok_TAGGED") != NULL, "VM with both tags: injected");
+	res = run(s, NULL, &(struct reqspec){ .host = "api.test",
+	    .tags = vm_part, .ntags = 1 }, line, sizeof(line), &rc);
+	ok(rc == 0 && res.verdict == SECRETS_NONE, "VM with one of the two "
+	    "tags: nothing injected");
+	res = run(s, NULL, &(struct reqspec){ .host = "api.test" }, line,
+	    sizeof(line), &rc);
+	ok(rc == 0 && res.verdict == SECRETS_NONE, "unknown VM: nothing "
+	    "injected");
+	secrets_free(s);
+}
+
 int
 main(void)
 {
@@ -468,6 +507,7 @@ main(void)
 	test_load();
 	test_apply();
 	test_refresh();
+	test_tags();
 	unlink(f_github);
 	rmdir(dir);
 	return tap_done();
