@@ -355,6 +355,11 @@ format_squid(struct obuf *o, const struct alog_record *r, const char *method,
 	else
 		ob_puts(o, "HIER_NONE/- ");
 	ob_squid_str(o, r->content_type, CAP_STR);
+	/* A stream of an HTTP/2 connection: its protocol after the ten
+	 * fields (HTTP/1.x lines have none, as in Squid's default). */
+	if (r->kind == ALOG_HTTP && r->proto != NULL &&
+	    strcmp(r->proto, "h2") == 0)
+		ob_puts(o, " HTTP/2.0");
 	/* Report mode: an 11th field after Squid's ten, which Squid log
 	 * tools read past; "would=deny" on a line whose request passed. */
 	if (r->would != NULL) {

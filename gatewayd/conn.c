@@ -32,6 +32,7 @@ static const char *const state_names[] = {
 	[CONN_TUNNEL]		= "tunnel",
 	[CONN_LINGER]		= "linger",
 	[CONN_CLOSED]		= "closed",
+	[CONN_H2]		= "h2",
 };
 
 void
@@ -149,7 +150,7 @@ conn_close(struct conn *c, enum conn_end why)
 	/* A request in flight is logged as such; a TLS flow that never
 	 * reached HTTP (spliced, refused, failed handshake) as a tunnel. */
 	if (c->x.active)
-		conn_audit_exchange(c);
+		conn_audit_exchange(c, &c->x);
 	else if (c->spliced || (c->tls_port && c->requests == 0))
 		conn_audit_tunnel(c, why);
 	if (log_enabled(LOG_LVL_DEBUG))
@@ -159,6 +160,8 @@ conn_close(struct conn *c, enum conn_end why)
 		    why == CONN_END_UPSTREAM_FAILED ? ": " : "",
 		    why == CONN_END_UPSTREAM_FAILED ?
 		    upstream_fail_str(c->upstream.fail->reason) : "");
+	if (c->on_close != NULL)
+		c->on_close(c);		/* HTTP/2: audits its open streams */
 	conn_secrets_clear(&c->x);	/* wipes a credential line */
 	exchange_reset(&c->x);
 	if (c->leaf != NULL) {

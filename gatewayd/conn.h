@@ -64,6 +64,7 @@ enum conn_state {
 	CONN_REPLY,		/* writing a reply the gateway made */
 	CONN_TUNNEL,		/* opaque bytes both ways */
 	CONN_LINGER,		/* reply sent, draining before close */
+	CONN_H2,		/* HTTP/2 both ways (conn_h2.h) */
 	CONN_CLOSED,
 };
 
@@ -105,7 +106,10 @@ enum conn_state {
 	X(HANDSHAKE, "guest TLS handshake failed") \
 	X(TUNNEL_GUEST_IO, "tunnel: guest side I/O error") \
 	X(TUNNEL_UP_IO, "tunnel: upstream side I/O error") \
-	X(TUNNEL_CLOSED, "tunnel closed")
+	X(TUNNEL_CLOSED, "tunnel closed") \
+	X(H2_GUEST_ENDED, "h2: guest connection ended") \
+	X(H2_GUEST_WRITE, "h2: guest write error") \
+	X(H2_FINISHED, "h2: connection finished")
 
 enum conn_end {
 #define CONN_END_ENUM(name, text)	CONN_END_##name,
@@ -176,6 +180,15 @@ struct conn {
 	unsigned	requests;	/* on this connection */
 	enum conn_end	end;		/* set by conn_close() (or the
 					 * linger that leads to it) */
+	bool		alpn_h2;	/* the guest offers h2: so does the
+					 * upstream dial (conn_tls.c) */
+	bool		alpn_http11;	/* ... and http/1.1 */
+	struct h2conn	*h2;		/* CONN_H2 (conn_h2.h) */
+	void		(*on_close)(struct conn *c); /* a carrier's own
+					 * teardown (HTTP/2), run by
+					 * conn_close() */
+	bool		yield;		/* a step left work for the next
+					 * round of the loop (conn_dispatch.c) */
 	unsigned	holds;		/* loop + pending resolver job */
 };
 

@@ -35,10 +35,10 @@ group_of(const struct conn *c)
 
 /* One audited exchange in the metrics: decision, denial, secret, time. */
 static void
-count_exchange(struct conn *c, const struct alog_record *r)
+count_exchange(struct conn *c, const struct exchange *x,
+    const struct alog_record *r)
 {
 	struct stats_shard *sh = c->worker->stats;
-	const struct exchange *x = &c->x;
 	const char *g = group_of(c);
 	bool deny = r->action == ALOG_DENY || r->action == ALOG_REFUSED;
 
@@ -84,9 +84,8 @@ action_of(enum exchange_action action, int status)
 }
 
 void
-conn_audit_exchange(struct conn *c)
+conn_audit_exchange(struct conn *c, struct exchange *x)
 {
-	struct exchange *x = &c->x;
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 
@@ -102,6 +101,7 @@ conn_audit_exchange(struct conn *c)
 	r.host = c->upstream.host[0] ? c->upstream.host : NULL;
 	r.method = x->method;
 	r.url = x->url;
+	r.proto = x->h2 ? "h2" : NULL;
 	r.status = x->status;
 	r.bytes_in = x->bytes_up;
 	r.bytes_out = x->bytes_down;
@@ -117,7 +117,7 @@ conn_audit_exchange(struct conn *c)
 	    x->verify_error : NULL;
 	if (x->status == 101)
 		r.kind = ALOG_TUNNEL;
-	count_exchange(c, &r);
+	count_exchange(c, x, &r);
 	if (gw->alog != NULL)
 		alog_write(gw->alog, &r);
 	x->active = false;

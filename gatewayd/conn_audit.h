@@ -8,7 +8,8 @@
 #include "conn.h"
 
 /* One audit record per exchange / per tunnel. */
-void conn_audit_exchange(struct conn *c);
+/* x: the exchange to log, carried by c (its conn's, or an h2 stream's). */
+void conn_audit_exchange(struct conn *c, struct exchange *x);
 void conn_audit_tunnel(struct conn *c, enum conn_end why);
 
 #endif

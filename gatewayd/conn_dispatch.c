@@ -9,6 +9,7 @@
  */
 #include "conn_dispatch.h"
 #include "conn_exchange.h"
+#include "conn_h2.h"
 #include "conn_http.h"
 #include "conn_tls.h"
 #include "conn_tunnel.h"
@@ -94,6 +95,10 @@ timer_update(struct conn *c, bool recheck)
 		when = earliest(when, u->idle_deadline);
 	if (recheck && when != 0 && when <= now)
 		when = now + RECHECK_MS;
+	/* HTTP/2 streams keep their own deadlines (conn_h2.c): looked at
+	 * every RECHECK_MS, as the sweep did, until they get timers. */
+	if (c->state == CONN_H2)
+		when = earliest(when <= now ? 0 : when, now + RECHECK_MS);
 	loop_timer_set(c->worker->loop, &c->timer, when);
 }
 
@@ -117,7 +122,9 @@ up_event(void *owner, enum upstream_event ev)
 
 	if (c->state == CONN_CLOSED)
 		return;
-	if (ev == UPSTREAM_EV_TIMEOUT && c->state != CONN_WAIT_UP)
+	/* a guest handshake waits for it too (ALPN mirroring) */
+	if (ev == UPSTREAM_EV_TIMEOUT && c->state != CONN_WAIT_UP &&
+	    c->state != CONN_TLS_ACCEPT)
 		return;		/* answered when the guest side needs it */
 	conn_progress(c);
 }
@@ -180,6 +187,17 @@ conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 	return c;
 }
 
+/* A step yielded: go on after the other connections' events. */
+static void
+resume_cb(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state != CONN_CLOSED)
+		conn_progress(c);
+	conn_release(c);
+}
+
 /* The step of each state (CONN_CLOSED has none). */
 static enum step (*const steps[])(struct conn *) = {
 	[CONN_PEEK]		= conn_tls_peek,
@@ -190,6 +208,7 @@ static enum step (*const steps[])(struct conn *) = {
 	[CONN_REPLY]		= conn_http_reply,
 	[CONN_TUNNEL]		= conn_tunnel,
 	[CONN_LINGER]		= conn_linger,
+	[CONN_H2]		= conn_h2_step,
 };
 
 void
@@ -207,6 +226,11 @@ conn_progress(struct conn *c)
 	} while (r == STEP_PROGRESS && c->state != CONN_CLOSED);
 	if (c->state != CONN_CLOSED)
 		timer_update(c, false);
+	if (c->yield && c->state != CONN_CLOSED) {
+		c->yield = false;
+		c->holds++;
+		loop_post(c->worker->loop, resume_cb, c);
+	}
 }
 
 void
@@ -222,6 +246,12 @@ conn_check_timeout(struct conn *c, uint64_t now)
 	    buf_len(&c->client.in) == 0) {
 		upstream_close(&c->upstream);
 		buf_free(&c->retry_head);
+	}
+	if (c->state == CONN_H2) {
+		conn_h2_timeout(c, now);	/* per stream */
+		if (c->state != CONN_CLOSED)
+			conn_progress(c);
+		return;
 	}
 	if (c->deadline == 0 || now < c->deadline)
 		return;

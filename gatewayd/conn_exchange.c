@@ -538,7 +538,7 @@ exchange_step(struct conn *c)
 		return STEP_BLOCKED;
 	if (x->status == 101) {
 		/* Upgrade allowed by policy and accepted upstream. */
-		conn_audit_exchange(c);
+		conn_audit_exchange(c, &c->x);
 		exchange_reset(x);
 		conn_set_state(c, CONN_TUNNEL);
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);

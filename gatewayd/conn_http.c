@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "h2.h"
 #include "headrw.h"
 #include "log.h"
 #include "secrets.h"
@@ -60,6 +61,19 @@ exchange_begin(struct conn *c)
 }
 
 void
+conn_exchange_refusal(struct conn *c, struct exchange *x, int status,
+    const char *reason)
+{
+	(void)c;
+	x->status = status;
+	if (x->action == XA_UNSET || x->action == XA_MISS)
+		x->action = status == 403 ? XA_DENIED : XA_GATEWAY;
+	if (reason != NULL && exchange_reason(x) == NULL)
+		exchange_set_reason(x, reason);
+	x->code = reason != NULL ? reason : x->code;
+}
+
+void
 conn_reply(struct conn *c, int status, const char *reason,
     const char *fmt, ...)
 {
@@ -77,12 +91,7 @@ conn_reply(struct conn *c, int status, const char *reason,
 		n = 0;
 	if ((size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
-	x->status = status;
-	if (x->action == XA_UNSET || x->action == XA_MISS)
-		x->action = status == 403 ? XA_DENIED : XA_GATEWAY;
-	if (reason != NULL && exchange_reason(x) == NULL)
-		exchange_set_reason(x, reason);
-	x->code = reason != NULL ? reason : x->code;
+	conn_exchange_refusal(c, x, status, reason);
 	buf_free(&c->to_client);
 	buf_appendf(&c->to_client, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -120,7 +129,7 @@ conn_exchange_end(struct conn *c)
 	const struct limits_config *lim = &c->rt->cfg->limits;
 	bool keep = c->x.req_keep_alive && !c->must_close;
 
-	conn_audit_exchange(c);
+	conn_audit_exchange(c, &c->x);
 	exchange_reset(&c->x);
 	c->req_pending = c->resp_pending = 0;
 	c->req_framed = c->resp_framed = false;
@@ -318,6 +327,23 @@ frame_buffered_body(struct conn *c, const char **reason)
 	return 0;
 }
 
+/* Prior-knowledge HTTP/2 on the plain port: refused in its own terms. */
+static void
+refuse_cleartext_h2(struct conn *c)
+{
+	static const uint8_t settings[9] = { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 };
+
+	/* What an HTTP/2 client reads: our SETTINGS, then GOAWAY saying
+	 * HTTP/1.1 is required, with the reason as its debug data. */
+	buf_free(&c->to_client);
+	buf_append(&c->to_client, settings, sizeof(settings));
+	h2_goaway_frame(&c->to_client, 0, H2_HTTP_1_1_REQUIRED, "gatewayd: "
+	    "HTTP/2 without TLS (prior knowledge) is not supported on port "
+	    "80; use HTTP/1.1 or https");
+	exchange_set_reason(&c->x, "prior-knowledge HTTP/2 on port 80 is not "
+	    "supported");
+}
+
 /* Credential injection (conn_secrets.c); true after queueing a refusal. */
 static bool
 secret_refused(struct conn *c, const struct http_request *req,
@@ -427,7 +453,10 @@ handle_request(struct conn *c, const struct http_request *req,
 	}
 	if (secret_refused(c, req, host, port))
 		return STEP_PROGRESS;	/* reply queued */
-	x->upgrade = req->upgrade;
+	/* Upgrade: h2c would end per-request judgement: the request goes on
+	 * as HTTP/1.1, which RFC 9113 3.2 leaves the server free to do. */
+	x->upgrade = req->upgrade && !h2_upgrade_is_h2c(req->upgrade_proto.p,
+	    req->upgrade_proto.len);
 	exchange_set_upgrade(x, req->upgrade_proto.p, req->upgrade_proto.len);
 	build_upstream_head(c, req, host, port);
 	conn_secrets_clear(x);
@@ -484,6 +513,8 @@ conn_http_request(struct conn *c)
 				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
 				    "request head too large", "%s\n",
 				    status_text(st));
+				if (h2_is_preface(buf_head(&c->client.in), len))
+					refuse_cleartext_h2(c);
 				return STEP_PROGRESS;
 			}
 		}

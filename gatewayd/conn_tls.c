@@ -12,12 +12,14 @@
 #include <sys/socket.h>
 
 #include "ca.h"
+#include "conn_h2.h"
 #include "leafcache.h"
 #include "leafreject.h"
 #include "log.h"
 #include "runtime.h"
 #include "slicer.h"
 #include "sockbio.h"
+#include "tls.h"
 #include "worker.h"
 
 /* A ClientHello of up to PEEK_MAX_HELLO bytes in a few records. */
@@ -133,7 +135,9 @@ decide(struct conn *c, const struct client_hello *ch)
 			conn_tls_refuse(c, CONN_END_DENIED);
 			return STEP_CLOSED;
 		}
-		/* Bump so the guest reads a 403 it can reason about. */
+		/* Bump so the guest reads a 403 it can reason about, in h2
+		 * if it offered h2 (a gRPC client reads nothing else). */
+		c->alpn_h2 = ch->alpn_h2;
 		return start_bump(c);
 	default:
 		/*
@@ -142,9 +146,15 @@ decide(struct conn *c, const struct client_hello *ch)
 		 * rarely waits for the upstream.  Nothing is sent before that
 		 * request passed policy.
 		 */
-		if (c->grp->ca != NULL)
-			upstream_start(&c->upstream, UP_HTTPS, c->has_sni ? c->sni : NULL,
-			    c->dst.port);
+		if (c->grp->ca != NULL) {
+			/* ALPN mirroring: offer upstream what the guest did */
+			c->alpn_h2 = ch->alpn_h2;
+			c->alpn_http11 = ch->alpn_http11;
+			c->upstream.alpn_h2 = ch->alpn_h2;
+			c->upstream.alpn_http11 = ch->alpn_http11;
+			upstream_start(&c->upstream, UP_HTTPS, c->has_sni ?
+			    c->sni : NULL, c->dst.port);
+		}
 		return start_bump(c);
 	}
 }
@@ -219,12 +229,30 @@ conn_tls_accept(struct conn *c)
 {
 	int r, err;
 
+	if (c->alpn_h2) {
+		/* The guest offered h2: it gets it only if the upstream chose
+		 * it, so its ServerHello waits for the upstream handshake
+		 * (bounded by connect_timeout; a failure answers http/1.1). */
+		enum up_phase ph = c->upstream.phase;
+
+		if (ph == UPH_RESOLVE || ph == UPH_CONNECT || ph == UPH_TLS)
+			return STEP_BLOCKED;
+		if ((ph == UPH_READY && conn_h2_selected(c->up.ssl)) ||
+		    (ph == UPH_IDLE &&
+		    c->conn_verdict.action == POLICY_DENY))
+			tls_guest_allow_h2(c->client.ssl);
+		c->alpn_h2 = false;	/* decided */
+	}
 	ERR_clear_error();
 	r = SSL_do_handshake(c->client.ssl);
 	if (r == 1) {
 		/* The leaf is referenced by the SSL now. */
 		leaf_unref(c->leaf);
 		c->leaf = NULL;
+		if (conn_h2_selected(c->client.ssl)) {
+			conn_h2_start(c);
+			return STEP_PROGRESS;
+		}
 		conn_set_state(c, CONN_REQ_HEAD);
 		conn_set_timeout(c, c->rt->cfg->limits.header_timeout_ms);
 		return STEP_PROGRESS;

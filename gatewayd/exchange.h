@@ -61,6 +61,7 @@ struct exchange {
 	int		status;
 	uint64_t	bytes_up;	/* request bytes sent upstream */
 	uint64_t	bytes_down;	/* response bytes sent to the guest */
+	bool		h2;		/* a stream of an HTTP/2 connection */
 	bool		head_request;
 	bool		upgrade;
 	/* the request's Upgrade value, which the 101 must choose from; a

@@ -39,6 +39,8 @@ struct metrics_snapshot {
 	uint64_t		nfq_drop_only;	/* dropped, not reset */
 	uint64_t		leaf_entries;
 	uint64_t		conns_open;
+	uint64_t		slicer_failures; /* polls of Slicer that failed */
+	uint64_t		slicer_refreshes; /* VM maps published */
 	char			config_hash[65]; /* "" when unknown */
 	const char		*version;
 };

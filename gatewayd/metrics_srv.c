@@ -24,6 +24,7 @@
 #include "config.h"
 #include "log.h"
 #include "runtime.h"
+#include "slicer.h"
 #include "worker.h"
 
 void
@@ -47,6 +48,8 @@ metrics_collect(const struct metrics_sources *src,
 	    out->nfq.dropped - out->nfq.reset : 0;
 	out->leaf_entries = out->leaf.size;
 	out->conns_open = atomic_load(&gw->active);
+	out->slicer_failures = slicer_failures();
+	out->slicer_refreshes = slicer_refreshes();
 	rt = gw_runtime(gw);
 	if (rt != NULL) {
 		util_strlcpy(out->config_hash, rt->cfg->hash,

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "h2.h"
 #include "log.h"
 
 #define SESS_BUCKETS	1024
@@ -28,6 +29,7 @@ struct sess_cache {
 
 static int sess_idx = -1;	/* SSL_CTX ex_data index, set once */
 static int ssl_key_idx = -1;	/* SSL ex_data index: cache key */
+static int h2_ok_idx = -1;	/* SSL ex_data index: guest may get h2 */
 static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -59,6 +61,7 @@ init_indexes(void)
 	sess_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
 	    sess_cache_free);
 	ssl_key_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, ssl_key_free);
+	h2_ok_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
 static unsigned
@@ -127,8 +130,11 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 {
 	static const unsigned char http11[] = "\x08http/1.1";
 	unsigned char *sel;
+	bool h2 = h2_ok_idx != -1 && SSL_get_ex_data(ssl, h2_ok_idx) != NULL;
 
-	if (SSL_select_next_proto(&sel, outlen, http11, sizeof(http11) - 1,
+	/* h2 only where the upstream chose it too (tls_guest_allow_h2) */
+	if (SSL_select_next_proto(&sel, outlen, h2 ? h2_alpn_wire : http11,
+	    h2 ? (unsigned)h2_alpn_wire_len : sizeof(http11) - 1,
 	    in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;	/* no ALPN: client uses 1.1 */
 	*out = sel;
@@ -263,6 +269,22 @@ err:
 	ssl_err(err, errlen, "upstream TLS set-up");
 	SSL_free(ssl);
 	return NULL;
+}
+
+void
+tls_upstream_alpn(SSL *ssl, bool h2, bool http11)
+{
+	/* h2_alpn_wire is "\x02h2\x08http/1.1": a prefix, or its tail */
+	if (h2)
+		(void)SSL_set_alpn_protos(ssl, h2_alpn_wire, http11 ?
+		    (unsigned)h2_alpn_wire_len : 3);
+}
+
+void
+tls_guest_allow_h2(SSL *ssl)
+{
+	pthread_once(&idx_once, init_indexes);
+	SSL_set_ex_data(ssl, h2_ok_idx, (void *)1);
 }
 
 void

@@ -3,8 +3,8 @@
  * and the upstream session cache.
  *
  * Guest side: TLS 1.2 and 1.3, AEAD ciphers with forward secrecy only,
- * session tickets for resumption, ALPN answered only with "http/1.1"
- * (the one protocol the gateway proxies, so h2 clients fall back), the
+ * session tickets for resumption, ALPN answered with "http/1.1", or
+ * "h2" where the upstream chose h2 for the same flow (mirroring), the
  * leaf set per connection from the leaf cache.
  * Upstream side: TLS 1.2 minimum, the chain verified against the
  * configured bundle (or the system store) and the host name or IP
@@ -34,6 +34,16 @@ SSL_CTX *tls_client_ctx_new(const char *trust_file, const char *trust_dir,
  */
 SSL *tls_upstream_new(SSL_CTX *ctx, BIO *bio, const char *host,
     const struct addr *ip, uint16_t port, char *err, size_t errlen);
+
+/*
+ * ALPN mirroring (docs/architecture.md).  tls_upstream_alpn: offer the
+ * upstream what the guest offered of h2 and http/1.1 (the default list,
+ * "http/1.1" alone, stays when the guest offered no h2).
+ * tls_guest_allow_h2: the guest's handshake may select h2, because the
+ * upstream did.  Call both before the handshake.
+ */
+void tls_upstream_alpn(SSL *ssl, bool h2, bool http11);
+void tls_guest_allow_h2(SSL *ssl);
 
 /*
  * A short reason for a failed upstream handshake: the verify result

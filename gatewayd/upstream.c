@@ -455,6 +455,7 @@ connect_step(struct upstream *u)
 		    bio == NULL ? "out of memory" : err);
 		return;
 	}
+	tls_upstream_alpn(u->ep->ssl, u->alpn_h2, u->alpn_http11);
 	SSL_set_connect_state(u->ep->ssl);
 	set_phase(u, UPH_TLS);
 }

@@ -94,6 +94,8 @@ struct upstream {
 	uint64_t	idle_deadline;	/* close it idle then (0: none) */
 	uint64_t	resolve_seq;	/* matches posted resolver results */
 	uint64_t	t_dial, t_tls;	/* util_now_us(); metrics timing */
+	bool		alpn_h2;	/* offer h2 (mirroring the guest) */
+	bool		alpn_http11;	/* ... and http/1.1 */
 	struct up_failure *fail;	/* when one is known (the phase may
 					 * have moved on: answered) */
 

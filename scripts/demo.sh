@@ -8,7 +8,9 @@
 #   2. when gatewayd is built: the walkthrough in network namespaces (a
 #      guest whose only way out is the gateway, a local "internet" with real
 #      HTTPS sites), allowed and denied requests with no proxy settings in
-#      the guest, then the audit log lines.
+#      the guest, a secret injected (the VM sends a placeholder, the
+#      upstream's log shows the real token), a metrics scrape, then the
+#      audit log lines.
 #
 # The demo runs on the integration test harness (tests/integration/lib.sh):
 # the same namespaces, servers, PKI and clean-up as the tests.  Everything
@@ -72,10 +74,12 @@ demo_gateway() {
 	inet_up
 	ca_generate agents
 	local conf=$T_DIR/gatewayd.conf
+	( umask 077; echo "ghp_demo_real_token_$RANDOM$RANDOM" >"$T_DIR/github.token" )
 	cat >"$conf" <<EOF
 # demo configuration (scripts/demo.sh); every key: docs/configuration.md
 trust_file = "$PKI/public-root.crt";   # the demo internet's public root
 control_socket = "$T_DIR/control.sock";
+metrics = { listen = "127.0.0.1:9477"; };   # Prometheus, gateway side only
 audit = { path = "$T_AUDIT"; format = "squid"; };
 groups = ( {
     name = "agents";
@@ -86,6 +90,11 @@ groups = ( {
     dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
     policy = { default = "allow";
                rules = ( { action = "deny"; host = ".wikipedia.org"; } ); };
+    # the VM holds only a placeholder; the real token is swapped in for
+    # this host and path, and never logged
+    secrets = ( { name = "github"; host = "api.github.com"; path = "/repos/";
+                  format = "Bearer %s"; file = "$T_DIR/github.token";
+                  placeholder = "GITHUB_PLACEHOLDER"; } );
 } );
 EOF
 	show cat "$conf"
@@ -109,6 +118,15 @@ EOF
 	    grep -E '^(subject|issuer)=|Verify return code'
 	step "an upstream whose certificate cannot be verified: nothing is forwarded"
 	show guest_curl -i https://expired.test/ || true
+	step "a secret: the VM sends a placeholder, the upstream receives the real token"
+	show guest_curl -s -o /dev/null -w '%{http_code}\n' \
+	    -H 'Authorization: Bearer GITHUB_PLACEHOLDER' https://api.github.com/repos/o/r
+	step "what the upstream (nginx in the \"internet\") logged for it"
+	wait_for 3 grep -q 'uri="/repos/o/r"' "$NGINX_LOG" || true
+	show grep 'uri="/repos/o/r"' "$NGINX_LOG"
+	step "Prometheus metrics (metrics.listen; every metric: docs/metrics.md)"
+	in_gw curl -sS --max-time 5 http://127.0.0.1:9477/metrics |
+	    grep -E '^gatewayd_(requests|denials|secrets_injected|connections)[a-z_]*_total' || true
 	step "the audit log (Squid native format; format = \"json\" for JSON)"
 	wait_for 3 grep -q expired.test "$T_AUDIT" || true
 	show cat "$T_AUDIT"

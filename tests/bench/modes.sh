@@ -164,6 +164,7 @@ mode_binary() {
 	case $1 in
 	direct) echo ip ;;
 	gatewayd) echo "$GW_BIN" ;;
+	gwbase) echo "${GW_BASE_BIN:?gwbase needs GW_BASE_BIN}" ;;
 	squid) echo squid ;;
 	sslsplit) echo sslsplit ;;
 	mitmproxy) echo mitmdump ;;
@@ -175,6 +176,7 @@ mode_version() {
 	case $1 in
 	direct) echo "no interception" ;;
 	gatewayd) echo "gatewayd $(git -C "$SOURCE_DIR" describe --always --dirty 2>/dev/null || echo '?')" ;;
+	gwbase) echo "gatewayd baseline ${GW_BASE_REV:-$GW_BASE_BIN}" ;;
 	squid) squid -v | head -n 1 ;;
 	sslsplit) sslsplit -V 2>&1 | head -n 1 ;;
 	mitmproxy) mitmdump --version 2>/dev/null | head -n 1 ;;
@@ -185,8 +187,14 @@ start_direct() {
 	MODE_HTTP_PORT=80 MODE_HTTPS_PORT=443
 }
 
+# gwbase: another build of gatewayd (GW_BASE_BIN, e.g. the commit before a
+# change) with the same configuration, so that before and after are
+# measured side by side in one run.
+start_gwbase() { GW_MODE=gwbase GW_BIN=$GW_BASE_BIN start_gatewayd; }
+
 start_gatewayd() {
-	local d=$B_RUN/gatewayd
+	local m=${GW_MODE:-gatewayd}
+	local d=$B_RUN/$m
 	mkdir -p "$d"
 	MODE_HTTP_PORT=8080 MODE_HTTPS_PORT=8443
 	cat >"$d/gatewayd.conf" <<EOF
@@ -214,7 +222,7 @@ groups = (
 EOF
 	"$GW_BIN" -t -c "$d/gatewayd.conf" >"$d/configtest.out" 2>&1 ||
 	    { cat "$d/configtest.out" >&2; return 1; }
-	mode_launch mode-gatewayd 20 ${GW_WRAP:-} "$GW_BIN" -c "$d/gatewayd.conf"
+	mode_launch "mode-$m" 20 ${GW_WRAP:-} "$GW_BIN" -c "$d/gatewayd.conf"
 }
 
 # Squid (squid-openssl): intercept ports, peek at step 1 then bump, leaves

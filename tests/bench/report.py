@@ -17,7 +17,7 @@ import statistics
 import sys
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-MODE_ORDER = ["direct", "gatewayd", "sslsplit", "squid", "mitmproxy"]
+MODE_ORDER = ["direct", "gatewayd", "gwbase", "sslsplit", "squid", "mitmproxy"]
 PEERS = ["sslsplit", "squid", "mitmproxy"]
 
 

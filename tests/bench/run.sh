@@ -31,6 +31,9 @@
 # not write) NO_DEPS=1 (do not apt-get) B_OUT=dir (results, kept)
 # PROFILE=perf|strace (samples gatewayd in the first run of each test)
 # GW_WRAP="valgrind --tool=callgrind ..." (runs gatewayd under it).
+# GW_BASE_BIN=path (GW_BASE_REV=label): add mode gwbase to MODES to run
+# that other gatewayd binary (say, the commit before a change) with the
+# same configuration: before and after side by side in one run.
 # BUILD_DIR (default build-bench, made with meson if missing).
 
 B_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -82,7 +82,7 @@ struct fuzz_policy {
 	struct policy_rule	rules[MAX_RULES];
 	struct cidr		cidrs[MAX_RULES];
 	struct cidr		internal_allow[2];
-	char			labels[MAX_RULES][16];
+	char			labels[MAX_RULES][32];
 };
 
 static void

@@ -57,6 +57,7 @@ gw_conf() { # UNKNOWN
 trust_file = "$PKI/public-root.crt";
 control_socket = "$CTL";
 audit = { path = "$T_AUDIT"; format = "json"; };
+metrics = { listen = "127.0.0.1:9478"; };
 slicer = { url = "http://127.0.0.1:8080"; token_file = "$T_DIR/slicer-token";
   refresh = "1s"; unknown = "$1"; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
@@ -127,6 +128,12 @@ wait_match "$GW_LOG" 'slicer: connect 127.0.0.1:8080.*keeping the last map' 5
 sleep 3		# three more polls fail
 assert_eq 1 "$(count_match "$GW_LOG" 'slicer: connect 127.0.0.1:8080')" \
     "Slicer down logged once"
+# ...and every failed poll counted (three 401s, then the connects)
+polls() { in_gw curl -sS --max-time 5 http://127.0.0.1:9478/metrics |
+	sed -n "s/^gatewayd_slicer_polls_total{result=\"$1\"} //p"; }
+n=$(polls failed)
+[ "${n:-0}" -ge 4 ] || fail "gatewayd_slicer_polls_total{result=\"failed\"} is '$n', expected >= 4"
+[ "$(polls published)" -ge 2 ] || fail "no published maps counted"
 assert_eq 200 "$(T_GUEST=2 guest_code http://example.com/down)" "VM 2 while Slicer is down"
 wait_match "$T_AUDIT" '"vm":"agents-2".*"url":"http://example.com/down"'
 
