@@ -1,23 +1,19 @@
 /*
- * conn.c - connection life cycle, endpoint I/O, deadlines, the state
- * dispatcher and raw tunnels.  See conn.h for the split of the work.
- *
- * Handlers are edge-triggered and every step runs until it blocks, so
- * conn_progress() can be called after any event on either socket: each
- * step looks at what it can do now and does all of it.
+ * conn.c - the connection's life cycle: allocation, the one state setter,
+ * the deadline setter, the single teardown conn_close(c, why) and the
+ * lingering close.  See conn.h for the split of the work.
  */
 #include "conn.h"
 
-#include <errno.h>
-#include <openssl/err.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/epoll.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn_h2.h"
+#include "conn_audit.h"
+#include "conn_secrets.h"
+#include "connlog.h"
 #include "leafcache.h"
 #include "log.h"
 #include "runtime.h"
@@ -39,6 +35,16 @@ static const char *const state_names[] = {
 	[CONN_H2]		= "h2",
 };
 
+void
+conn_log(const struct conn *c, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_connv(level, c->id, &c->src, &c->dst, fmt, ap);
+	va_end(ap);
+}
+
 const char *
 conn_state_str(enum conn_state s)
 {
@@ -49,7 +55,7 @@ void
 conn_set_state(struct conn *c, enum conn_state s)
 {
 	if (log_enabled(LOG_LVL_DEBUG))
-		log_debug("conn %llu: %s -> %s", (unsigned long long)c->id,
+		conn_log(c, LOG_LVL_DEBUG, "%s -> %s",
 		    conn_state_str(c->state), conn_state_str(s));
 	c->state = s;
 }
@@ -60,73 +66,34 @@ conn_set_timeout(struct conn *c, uint64_t ms)
 	c->deadline = ms ? loop_now(c->worker->loop) + ms : 0;
 }
 
+/* The worker's list of its connections (for shutdown and the sweep). */
 static void
-conn_io_cb(struct loop *loop, struct loop_io *io, uint32_t events)
+list_add(struct worker *w, struct conn *c)
 {
-	struct endpoint *e = (struct endpoint *)io;
-	struct conn *c = e->conn;
-
-	AN(c->magic == CONN_MAGIC);
-	if (c->state == CONN_CLOSED)
-		return;		/* stale event in the same batch */
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		e->rd_ready = true;
-	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		e->rd_hup = true;
-	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-		e->wr_ready = true;
-	if (e == &c->up && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-		c->up_writable = true;
-	conn_progress(c);
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
 }
 
-static int
-ep_open(struct conn *c, struct endpoint *e, int fd)
+static void
+list_remove(struct worker *w, struct conn *c)
 {
-	int one = 1;
-
-	/* Heads and bodies go out in separate writes: no Nagle delay. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	e->io.fd = fd;
-	e->io.cb = conn_io_cb;
-	e->conn = c;
-	e->ssl = NULL;
-	e->eof = e->shut = e->rd_hup = false;
-	/* Optimistic: a new socket may already hold data. */
-	e->rd_ready = e->wr_ready = true;
-	if (loop_io_add(c->worker->loop, &e->io, false) != 0) {
-		log_warn("conn %llu: epoll add", (unsigned long long)c->id);
-		e->io.fd = -1;
-		return -1;
-	}
-	return 0;
-}
-
-size_t
-conn_buf_prepare(struct conn *c, struct buf *b, size_t min)
-{
-	struct bufpool *p = &c->worker->bufs;
-
-	if (min <= p->size)
-		return buf_prepare_pooled(b, p);
-	return buf_prepare(b, min);
-}
-
-void
-conn_buf_release(struct conn *c, struct buf *b)
-{
-	buf_release_pooled(b, &c->worker->bufs);
-}
-
-int
-conn_ep_open(struct conn *c, struct endpoint *e, int fd)
-{
-	return ep_open(c, e, fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	w->nconns--;
 }
 
 struct conn *
-conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
-    int fd, const struct addr *src, const struct addr *dst, bool tls_port)
+conn_alloc(struct worker *w, struct runtime *rt, const struct group_rt *grp,
+    const struct addr *src, const struct addr *dst, bool tls_port)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 
@@ -140,8 +107,8 @@ conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 	c->dst = *dst;
 	c->tls_port = tls_port;
 	c->started_ms = util_wall_ms();
-	c->client.io.fd = -1;
-	c->up.io.fd = -1;
+	ep_init(&c->client, &w->bufs);
+	ep_init(&c->up, &w->bufs);
 	c->holds = 1;
 	/* The upstream head and its resend copy carry an injected
 	 * credential: no copy of them may outlive its use. */
@@ -149,48 +116,8 @@ conn_new(struct worker *w, struct runtime *rt, const struct group_rt *grp,
 	c->retry_head.sensitive = true;
 	c->state = tls_port ? CONN_PEEK : CONN_REQ_HEAD;
 	atomic_fetch_add(&w->gw->active, 1);
-	worker_add_conn(w, c);
-	if (ep_open(c, &c->client, fd) != 0) {
-		close(fd);
-		conn_close(c, "cannot register the socket");
-		return NULL;
-	}
-	conn_set_timeout(c, rt->cfg->limits.header_timeout_ms);
-	if (log_enabled(LOG_LVL_DEBUG)) {
-		char s[ADDR_STRLEN], d[ADDR_STRLEN];
-
-		log_debug("conn %llu: %s -> %s group %s %s",
-		    (unsigned long long)c->id,
-		    addr_ntop_port(src, s, sizeof(s)),
-		    addr_ntop_port(dst, d, sizeof(d)), grp->cfg->name,
-		    tls_port ? "tls" : "http");
-	}
-	conn_progress(c);
+	list_add(w, c);
 	return c;
-}
-
-void
-conn_progress(struct conn *c)
-{
-	int r;
-
-	if (c->up_phase == UPH_CONNECT || c->up_phase == UPH_TLS)
-		upstream_step(c);
-	do {
-		switch (c->state) {
-		case CONN_PEEK:		r = conn_tls_peek(c); break;
-		case CONN_TLS_ACCEPT:	r = conn_tls_accept(c); break;
-		case CONN_REQ_HEAD:	r = conn_http_request(c); break;
-		case CONN_WAIT_UP:	r = conn_wait_upstream(c); break;
-		case CONN_EXCHANGE:	r = conn_http_exchange(c); break;
-		case CONN_REPLY:	r = conn_http_reply(c); break;
-		case CONN_TUNNEL:	r = conn_tunnel(c); break;
-		case CONN_LINGER:	r = conn_linger(c); break;
-		case CONN_H2:		r = conn_h2_step(c); break;
-		case CONN_CLOSED:
-		default:		r = -1; break;
-		}
-	} while (r > 0 && c->state != CONN_CLOSED);
 }
 
 static void
@@ -208,66 +135,48 @@ conn_release(struct conn *c)
 	AN(c->state == CONN_CLOSED);
 	c->magic = 0;
 	slicer_vm_unref(c->vm);
+	free(c->sni);
 	free(c);
 }
 
 void
-ep_close(struct conn *c, struct endpoint *e)
-{
-	if (e->ssl != NULL) {
-		/* Best effort close_notify; never wait for the peer's. */
-		if (e->io.fd != -1 && !e->shut && SSL_is_init_finished(e->ssl))
-			(void)SSL_shutdown(e->ssl);
-		SSL_free(e->ssl);
-		e->ssl = NULL;
-		ERR_clear_error();
-	}
-	if (e->io.fd != -1) {
-		loop_io_del(c->worker->loop, &e->io);
-		close(e->io.fd);
-		e->io.fd = -1;
-	}
-	e->connected = false;
-}
-
-void
-conn_close(struct conn *c, const char *reason)
+conn_close(struct conn *c, enum conn_end why)
 {
 	struct gw *gw = c->worker->gw;
 
 	if (c->state == CONN_CLOSED)
 		return;
-	c->close_reason = reason;
+	c->end = why;
 	/* A request in flight is logged as such; a TLS flow that never
 	 * reached HTTP (spliced, refused, failed handshake) as a tunnel. */
 	if (c->x.active)
-		conn_audit_exchange(c);
+		conn_audit_exchange(c, &c->x);
 	else if (c->spliced || (c->tls_port && c->requests == 0))
-		conn_audit_tunnel(c, reason);
+		conn_audit_tunnel(c, why);
 	if (log_enabled(LOG_LVL_DEBUG))
-		log_debug("conn %llu: closed in %s after %u requests: %s",
-		    (unsigned long long)c->id, conn_state_str(c->state),
-		    c->requests, reason);
-	conn_h2_free(c);		/* audits its open streams */
-	free(c->x.url);
-	c->x.url = NULL;
-	conn_secrets_clear(c);		/* wipes a credential line */
+		conn_log(c, LOG_LVL_DEBUG, "closed in %s after %u requests: "
+		    "%s%s%s", conn_state_str(c->state),
+		    c->requests, conn_end_str(why),
+		    why == CONN_END_UPSTREAM_FAILED ? ": " : "",
+		    why == CONN_END_UPSTREAM_FAILED ?
+		    upstream_fail_str(c->upstream.fail->reason) : "");
+	if (c->on_close != NULL)
+		c->on_close(c);		/* HTTP/2: audits its open streams */
+	conn_secrets_clear(&c->x);	/* wipes a credential line */
+	exchange_reset(&c->x);
 	if (c->leaf != NULL) {
 		leaf_unref(c->leaf);
 		c->leaf = NULL;
 	}
-	ep_close(c, &c->up);
-	ep_close(c, &c->client);
-	buf_clear(&c->c_in);
-	buf_clear(&c->u_in);
-	conn_buf_release(c, &c->c_in);
-	conn_buf_release(c, &c->u_in);
+	loop_timer_cancel(c->worker->loop, &c->timer);
+	upstream_close(&c->upstream);	/* a lookup in flight goes stale */
+	ep_close(&c->client);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
 	buf_free(&c->retry_head);
 	gw_guest_release(gw, &c->src);
 	atomic_fetch_sub(&gw->active, 1);
-	worker_remove_conn(c->worker, c);
+	list_remove(c->worker, c);
 	conn_set_state(c, CONN_CLOSED);
 	runtime_unref(c->rt);
 	c->rt = NULL;
@@ -276,274 +185,12 @@ conn_close(struct conn *c, const char *reason)
 	loop_post(c->worker->loop, free_cb, c);
 }
 
-void
-conn_check_timeout(struct conn *c, uint64_t now)
-{
-	upstream_check_timeout(c, now);
-	if (c->state == CONN_CLOSED)
-		return;
-	/* A kept-alive upstream waiting for the guest's next request is
-	 * the heavier half of an idle connection: let it go early. */
-	if (c->state == CONN_REQ_HEAD && c->up.io.fd != -1 &&
-	    c->up_idle_deadline != 0 && now >= c->up_idle_deadline &&
-	    buf_len(&c->c_in) == 0) {
-		upstream_close(c);
-		buf_free(&c->retry_head);
-	}
-	if (c->state == CONN_H2) {
-		conn_h2_timeout(c, now);
-		return;
-	}
-	if (c->deadline == 0 || now < c->deadline)
-		return;
-	switch (c->state) {
-	case CONN_REQ_HEAD:
-		if (buf_len(&c->c_in) == 0) {
-			conn_close(c, c->requests ? "idle keep-alive timeout" :
-			    "no request before the timeout");
-			return;
-		}
-		c->must_close = true;
-		conn_reply(c, 408, "request head not received in time",
-		    "The request was not received in time.\n");
-		break;
-	case CONN_EXCHANGE:
-		if (!c->x.resp_head_done && c->x.req_done) {
-			upstream_close(c);
-			c->must_close = true;
-			conn_reply(c, 504, "upstream response timeout",
-			    "%s did not answer in time.\n",
-			    c->up_host[0] ? c->up_host : "The destination");
-			break;
-		}
-		conn_close(c, c->x.resp_head_done ? "response timeout" :
-		    "idle timeout");
-		return;
-	default:
-		conn_close(c, c->state == CONN_PEEK ? "no TLS ClientHello "
-		    "before the timeout" : c->state == CONN_TLS_ACCEPT ?
-		    "guest TLS handshake timeout" : "idle timeout");
-		return;
-	}
-	conn_progress(c);
-}
-
-ssize_t
-ep_read(struct endpoint *e, char *p, size_t n)
-{
-	ssize_t r;
-
-	if (e->rd_hup)
-		e->rd_ready = true;	/* data or the end: never EAGAIN */
-
-	if (e->ssl != NULL) {
-		int sr, err;
-
-		/* Skip the try when neither the socket nor OpenSSL's own
-		 * buffer can have anything. */
-		if (!e->rd_ready && !SSL_has_pending(e->ssl))
-			return EP_AGAIN;
-		ERR_clear_error();
-		sr = SSL_read(e->ssl, p, (int)MIN(n, (size_t)INT32_MAX));
-		if (sr > 0)
-			return sr;
-		err = SSL_get_error(e->ssl, sr);
-		switch (err) {
-		case SSL_ERROR_WANT_READ:
-			e->rd_ready = false;
-			return EP_AGAIN;
-		case SSL_ERROR_WANT_WRITE:
-			e->wr_ready = false;
-			return EP_AGAIN;
-		case SSL_ERROR_ZERO_RETURN:
-			e->eof = true;
-			return 0;
-		case SSL_ERROR_SYSCALL:
-			if (ERR_peek_error() == 0 && (sr == 0 || errno == 0)) {
-				e->eof = true;
-				return 0;
-			}
-			return EP_ERR;
-		default:
-			return EP_ERR;
-		}
-	}
-	if (!e->rd_ready)
-		return EP_AGAIN;
-	r = recv(e->io.fd, p, n, 0);
-	if (r > 0) {
-		/* A short read drained the socket: more data will raise a
-		 * new edge, so skip the recv that would say EAGAIN. */
-		if ((size_t)r < n)
-			e->rd_ready = false;
-		return r;
-	}
-	if (r == 0) {
-		e->eof = true;
-		return 0;
-	}
-	if (errno == EAGAIN || errno == EINTR) {
-		e->rd_ready = errno == EINTR;
-		return EP_AGAIN;
-	}
-	return EP_ERR;
-}
-
-ssize_t
-ep_write(struct endpoint *e, const char *p, size_t n)
-{
-	ssize_t r;
-
-	if (!e->wr_ready)
-		return EP_AGAIN;
-	if (e->ssl != NULL) {
-		int sr, err;
-
-		ERR_clear_error();
-		sr = SSL_write(e->ssl, p, (int)MIN(n, (size_t)INT32_MAX));
-		if (sr > 0)
-			return sr;
-		err = SSL_get_error(e->ssl, sr);
-		if (err == SSL_ERROR_WANT_WRITE) {
-			e->wr_ready = false;
-			return EP_AGAIN;
-		}
-		if (err == SSL_ERROR_WANT_READ) {
-			e->rd_ready = false;
-			return EP_AGAIN;
-		}
-		return EP_ERR;
-	}
-	r = send(e->io.fd, p, n, MSG_NOSIGNAL);
-	if (r >= 0) {
-		if ((size_t)r < n)
-			e->wr_ready = false;	/* the socket buffer is full */
-		return r;
-	}
-	if (errno == EAGAIN || errno == EINTR) {
-		e->wr_ready = errno == EINTR;
-		return EP_AGAIN;
-	}
-	return EP_ERR;
-}
-
-int
-ep_flush(struct endpoint *e, struct buf *b)
-{
-	while (buf_len(b) > 0) {
-		ssize_t w = ep_write(e, buf_head(b), buf_len(b));
-
-		if (w == EP_AGAIN)
-			return 0;
-		if (w < 0)
-			return -1;
-		buf_consume(b, (size_t)w);
-	}
-	return 1;
-}
-
-/* Half-close our sending side towards e. */
-static void
-ep_shutdown(struct endpoint *e)
-{
-	if (e->shut || e->io.fd == -1)
-		return;
-	e->shut = true;
-	if (e->ssl != NULL)
-		(void)SSL_shutdown(e->ssl);
-	(void)shutdown(e->io.fd, SHUT_WR);
-	ERR_clear_error();
-}
-
-/*
- * Move bytes from one endpoint to the other through b until blocked.
- * Returns 0 while the direction is open, 1 once it is finished (EOF
- * seen and everything written), -1 on an I/O error.
- */
-static int
-pump(struct conn *c, struct endpoint *from, struct endpoint *to,
-    struct buf *b, uint64_t *count)
-{
-	for (;;) {
-		ssize_t n;
-		int f;
-
-		if (buf_len(b) > 0) {
-			size_t before = buf_len(b);
-
-			f = ep_flush(to, b);
-			*count += before - buf_len(b);
-			if (f < 0)
-				return -1;
-			if (f == 0)
-				return 0;
-		}
-		if (from->eof) {
-			ep_shutdown(to);
-			conn_buf_release(c, b);
-			return 1;
-		}
-		if (conn_buf_prepare(c, b, WORKER_IOBUF) == 0)
-			return 0;
-		n = ep_read(from, buf_tail(b), conn_buf_prepare(c, b,
-		    WORKER_IOBUF));
-		if (n == EP_AGAIN) {
-			conn_buf_release(c, b);
-			return 0;
-		}
-		if (n < 0)
-			return -1;
-		buf_produce(b, (size_t)n);
-	}
-}
-
-int
-conn_tunnel(struct conn *c)
-{
-	uint64_t before = c->tunnel_up + c->tunnel_down;
-	int a, b;
-
-	a = pump(c, &c->client, &c->up, &c->c_in, &c->tunnel_up);
-	if (a < 0) {
-		conn_close(c, "tunnel: guest side I/O error");
-		return -1;
-	}
-	b = pump(c, &c->up, &c->client, &c->u_in, &c->tunnel_down);
-	if (b < 0) {
-		conn_close(c, "tunnel: upstream side I/O error");
-		return -1;
-	}
-	if (a == 1 && b == 1) {
-		conn_close(c, "tunnel closed");
-		return -1;
-	}
-	if (c->tunnel_up + c->tunnel_down != before)
-		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-	return 0;
-}
-
-int
-conn_linger(struct conn *c)
-{
-	char sink[4096];
-	ssize_t n;
-
-	do {
-		n = ep_read(&c->client, sink, sizeof(sink));
-	} while (n > 0);
-	if (n == 0 || n == EP_ERR) {
-		conn_close(c, c->close_reason ? c->close_reason : "closed");
-		return -1;
-	}
-	return 0;
-}
-
 /* Start a graceful close once the final reply has been written. */
 void
-conn_start_linger(struct conn *c, const char *reason)
+conn_start_linger(struct conn *c, enum conn_end why)
 {
-	c->close_reason = reason;
-	upstream_close(c);
+	c->end = why;
+	upstream_close(&c->upstream);
 	ep_shutdown(&c->client);
 	conn_set_state(c, CONN_LINGER);
 	conn_set_timeout(c, LINGER_MS);

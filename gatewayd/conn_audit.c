@@ -8,7 +8,7 @@
  * Metrics get only bounded labels: the group, the rule label, the static
  * reason code, the secret's configured name; never the host or URL.
  */
-#include "conn.h"
+#include "conn_audit.h"
 
 #include "alog.h"
 #include "runtime.h"
@@ -22,7 +22,7 @@ record_common(struct conn *c, struct alog_record *r)
 	r->client = c->src;
 	r->dst = c->dst;
 	if (c->up.io.fd != -1 || c->up.connected)
-		r->upstream = c->up_addr;
+		r->upstream = c->upstream.addr;
 	r->sni = c->has_sni ? c->sni : NULL;
 	conn_vm_audit(c, r);
 }
@@ -35,10 +35,10 @@ group_of(const struct conn *c)
 
 /* One audited exchange in the metrics: decision, denial, secret, time. */
 static void
-count_exchange(struct conn *c, const struct alog_record *r)
+count_exchange(struct conn *c, const struct exchange *x,
+    const struct alog_record *r)
 {
 	struct stats_shard *sh = c->worker->stats;
-	const struct exchange *x = &c->x;
 	const char *g = group_of(c);
 	bool deny = r->action == ALOG_DENY || r->action == ALOG_REFUSED;
 
@@ -47,7 +47,7 @@ count_exchange(struct conn *c, const struct alog_record *r)
 	if (deny)
 		stats_inc_series(sh, SF_DENIALS, g, x->code ? x->code :
 		    "denied", x->rule);
-	if (x->verify_error[0] != '\0')
+	if (x->verify_error != NULL && x->verify_error[0] != '\0')
 		stats_inc_series(sh, SF_VERIFY_FAILURES, g, x->verify_error,
 		    NULL);
 	if (x->secret != NULL && r->action != ALOG_REFUSED)
@@ -74,9 +74,9 @@ count_tunnel(struct conn *c, const struct alog_record *r, const char *code)
 }
 
 static enum alog_action
-action_of(const char *squid_code, int status)
+action_of(enum exchange_action action, int status)
 {
-	if (squid_code != NULL && strcmp(squid_code, "TCP_DENIED") == 0)
+	if (action == XA_DENIED)
 		return ALOG_DENY;
 	if (status >= 400 || status == 0)
 		return ALOG_ERROR;
@@ -84,9 +84,8 @@ action_of(const char *squid_code, int status)
 }
 
 void
-conn_audit_exchange(struct conn *c)
+conn_audit_exchange(struct conn *c, struct exchange *x)
 {
-	struct exchange *x = &c->x;
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 
@@ -99,7 +98,7 @@ conn_audit_exchange(struct conn *c)
 		r.action = ALOG_REFUSED;
 	r.time_ms = util_wall_ms();
 	r.duration_ms = r.time_ms > x->start_ms ? r.time_ms - x->start_ms : 0;
-	r.host = c->up_host[0] ? c->up_host : NULL;
+	r.host = c->upstream.host[0] ? c->upstream.host : NULL;
 	r.method = x->method;
 	r.url = x->url;
 	r.proto = x->h2 ? "h2" : NULL;
@@ -112,24 +111,28 @@ conn_audit_exchange(struct conn *c)
 	 * refused anyway (a dialled address on the drop list) was enforced. */
 	r.would = x->would_deny && r.action != ALOG_DENY &&
 	    r.action != ALOG_REFUSED ? "deny" : NULL;
-	r.reason = x->reason[0] ? x->reason : NULL;
+	r.reason = exchange_reason(x);
 	r.secret = x->secret;
-	r.verify_error = x->verify_error[0] ? x->verify_error : NULL;
+	r.verify_error = x->verify_error != NULL && x->verify_error[0] ?
+	    x->verify_error : NULL;
 	if (x->status == 101)
 		r.kind = ALOG_TUNNEL;
-	count_exchange(c, &r);
+	count_exchange(c, x, &r);
 	if (gw->alog != NULL)
 		alog_write(gw->alog, &r);
 	x->active = false;
 }
 
 void
-conn_audit_tunnel(struct conn *c, const char *reason)
+conn_audit_tunnel(struct conn *c, enum conn_end why)
 {
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 	char url[HOST_MAX + 16], abuf[ADDR_STRLEN];
-	const char *code = reason;
+	/* the metrics' static reason code: an upstream failure by its own */
+	const char *code = why == CONN_END_UPSTREAM_FAILED &&
+	    c->upstream.fail != NULL ?
+	    upstream_fail_str(c->upstream.fail->reason) : conn_end_str(why);
 
 	record_common(c, &r);
 	r.kind = ALOG_TUNNEL;
@@ -147,23 +150,27 @@ conn_audit_tunnel(struct conn *c, const char *reason)
 	r.bytes_out = c->tunnel_down;
 	r.rule = c->conn_verdict.rule != NULL || c->spliced ?
 	    policy_verdict_label(&c->conn_verdict) : NULL;
-	if (c->spliced && c->up_phase == UPH_FAILED &&
-	    c->up_fail_status == 403) {
+	if (c->spliced && c->upstream.phase == UPH_FAILED &&
+	    c->upstream.fail->status == 403) {
 		/* the address the name resolves to was refused */
 		r.action = ALOG_DENY;
-		r.rule = c->up_fail_rule[0] ? c->up_fail_rule : r.rule;
-		r.reason = c->x.reason[0] ? c->x.reason : reason;
-		code = c->up_fail_reason ? c->up_fail_reason : reason;
-	} else if (c->spliced && strcmp(reason, "tunnel closed") == 0) {
+		r.rule = c->upstream.fail->rule[0] ? c->upstream.fail->rule :
+		    r.rule;
+		code = upstream_fail_str(c->upstream.fail->reason);
+		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
+		    conn_end_str(why);
+	} else if (c->spliced && why == CONN_END_TUNNEL_CLOSED) {
 		r.action = ALOG_SPLICE;
 		r.status = 200;
 	} else if (c->spliced) {
 		r.action = c->up.connected ? ALOG_SPLICE : ALOG_ERROR;
-		r.reason = c->x.reason[0] ? c->x.reason : reason;
+		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
+		    conn_end_str(why);
 	} else {
 		r.action = c->conn_verdict.action == POLICY_DENY ?
 		    ALOG_DENY : ALOG_ERROR;
-		r.reason = c->x.reason[0] ? c->x.reason : reason;
+		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
+		    conn_end_str(why);
 	}
 	count_tunnel(c, &r, code);
 	if (gw->alog != NULL)

@@ -8,17 +8,27 @@
  * coding.  1xx responses pass through; a 101 to an allowed Upgrade turns
  * the connection into an opaque tunnel.
  */
-#include "conn.h"
+#include "conn_exchange.h"
+#include "conn_audit.h"
+#include "conn_http.h"
 
 #include <stdio.h>
 
+#include "headrw.h"
 #include "log.h"
 #include "runtime.h"
 #include "worker.h"
 
 #define RESP_HEAD_MAX	65536
 
-enum { BODY_OPEN = 0, BODY_DONE = 1, BODY_ERR = -1 };
+/* stream_body(): a write error is the receiver's failure, any other
+ * error (framing, a read, an early end) the sender's. */
+enum body_result {
+	BODY_WRITE_ERR = -2,
+	BODY_ERR = -1,
+	BODY_OPEN = 0,
+	BODY_DONE = 1,
+};
 
 /*
  * De-chunking: drop the chunk framing at the head of b; the data run
@@ -86,7 +96,7 @@ body_bytes(struct buf *b, enum http_body kind, bool dechunk, uint64_t *left,
  * Forward body bytes from `from` (through b) to `to`.  pending counts
  * bytes at the head of b already framed as body but not yet written.
  */
-static int
+static enum body_result
 stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
     struct buf *b, enum http_body kind, bool dechunk, uint64_t *left,
     struct http_chunk_state *cs,
@@ -112,7 +122,7 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 				return BODY_OPEN;
 			if (w < 0) {
 				*why = "write error";
-				return BODY_ERR;
+				return BODY_WRITE_ERR;
 			}
 			buf_consume(b, (size_t)w);
 			*pending -= (size_t)w;
@@ -130,10 +140,9 @@ stream_body(struct conn *c, struct endpoint *from, struct endpoint *to,
 			*why = "peer closed in the middle of the body";
 			return BODY_ERR;
 		}
-		if (conn_buf_prepare(c, b, WORKER_IOBUF) == 0)
+		if (ep_in_prepare(from, WORKER_IOBUF) == 0)
 			return BODY_OPEN;	/* full of the next message */
-		n = ep_read(from, buf_tail(b), conn_buf_prepare(c, b,
-		    WORKER_IOBUF));
+		n = ep_read(from, buf_tail(b), ep_in_prepare(from, WORKER_IOBUF));
 		if (n == EP_AGAIN)
 			return BODY_OPEN;
 		if (n == EP_ERR) {
@@ -166,56 +175,19 @@ codings_beyond_chunked(const struct http_response *resp)
 	return n > 1 || (n == 1 && !chunked);
 }
 
-/* Rewrite a response head for the guest into c->to_client.  upgrade is
- * the protocol a 101 switches to (checked against the request's). */
+/* The response head for the guest into c->to_client (headrw.c). */
 static void
 build_client_head(struct conn *c, const struct http_response *resp,
     bool close_after, const struct http_slice *upgrade)
 {
-	struct buf *b = &c->to_client;
-	char status[16];
-	size_t i;
+	struct headrw_resp o = {
+		.dechunk = c->x.resp_dechunk,
+		.http10 = c->x.http10,
+		.close_after = close_after,
+		.upgrade = upgrade,
+	};
 
-	/* No printf on the hot path: the parser took three digits. */
-	memcpy(status, "HTTP/1.1 000 ", 13);
-	status[9] = (char)('0' + resp->status / 100 % 10);
-	status[10] = (char)('0' + resp->status / 10 % 10);
-	status[11] = (char)('0' + resp->status % 10);
-	buf_append(b, status, 13);
-	buf_append(b, resp->reason.p, resp->reason.len);
-	buf_append(b, "\r\n", 2);
-	for (i = 0; i < resp->nheaders; i++) {
-		const struct http_header *h = &resp->headers[i];
-
-		if (http_is_framing(&h->name) ||
-		    http_is_hop_by_hop(h, resp->headers, resp->nheaders))
-			continue;
-		conn_header_append(b, h);
-	}
-	/* The framing the gateway streams by: the codings the upstream
-	 * listed (RFC 9112 section 6.1; none for an HTTP/1.0 guest, which
-	 * gets a chunked body de-chunked and close-delimited), else the
-	 * length (a HEAD or 304 response keeps its Content-Length; 1xx and
-	 * 204 may not carry one). */
-	if (resp->body != HTTP_BODY_NONE && !c->x.resp_dechunk)
-		conn_codings_append(b, resp->headers, resp->nheaders);
-	if (resp->body != HTTP_BODY_CHUNKED)
-		conn_length_append(b, resp->has_content_length &&
-		    resp->status >= 200 && resp->status != 204,
-		    resp->content_length);
-	if (upgrade != NULL) {
-		/* Upgrade is hop-by-hop, but a 101 without it is no switch
-		 * to any protocol (RFC 9110 section 15.2.2): strict clients
-		 * (RFC 6455 ones) refuse it. */
-		buf_appends(b, "Upgrade: ");
-		buf_append(b, upgrade->p, upgrade->len);
-		buf_appends(b, "\r\nConnection: Upgrade\r\n");
-	}
-	else if (close_after)
-		buf_appends(b, "Connection: close\r\n");
-	else if (c->x.http10)
-		buf_appends(b, "Connection: keep-alive\r\n");
-	buf_append(b, "\r\n", 2);
+	headrw_response(&c->to_client, resp, &o);
 }
 
 /*
@@ -229,7 +201,7 @@ can_retry(const struct conn *c)
 	const struct exchange *x = &c->x;
 
 	return x->reused && !x->retried && !x->resp_head_done &&
-	    x->status == 0 && buf_len(&c->u_in) == 0 &&
+	    x->status == 0 && buf_len(&c->up.in) == 0 &&
 	    buf_len(&c->retry_head) > 0 && buf_len(&c->to_client) == 0;
 }
 
@@ -239,7 +211,7 @@ retry_fresh(struct conn *c)
 	struct exchange *x = &c->x;
 	struct buf head = c->retry_head;
 
-	upstream_close(c);
+	upstream_close(&c->upstream);
 	c->retry_head = c->to_up;	/* swap storage, no allocation */
 	c->to_up = head;
 	buf_free(&c->retry_head);	/* wiped: resent once only */
@@ -247,8 +219,8 @@ retry_fresh(struct conn *c)
 	x->reused = false;
 	x->req_done = false;
 	x->bytes_up = 0;
-	upstream_start(c, c->up_purpose, c->up_host[0] ? c->up_host : NULL,
-	    c->up_port);
+	upstream_start(&c->upstream, c->upstream.purpose, c->upstream.host[0] ? c->upstream.host : NULL,
+	    c->upstream.port);
 	conn_set_state(c, CONN_WAIT_UP);
 	c->deadline = 0;	/* up_deadline bounds the wait */
 	return 1;
@@ -259,16 +231,17 @@ static int
 upstream_failed(struct conn *c, int status, const char *what)
 {
 	if (c->x.resp_head_done || c->x.status == 101) {
-		conn_close(c, what);
+		conn_log(c, LOG_LVL_DEBUG, "upstream: %s", what);
+		conn_close(c, CONN_END_UPSTREAM_BROKEN);
 		return -1;
 	}
 	if (can_retry(c))
 		return retry_fresh(c);
 	stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
-	upstream_close(c);
+	upstream_close(&c->upstream);
 	c->must_close = true;
 	conn_reply(c, status, what, "The gateway could not complete the "
-	    "request to %s: %s.\n", c->up_host[0] ? c->up_host :
+	    "request to %s: %s.\n", c->upstream.host[0] ? c->upstream.host :
 	    "the destination", what);
 	return 1;
 }
@@ -305,10 +278,10 @@ coalesce_body(struct conn *c)
 	bool done;
 	ssize_t n;
 
-	if (buf_len(&c->u_in) == 0 || x->resp_body == HTTP_BODY_CLOSE ||
-	    buf_len(&c->u_in) > COALESCE_MAX || x->resp_dechunk)
+	if (buf_len(&c->up.in) == 0 || x->resp_body == HTTP_BODY_CLOSE ||
+	    buf_len(&c->up.in) > COALESCE_MAX || x->resp_dechunk)
 		return;
-	n = body_bytes(&c->u_in, x->resp_body, false, &x->resp_left,
+	n = body_bytes(&c->up.in, x->resp_body, false, &x->resp_left,
 	    &x->resp_chunk, &done, &why);
 	if (n < 0) {
 		/* Bad framing: rewind, and let stream_body() meet and
@@ -317,8 +290,8 @@ coalesce_body(struct conn *c)
 		x->resp_left = saved_left;
 		return;
 	}
-	buf_append(&c->to_client, buf_head(&c->u_in), (size_t)n);
-	buf_consume(&c->u_in, (size_t)n);
+	buf_append(&c->to_client, buf_head(&c->up.in), (size_t)n);
+	buf_consume(&c->up.in, (size_t)n);
 	c->resp_framed = done;
 }
 
@@ -332,8 +305,8 @@ static int
 switch_head(struct conn *c, const struct http_response *resp, size_t len)
 {
 	struct exchange *x = &c->x;
-	struct http_slice offered = { x->upgrade_proto,
-	    strlen(x->upgrade_proto) }, chosen;
+	struct http_slice offered = { x->upgrade_proto ? x->upgrade_proto :
+	    "", x->upgrade_proto ? strlen(x->upgrade_proto) : 0 }, chosen;
 
 	if (!x->upgrade)
 		return upstream_failed(c, 502, "unexpected 101");
@@ -343,8 +316,8 @@ switch_head(struct conn *c, const struct http_response *resp, size_t len)
 	x->status = 101;
 	content_type(x, resp);
 	build_client_head(c, resp, false, &chosen);
-	buf_consume(&c->u_in, len);
-	x->action = "TCP_TUNNEL";
+	buf_consume(&c->up.in, len);
+	x->action = XA_TUNNEL;
 	x->resp_head_done = true;
 	return 1;
 }
@@ -358,10 +331,10 @@ response_head(struct conn *c)
 	ssize_t r;
 	bool close_after;
 
-	r = http_scan_response(buf_head(&c->u_in), buf_len(&c->u_in),
+	r = http_scan_response(buf_head(&c->up.in), buf_len(&c->up.in),
 	    &x->resp_scan, x->head_request, &resp, &herr);
 	if (r == HTTP_NEED_MORE) {
-		if (buf_len(&c->u_in) >= RESP_HEAD_MAX)
+		if (buf_len(&c->up.in) >= RESP_HEAD_MAX)
 			return upstream_failed(c, 502,
 			    "response head too large");
 		if (c->up.eof)
@@ -377,9 +350,9 @@ response_head(struct conn *c)
 		 * HTTP/1.0 guest may not be sent one (RFC 9110 15.2). */
 		if (!x->http10)
 			build_client_head(c, &resp, false, NULL);
-		buf_consume(&c->u_in, (size_t)r);
+		buf_consume(&c->up.in, (size_t)r);
 		http_head_scan_init(&x->resp_scan);
-		x->resp_head_first = buf_len(&c->u_in) ?
+		x->resp_head_first = buf_len(&c->up.in) ?
 		    loop_now(c->worker->loop) : 0;
 		return 1;
 	}
@@ -401,13 +374,13 @@ response_head(struct conn *c)
 	http_chunk_init(&x->resp_chunk);
 	x->resp_keep_alive = resp.keep_alive && resp.body != HTTP_BODY_CLOSE;
 	if (!x->resp_keep_alive)
-		c->up_reusable = false;
+		c->upstream.reusable = false;
 	close_after = !x->req_keep_alive || c->must_close ||
 	    resp.body == HTTP_BODY_CLOSE || x->resp_dechunk;
 	if (close_after)
 		c->must_close = true;
 	build_client_head(c, &resp, close_after, NULL);
-	buf_consume(&c->u_in, (size_t)r);
+	buf_consume(&c->up.in, (size_t)r);
 	x->resp_head_done = true;
 	coalesce_body(c);
 	return 1;
@@ -425,7 +398,8 @@ flush_client(struct conn *c)
 }
 
 /* Request head and body upstream.  0 open/blocked, 1 done, -1/-2 error
- * (-1: c closed; -2: upstream failed, reply queued). */
+ * (-1: c closed; -2: upstream failed, reply queued).  Private to this
+ * file: exchange_step() turns them into an enum step. */
 static int
 request_up(struct conn *c)
 {
@@ -449,21 +423,21 @@ request_up(struct conn *c)
 	 * with a body, so no byte of this request is left unsent. */
 	if (x->upgrade)
 		return 1;
-	b = stream_body(c, &c->client, &c->up, &c->c_in, x->req_body, false,
+	b = stream_body(c, &c->client, &c->up, &c->client.in, x->req_body, false,
 	    &x->req_left, &x->req_chunk, &c->req_pending, &c->req_framed,
 	    &x->bytes_up, &why);
+	if (b == BODY_WRITE_ERR)
+		return upstream_failed(c, 502, "upstream write error") < 0 ?
+		    -1 : -2;
 	if (b == BODY_ERR) {
-		if (why != NULL && strcmp(why, "write error") == 0)
-			return upstream_failed(c, 502, "upstream write error")
-			    < 0 ? -1 : -2;
 		if (c->client.eof || c->x.resp_head_done) {
-			conn_close(c, "request body aborted or malformed");
+			conn_close(c, CONN_END_REQ_BODY);
 			return -1;
 		}
 		/* Bad chunk framing: the upstream connection is dropped (it
 		 * saw a truncated request) and the guest is told why. */
 		stats_inc(c->worker->stats, ST_BAD_REQUESTS);
-		upstream_close(c);
+		upstream_close(&c->upstream);
 		c->must_close = true;
 		conn_reply(c, 400, why ? why : "invalid request body",
 		    "Bad Request: %s\n", why ? why : "invalid request body");
@@ -501,14 +475,14 @@ response_head_step(struct conn *c)
 		int f = flush_client(c);
 
 		if (f < 0) {
-			conn_close(c, "guest write error");
+			conn_close(c, CONN_END_GUEST_WRITE);
 			return -1;
 		}
 		if (f == 0)
 			return 0;
 		if (c->x.resp_head_done)
 			return 1;
-		if (buf_len(&c->u_in) > 0) {
+		if (buf_len(&c->up.in) > 0) {
 			h = response_head(c);
 			if (h < 0)
 				return -1;
@@ -517,18 +491,18 @@ response_head_step(struct conn *c)
 			if (h > 0)
 				continue;
 		}
-		if (conn_buf_prepare(c, &c->u_in, WORKER_IOBUF) == 0)
+		if (ep_in_prepare(&c->up, WORKER_IOBUF) == 0)
 			return upstream_failed(c, 502,
 			    "response head too large") < 0 ? -1 : -2;
-		n = ep_read(&c->up, buf_tail(&c->u_in),
-		    conn_buf_prepare(c, &c->u_in, WORKER_IOBUF));
+		n = ep_read(&c->up, buf_tail(&c->up.in),
+		    ep_in_prepare(&c->up, WORKER_IOBUF));
 		if (n == EP_AGAIN)
 			return 0;
 		if (n == EP_ERR)
 			return upstream_failed(c, 502, "upstream read error")
 			    < 0 ? -1 : -2;
-		buf_produce(&c->u_in, (size_t)n);
-		if (n == 0 && buf_len(&c->u_in) == 0)
+		buf_produce(&c->up.in, (size_t)n);
+		if (n == 0 && buf_len(&c->up.in) == 0)
 			return upstream_failed(c, 502, "upstream closed "
 			    "without a response") < 0 ? -1 : -2;
 		if (c->x.resp_head_first == 0)
@@ -539,16 +513,7 @@ response_head_step(struct conn *c)
 	}
 }
 
-uint64_t
-conn_exchange_timeout(const struct limits_config *lim,
-    const struct exchange *x)
-{
-	if (!x->req_done && !x->resp_head_done)
-		return lim->idle_timeout_ms;
-	return lim->response_timeout_ms;
-}
-
-static int
+static enum step
 exchange_step(struct conn *c)
 {
 	struct exchange *x = &c->x;
@@ -558,50 +523,49 @@ exchange_step(struct conn *c)
 	if (!x->req_done) {
 		r = request_up(c);
 		if (r == -1)
-			return -1;
+			return STEP_CLOSED;
 		if (r == -2)
-			return 1;
+			return STEP_PROGRESS;
 		if (r == 1)
 			x->req_done = true;
 	}
 	r = response_head_step(c);
 	if (r == -1)
-		return -1;
+		return STEP_CLOSED;
 	if (r == -2)
-		return 1;
+		return STEP_PROGRESS;
 	if (r == 0)
-		return 0;
+		return STEP_BLOCKED;
 	if (x->status == 101) {
 		/* Upgrade allowed by policy and accepted upstream. */
-		conn_audit_exchange(c);
-		free(x->url);
-		memset(x, 0, sizeof(*x));
+		conn_audit_exchange(c, &c->x);
+		exchange_reset(x);
 		conn_set_state(c, CONN_TUNNEL);
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
-		return 1;
+		return STEP_PROGRESS;
 	}
-	b = stream_body(c, &c->up, &c->client, &c->u_in, x->resp_body,
+	b = stream_body(c, &c->up, &c->client, &c->up.in, x->resp_body,
 	    x->resp_dechunk, &x->resp_left, &x->resp_chunk, &c->resp_pending,
 	    &c->resp_framed, &x->bytes_down, &why);
-	if (b == BODY_ERR) {
-		conn_close(c, "response body aborted or malformed");
-		return -1;
+	if (b == BODY_ERR || b == BODY_WRITE_ERR) {
+		conn_close(c, CONN_END_RESP_BODY);
+		return STEP_CLOSED;
 	}
 	if (b == BODY_OPEN)
-		return 0;
+		return STEP_BLOCKED;
 	x->resp_done = true;
-	if (x->resp_body == HTTP_BODY_CLOSE || buf_len(&c->u_in) > 0)
-		c->up_reusable = false;	/* extra bytes: do not trust it */
+	if (x->resp_body == HTTP_BODY_CLOSE || buf_len(&c->up.in) > 0)
+		c->upstream.reusable = false;	/* extra bytes: do not trust it */
 	if (!x->req_done) {
 		/* The server answered before the whole request: finish
 		 * this one and do not reuse either side. */
 		c->must_close = true;
-		c->up_reusable = false;
+		c->upstream.reusable = false;
 	}
-	if (!c->up_reusable)
-		upstream_close(c);
+	if (!c->upstream.reusable)
+		upstream_close(&c->upstream);
 	conn_exchange_end(c);
-	return c->state == CONN_CLOSED ? -1 : 1;
+	return c->state == CONN_CLOSED ? STEP_CLOSED : STEP_PROGRESS;
 }
 
 /*
@@ -609,16 +573,16 @@ exchange_step(struct conn *c)
  * (or the request was all sent), with the timeout of what it now waits
  * for, so that a stream runs as long as it keeps sending.
  */
-int
+enum step
 conn_http_exchange(struct conn *c)
 {
 	struct exchange *x = &c->x;
 	uint64_t before = x->bytes_up + x->bytes_down;
 	bool req_done = x->req_done;
-	int r;
+	enum step r;
 
 	r = exchange_step(c);
-	if (r >= 0 && c->state == CONN_EXCHANGE && (req_done != x->req_done ||
+	if (r != STEP_CLOSED && c->state == CONN_EXCHANGE && (req_done != x->req_done ||
 	    x->bytes_up + x->bytes_down != before))
 		exchange_set_timeout(c);
 	return r;

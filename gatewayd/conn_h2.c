@@ -16,6 +16,8 @@
 
 #include <stdio.h>
 
+#include "conn_audit.h"
+#include "conn_secrets.h"
 #include "log.h"
 #include "runtime.h"
 #include "stats.h"
@@ -100,10 +102,7 @@ audit_stream(struct h2conn *hc, struct h2_stream *s)
 
 	if (!s->x.active)
 		return;
-	/* conn_audit_exchange() reads the conn's exchange: lend it ours */
-	c->x = s->x;
-	conn_audit_exchange(c);
-	memset(&c->x, 0, sizeof(c->x));
+	conn_audit_exchange(c, &s->x);
 	s->x.active = false;
 }
 
@@ -122,7 +121,7 @@ stream_free(struct h2conn *hc, struct h2_stream *s)
 	 * connection's window must not keep them */
 	if (s->usid != 0 && !hc->up_dead)
 		h2_consume(hc->u, s->usid, buf_len(&s->resp.q));
-	free(s->x.url);
+	exchange_reset(&s->x);
 	wipe_secret(s);
 	buf_free(&s->req.q);
 	buf_free(&s->resp.q);
@@ -204,10 +203,10 @@ g_on_close(void *arg, int32_t sid, uint32_t code)
 	if (s == NULL)
 		return;
 	s->g_open = false;
-	if (code != H2_NO_ERROR && s->x.active && s->x.reason[0] == '\0')
-		snprintf(s->x.reason, sizeof(s->x.reason), "stream reset: %s",
-		    code == H2_CANCEL ? "cancelled by the guest" :
-		    "protocol error");
+	if (code != H2_NO_ERROR && s->x.active &&
+	    exchange_reason(&s->x) == NULL)
+		exchange_set_reason(&s->x, code == H2_CANCEL ? "stream reset: "
+		    "cancelled by the guest" : "stream reset: protocol error");
 	if (s->u_open && !hc->up_dead)
 		h2_reset(hc->u, s->usid, H2_CANCEL);
 	/* what the guest sent and nobody will read: give the window back */
@@ -238,7 +237,7 @@ relay(struct h2conn *hc, struct h2_dir *d, struct h2 *self, int32_t sid,
 		h2_consume(from, from_sid, n);
 	if (buf_len(&d->q) > 0)
 		return (ssize_t)n;
-	conn_buf_release(hc->c, &d->q);
+	buf_release_pooled(&d->q, &hc->c->worker->bufs);
 	if (!d->end)
 		return n > 0 ? (ssize_t)n : H2_DEFER;
 	*eof = H2_END;
@@ -372,8 +371,7 @@ u_on_close(void *arg, int32_t sid, uint32_t code)
 	s->u_open = false;
 	wipe_secret(s);
 	if (s->g_open && code != H2_NO_ERROR) {
-		util_strlcpy(s->x.reason, "upstream reset the stream",
-		    sizeof(s->x.reason));
+		exchange_set_reason(&s->x, "upstream reset the stream");
 		if (!s->x.resp_head_done)
 			conn_h2_reply(hc, s, 502, "upstream reset the stream",
 			    "The upstream reset the stream before its "
@@ -458,27 +456,12 @@ conn_h2_start(struct conn *c)
 	hc->idle_since = loop_now(c->worker->loop);
 	/* denied at the TLS stage: no upstream, every stream is answered
 	 * by the gateway */
-	hc->up_dead = c->up_phase != UPH_READY;
+	hc->up_dead = c->upstream.phase != UPH_READY;
 	c->h2 = hc;
-	c->up_used = true;
+	c->on_close = conn_h2_free;	/* conn_close() calls it */
+	c->upstream.used = true;
 	c->deadline = 0;	/* per stream, conn_h2_timeout() */
 	conn_set_state(c, CONN_H2);
-}
-
-void
-conn_h2_refuse_cleartext(struct conn *c)
-{
-	static const uint8_t settings[9] = { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 };
-
-	/* What an HTTP/2 client reads: our SETTINGS, then GOAWAY saying
-	 * HTTP/1.1 is required, with the reason as its debug data. */
-	buf_free(&c->to_client);
-	buf_append(&c->to_client, settings, sizeof(settings));
-	h2_goaway_frame(&c->to_client, 0, H2_HTTP_1_1_REQUIRED, "gatewayd: "
-	    "HTTP/2 without TLS (prior knowledge) is not supported on port "
-	    "80; use HTTP/1.1 or https");
-	util_strlcpy(c->x.reason, "prior-knowledge HTTP/2 on port 80 is not "
-	    "supported", sizeof(c->x.reason));
 }
 
 /* Every stream still waiting on the upstream learns it is gone. */
@@ -561,29 +544,17 @@ push(struct endpoint *e, struct h2 *h, struct buf *out)
 	}
 }
 
-/* More work than one wake-up's share: go on from the loop, after the
- * other connections' events, since no new edge may come. */
-static void
-resume_cb(struct loop *loop, void *arg)
-{
-	struct conn *c = arg;
-
-	if (c->state == CONN_H2)
-		conn_progress(c);
-	conn_release(c);
-}
-
 static void
 guest_failed(struct conn *c, struct h2conn *hc, const char *why)
 {
 	log_info("conn %llu: h2 guest connection: %s",
 	    (unsigned long long)c->id, why);
-	snprintf(c->x.reason, sizeof(c->x.reason), "%s", why);
+	exchange_set_reason(&c->x, why);
 	/* the GOAWAY made for a violation is written before closing */
 	(void)push(&c->client, hc->g, &hc->g_out);
 }
 
-int
+enum step
 conn_h2_step(struct conn *c)
 {
 	struct h2conn *hc = c->h2;
@@ -595,7 +566,7 @@ conn_h2_step(struct conn *c)
 		r = pull(c, &c->client, hc->g, &why);
 		if (r < 0) {
 			guest_failed(c, hc, why);
-			conn_close(c, "h2: guest connection ended");
+			conn_close(c, CONN_END_H2_GUEST_ENDED);
 			return -1;
 		}
 		moved |= r;
@@ -607,7 +578,7 @@ conn_h2_step(struct conn *c)
 		}
 		r = push(&c->client, hc->g, &hc->g_out);
 		if (r < 0) {
-			conn_close(c, "h2: guest write error");
+			conn_close(c, CONN_END_H2_GUEST_WRITE);
 			return -1;
 		}
 		moved |= r;
@@ -618,15 +589,17 @@ conn_h2_step(struct conn *c)
 			moved |= r > 0;
 		}
 		if (h2_done(hc->g) && buf_len(&hc->g_out) == 0) {
-			conn_close(c, "h2: connection finished");
+			conn_close(c, CONN_END_H2_FINISHED);
 			return -1;
 		}
 		if (!moved)
 			return 0;
 	}
-	c->holds++;
-	loop_post(c->worker->loop, resume_cb, c);
-	return 0;
+	/* More work than one wake-up's share: the dispatcher goes on from
+	 * the loop, after the other connections' events, since no new
+	 * edge may come. */
+	c->yield = true;
+	return STEP_BLOCKED;
 }
 
 void
@@ -640,7 +613,7 @@ conn_h2_timeout(struct conn *c, uint64_t now)
 		return;
 	if (hc->nstreams == 0 && now >= hc->idle_since + lim->idle_timeout_ms) {
 		if (hc->idle_goaway) {
-			conn_close(c, "idle keep-alive timeout");
+			conn_close(c, CONN_END_IDLE_KEEPALIVE);
 			return;
 		}
 		/* say so first (GOAWAY): the guest opens no stream into a
@@ -663,17 +636,17 @@ conn_h2_timeout(struct conn *c, uint64_t now)
 		if (up_turn && !s->x.resp_head_done) {
 			h2_reset(hc->u, s->usid, H2_CANCEL);
 			conn_h2_reply(hc, s, 504, "upstream response timeout",
-			    "%s did not answer in time.\n", c->up_host[0] ?
-			    c->up_host : "The destination");
+			    "%s did not answer in time.\n", c->upstream.host[0] ?
+			    c->upstream.host : "The destination");
 			continue;
 		}
-		util_strlcpy(s->x.reason, up_turn ? "response timeout" :
-		    "idle timeout", sizeof(s->x.reason));
+		exchange_set_reason(&s->x, up_turn ? "response timeout" :
+		    "idle timeout");
 		if (s->u_open)
 			h2_reset(hc->u, s->usid, H2_CANCEL);
 		h2_reset(hc->g, s->gsid, H2_CANCEL);
 	}
-	conn_progress(c);
+	/* the dispatcher runs the step next (frames to write) */
 }
 
 void
@@ -686,13 +659,13 @@ conn_h2_free(struct conn *c)
 	while (hc->streams != NULL) {
 		struct h2_stream *s = hc->streams;
 
-		if (s->x.active && s->x.reason[0] == '\0')
-			util_strlcpy(s->x.reason, c->x.reason[0] ?
-			    c->x.reason : "connection ended",
-			    sizeof(s->x.reason));
+		if (s->x.active && exchange_reason(&s->x) == NULL)
+			exchange_set_reason(&s->x, exchange_reason(&c->x) ?
+			    exchange_reason(&c->x) : "connection ended");
 		stream_free(hc, s);
 	}
-	memset(&c->x, 0, sizeof(c->x));
+	conn_secrets_clear(&c->x);
+	exchange_reset(&c->x);
 	h2_free(hc->g);
 	h2_free(hc->u);
 	buf_free(&hc->g_out);

@@ -25,17 +25,13 @@ struct h2conn;
 /* Both sides chose h2 and the guest handshake is done: set up the
  * sessions and enter CONN_H2. */
 void conn_h2_start(struct conn *c);
-/* CONN_H2 step (conn_progress). */
-int conn_h2_step(struct conn *c);
-/* Per-stream deadlines (worker tick). */
+/* CONN_H2 step (the dispatcher's table). */
+enum step conn_h2_step(struct conn *c);
+/* Per-stream deadlines (the connection's timer, every 250 ms in H2). */
 void conn_h2_timeout(struct conn *c, uint64_t now);
-/* Teardown part of conn_close(): audit the streams still open, free. */
+/* Teardown part of conn_close() (its on_close hook): audit the streams
+ * still open, free. */
 void conn_h2_free(struct conn *c);
-
-/* A plain-HTTP connection opened with the HTTP/2 preface (prior
- * knowledge): replace the queued HTTP/1.1 error with an HTTP/2 GOAWAY
- * HTTP_1_1_REQUIRED that says why.  Not supported, refused clearly. */
-void conn_h2_refuse_cleartext(struct conn *c);
 
 /* Is "h2" what this TLS connection's ALPN selected? */
 bool conn_h2_selected(SSL *ssl);

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "conn_http.h"
+#include "conn_secrets.h"
 #include "dialpolicy.h"
 #include "log.h"
 #include "runtime.h"
@@ -234,7 +236,7 @@ apply_secret(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 	}
 	if (res.verdict == SECRETS_REFUSE) {
 		s->x.secret = res.secret;
-		s->x.action = "TCP_DENIED";
+		s->x.action = XA_DENIED;
 		conn_h2_reply(hc, s, 403, "credential refused", "Credential "
 		    "refused by the gateway: %s%s%s%s.\nThe request to %s was "
 		    "not sent.\n", res.reason ? res.reason : "not valid here",
@@ -314,8 +316,7 @@ submit_upstream(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 		free(s->secret_value);
 		s->secret_value = NULL;
 	}
-	util_strlcpy(s->x.reason, "upstream takes no more streams",
-	    sizeof(s->x.reason));
+	exchange_set_reason(&s->x, "upstream takes no more streams");
 	h2_reset(hc->g, s->gsid, H2_REFUSED_STREAM);
 }
 
@@ -325,7 +326,7 @@ deny(struct h2conn *hc, struct h2_stream *s, const struct policy_verdict *v)
 {
 	const struct exchange *x = &s->x;
 
-	s->x.action = "TCP_DENIED";
+	s->x.action = XA_DENIED;
 	conn_h2_reply(hc, s, 403, "denied by egress policy",
 	    "Blocked by egress policy: %.*s\nThe gateway of host group \"%s\" "
 	    "does not allow this request (%s%s%s, %s).\n%s",
@@ -346,15 +347,15 @@ recheck_address(struct h2conn *hc, struct h2_stream *s,
 	char why[160], abuf[ADDR_STRLEN];
 	static char label[64];
 
-	if (dial_judge(c->grp->cfg, q, &c->up_addr, &dv))
+	if (dial_judge(c->grp->cfg, q, &c->upstream.addr, &dv))
 		return 0;
 	(void)dial_label(&dv, label, sizeof(label));
 	s->x.rule = label;
-	s->x.action = "TCP_DENIED";
+	s->x.action = XA_DENIED;
 	dial_explain(&dv, why, sizeof(why));
 	conn_h2_reply(hc, s, 403, "destination refused", "%s resolves to %s, "
-	    "which is %s.\n", c->up_host[0] ? c->up_host : "the destination",
-	    addr_ntop(&c->up_addr, abuf, sizeof(abuf)), why);
+	    "which is %s.\n", c->upstream.host[0] ? c->upstream.host : "the destination",
+	    addr_ntop(&c->upstream.addr, abuf, sizeof(abuf)), why);
 	return -1;
 }
 
@@ -367,7 +368,7 @@ begin(struct h2conn *hc, struct h2_stream *s)
 	x->h2 = true;
 	x->start_ms = util_wall_ms();
 	x->start_mono = loop_now(hc->c->worker->loop);
-	x->action = "TCP_MISS";
+	x->action = XA_MISS;
 	util_strlcpy(x->method, "-", sizeof(x->method));
 	x->t_start = x->t_ttfb = loop_now_us(hc->c->worker->loop);
 	hc->c->requests++;	/* the counters come with the audit line */
@@ -427,11 +428,11 @@ conn_h2_request(struct h2conn *hc, struct h2_stream *s,
 		deny(hc, s, &v);
 		return;
 	}
-	if (c->up_phase != UPH_READY) {
+	if (c->upstream.phase != UPH_READY) {
 		/* a connection denied at the TLS stage has no upstream; a rule
 		 * that allows this request needs a new connection */
 		x->rule = policy_verdict_label(&c->conn_verdict);
-		x->action = "TCP_DENIED";
+		x->action = XA_DENIED;
 		conn_h2_reply(hc, s, 403, "denied by egress policy",
 		    "Blocked by egress policy: %s is not allowed on this "
 		    "connection (%s).\n", c->has_sni ? c->sni : "this address",

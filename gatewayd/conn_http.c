@@ -9,13 +9,17 @@
  * until the current response is complete, so every request is judged and
  * logged, and nothing after an Upgrade request moves before its 101.
  */
-#include "conn.h"
+#include "conn_http.h"
+#include "conn_audit.h"
+#include "conn_secrets.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "conn_h2.h"
+#include "h2.h"
+#include "headrw.h"
 #include "log.h"
+#include "secrets.h"
 #include "runtime.h"
 #include "worker.h"
 
@@ -46,12 +50,11 @@ exchange_begin(struct conn *c)
 {
 	struct exchange *x = &c->x;
 
-	free(x->url);
-	memset(x, 0, sizeof(*x));
+	exchange_reset(x);
 	x->active = true;
 	x->start_ms = util_wall_ms();
 	x->start_mono = loop_now(c->worker->loop);
-	x->action = "TCP_MISS";
+	x->action = XA_MISS;
 	util_strlcpy(x->method, "-", sizeof(x->method));
 	c->requests++;
 	x->t_start = x->t_ttfb = loop_now_us(c->worker->loop);
@@ -61,11 +64,12 @@ void
 conn_exchange_refusal(struct conn *c, struct exchange *x, int status,
     const char *reason)
 {
+	(void)c;
 	x->status = status;
-	if (x->action == NULL || strcmp(x->action, "TCP_MISS") == 0)
-		x->action = status == 403 ? "TCP_DENIED" : "NONE";
-	if (reason != NULL && x->reason[0] == '\0')
-		util_strlcpy(x->reason, reason, sizeof(x->reason));
+	if (x->action == XA_UNSET || x->action == XA_MISS)
+		x->action = status == 403 ? XA_DENIED : XA_GATEWAY;
+	if (reason != NULL && exchange_reason(x) == NULL)
+		exchange_set_reason(x, reason);
 	x->code = reason != NULL ? reason : x->code;
 }
 
@@ -104,19 +108,19 @@ conn_reply(struct conn *c, int status, const char *reason,
 	conn_set_state(c, CONN_REPLY);
 }
 
-int
+enum step
 conn_http_reply(struct conn *c)
 {
 	int f = ep_flush(&c->client, &c->to_client);
 
 	if (f < 0) {
-		conn_close(c, "guest write error");
-		return -1;
+		conn_close(c, CONN_END_GUEST_WRITE);
+		return STEP_CLOSED;
 	}
 	if (f == 0)
-		return 0;
+		return STEP_BLOCKED;
 	conn_exchange_end(c);
-	return c->state == CONN_CLOSED ? -1 : 1;
+	return c->state == CONN_CLOSED ? STEP_CLOSED : STEP_PROGRESS;
 }
 
 void
@@ -125,24 +129,23 @@ conn_exchange_end(struct conn *c)
 	const struct limits_config *lim = &c->rt->cfg->limits;
 	bool keep = c->x.req_keep_alive && !c->must_close;
 
-	conn_audit_exchange(c);
-	free(c->x.url);
-	memset(&c->x, 0, sizeof(c->x));
+	conn_audit_exchange(c, &c->x);
+	exchange_reset(&c->x);
 	c->req_pending = c->resp_pending = 0;
 	c->req_framed = c->resp_framed = false;
 	buf_free(&c->retry_head);	/* wiped: may hold a credential */
 	if (!keep) {
-		conn_start_linger(c, "request asked for close");
+		conn_start_linger(c, CONN_END_ASKED_CLOSE);
 		return;
 	}
-	conn_buf_release(c, &c->c_in);
-	conn_buf_release(c, &c->u_in);
+	ep_in_release(&c->client);
+	ep_in_release(&c->up);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
-	c->up_last_used = loop_now(c->worker->loop);
-	c->up_idle_deadline = c->up_last_used + lim->upstream_idle_timeout_ms;
+	c->upstream.last_used = loop_now(c->worker->loop);
+	c->upstream.idle_deadline = c->upstream.last_used + lim->upstream_idle_timeout_ms;
 	conn_set_state(c, CONN_REQ_HEAD);
-	conn_set_timeout(c, buf_len(&c->c_in) ? lim->header_timeout_ms :
+	conn_set_timeout(c, buf_len(&c->client.in) ? lim->header_timeout_ms :
 	    lim->idle_timeout_ms);
 }
 
@@ -254,107 +257,23 @@ request_target(struct conn *c, const struct http_request *req, char *host,
 	return 0;
 }
 
-/* "Name: value\r\n" without a format pass. */
-void
-conn_header_append(struct buf *b, const struct http_header *h)
-{
-	buf_append(b, h->name.p, h->name.len);
-	buf_append(b, ": ", 2);
-	buf_append(b, h->value.p, h->value.len);
-	buf_append(b, "\r\n", 2);
-}
-
-void
-conn_length_append(struct buf *b, bool has_length, uint64_t length)
-{
-	char digits[24];
-	size_t i = sizeof(digits);
-
-	if (!has_length)
-		return;
-	do {
-		digits[--i] = (char)('0' + length % 10);
-		length /= 10;
-	} while (length > 0);
-	buf_appends(b, "Content-Length: ");
-	buf_append(b, digits + i, sizeof(digits) - i);
-	buf_append(b, "\r\n", 2);
-}
-
-void
-conn_codings_append(struct buf *b, const struct http_header *h, size_t n)
-{
-	const char *sep = "Transfer-Encoding: ";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!http_name_is(&h[i].name, "transfer-encoding"))
-			continue;
-		buf_appends(b, sep);
-		buf_append(b, h[i].value.p, h[i].value.len);
-		sep = ", ";
-	}
-	if (sep[0] == ',')
-		buf_append(b, "\r\n", 2);
-}
-
-/*
- * Rewrite the request head for the upstream into c->to_up.  Its framing
- * is the gateway's own, from the body it streams: its length, or the
- * codings the guest listed for a chunked body (forwarded as listed, RFC
- * 9112 section 6.1).  The guest's fields are never copied by the header
- * loop, so no header rule (hop-by-hop or otherwise) can drop or
- * duplicate them.
- */
+/* Rewrite the request head for the upstream into c->to_up (headrw.c). */
 static void
 build_upstream_head(struct conn *c, const struct http_request *req,
     const char *host, uint16_t port)
 {
-	struct buf *b = &c->to_up;
-	const struct http_slice *path = &req->path;
-	size_t i;
-	bool v6 = strchr(host, ':') != NULL;
+	struct headrw_req o = {
+		.host = host,
+		.port = port,
+		.tls = c->bumped,
+		.drop = c->x.secret != NULL ? c->x.secret_header : NULL,
+		.extra = c->x.secret_line,
+		.extra_len = c->x.secret_line_len,
+		.upgrade = c->x.upgrade,
+	};
 
-	buf_free(b);
-	/* The hot path of every request: no printf. */
-	buf_append(b, req->method.p, req->method.len);
-	buf_append(b, " ", 1);
-	buf_append(b, path->p, path->len);
-	buf_appends(b, req->minor == 0 ? " HTTP/1.0\r\nHost: " :
-	    " HTTP/1.1\r\nHost: ");
-	if (v6)
-		buf_append(b, "[", 1);
-	buf_appends(b, host);
-	if (v6)
-		buf_append(b, "]", 1);
-	if (port != (c->bumped ? 443 : 80))
-		buf_appendf(b, ":%u", port);
-	buf_append(b, "\r\n", 2);
-	for (i = 0; i < req->nheaders; i++) {
-		const struct http_header *h = &req->headers[i];
-
-		if (http_name_is(&h->name, "host") ||
-		    http_is_framing(&h->name) ||
-		    http_is_hop_by_hop(h, req->headers, req->nheaders))
-			continue;
-		if (c->x.secret != NULL && c->secret_header != NULL &&
-		    http_name_is(&h->name, c->secret_header))
-			continue;
-		conn_header_append(b, h);
-	}
-	if (req->body == HTTP_BODY_CHUNKED)
-		conn_codings_append(b, req->headers, req->nheaders);
-	else
-		conn_length_append(b, req->has_content_length,
-		    req->content_length);
-	if (c->x.upgrade)
-		buf_appendf(b, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
-		    (int)req->upgrade_proto.len, req->upgrade_proto.p);
-	else if (req->minor == 0 && req->keep_alive)
-		buf_appends(b, "Connection: keep-alive\r\n");
-	if (c->secret_line != NULL)
-		buf_append(b, c->secret_line, c->secret_line_len);
-	buf_append(b, "\r\n", 2);
+	buf_free(&c->to_up);
+	headrw_request(&c->to_up, req, &o);
 }
 
 /*
@@ -363,7 +282,7 @@ build_upstream_head(struct conn *c, const struct http_request *req,
  * the server may close it just as the request leaves: keep what is
  * needed to resend a body-less request once.
  */
-static int
+static enum step
 wait_upstream(struct conn *c, const struct http_request *req, bool earlier)
 {
 	struct exchange *x = &c->x;
@@ -377,7 +296,7 @@ wait_upstream(struct conn *c, const struct http_request *req, bool earlier)
 	}
 	conn_set_state(c, CONN_WAIT_UP);
 	c->deadline = 0;	/* up_deadline bounds the wait */
-	return 1;
+	return STEP_PROGRESS;
 }
 
 /*
@@ -395,10 +314,10 @@ frame_buffered_body(struct conn *c, const char **reason)
 	size_t n;
 	int r;
 
-	if (x->req_body != HTTP_BODY_CHUNKED || buf_len(&c->c_in) == 0)
+	if (x->req_body != HTTP_BODY_CHUNKED || buf_len(&c->client.in) == 0)
 		return 0;
-	r = http_chunk_scan(&x->req_chunk, buf_head(&c->c_in),
-	    buf_len(&c->c_in), &n, &err);
+	r = http_chunk_scan(&x->req_chunk, buf_head(&c->client.in),
+	    buf_len(&c->client.in), &n, &err);
 	if (r == HTTP_ERR) {
 		*reason = err.reason;
 		return -1;
@@ -408,7 +327,54 @@ frame_buffered_body(struct conn *c, const char **reason)
 	return 0;
 }
 
-static int
+/* Prior-knowledge HTTP/2 on the plain port: refused in its own terms. */
+static void
+refuse_cleartext_h2(struct conn *c)
+{
+	static const uint8_t settings[9] = { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 };
+
+	/* What an HTTP/2 client reads: our SETTINGS, then GOAWAY saying
+	 * HTTP/1.1 is required, with the reason as its debug data. */
+	buf_free(&c->to_client);
+	buf_append(&c->to_client, settings, sizeof(settings));
+	h2_goaway_frame(&c->to_client, 0, H2_HTTP_1_1_REQUIRED, "gatewayd: "
+	    "HTTP/2 without TLS (prior knowledge) is not supported on port "
+	    "80; use HTTP/1.1 or https");
+	exchange_set_reason(&c->x, "prior-knowledge HTTP/2 on port 80 is not "
+	    "supported");
+}
+
+/* Credential injection (conn_secrets.c); true after queueing a refusal. */
+static bool
+secret_refused(struct conn *c, const struct http_request *req,
+    const char *host, uint16_t port)
+{
+	struct secrets_result res;
+
+	switch (conn_secrets_apply(c, &c->x, req, host, port, &res)) {
+	case CONN_SECRET_TOO_LARGE:
+		c->must_close = true;
+		conn_reply(c, 500, "credential too large", "The gateway could "
+		    "not build the credential for this request.\n");
+		return true;
+	case CONN_SECRET_REFUSED:
+		c->x.action = XA_DENIED;
+		if (req->body != HTTP_BODY_NONE)
+			c->must_close = true;
+		/* No URL in the page: it could carry the sentinel. */
+		conn_reply(c, 403, "credential refused", "Credential refused "
+		    "by the gateway: %s%s%s%s.\nThe request to %s was not "
+		    "sent.\n", res.reason ? res.reason : "not valid here",
+		    res.detail ? " (" : "", res.detail ? res.detail : "",
+		    res.detail ? ")" : "", host);
+		return true;
+	case CONN_SECRET_GO:
+	default:
+		return false;
+	}
+}
+
+static enum step
 handle_request(struct conn *c, const struct http_request *req,
     size_t headlen)
 {
@@ -443,7 +409,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	    "-"), status == 0 ? port : c->dst.port, &req->path);
 	/* The head's bytes stay in place (req points into them) until the
 	 * next read, which is after this function. */
-	buf_consume(&c->c_in, headlen);
+	buf_consume(&c->client.in, headlen);
 	if (status != 0)
 		goto refuse;
 	if (frame_buffered_body(c, &reason) != 0) {
@@ -467,7 +433,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	x->rule = policy_verdict_label(&v);
 	x->would_deny = v.would_deny;
 	if (v.action == POLICY_DENY) {
-		x->action = "TCP_DENIED";
+		x->action = XA_DENIED;
 		status = 403;
 		reason = "denied by egress policy";
 		if (req->body != HTTP_BODY_NONE)
@@ -483,47 +449,44 @@ handle_request(struct conn *c, const struct http_request *req,
 		    "this path in different ways, so a path rule cannot "
 		    "judge it; send it in its plain form.\n" : "Retrying "
 		    "will not help; ask for the policy to be changed.\n");
-		return 1;
+		return STEP_PROGRESS;
 	}
-	if (conn_secrets_apply(c, req, host, port) != 0)
-		return 1;	/* refused: reply queued */
+	if (secret_refused(c, req, host, port))
+		return STEP_PROGRESS;	/* reply queued */
 	/* Upgrade: h2c would end per-request judgement: the request goes on
 	 * as HTTP/1.1, which RFC 9113 3.2 leaves the server free to do. */
 	x->upgrade = req->upgrade && !h2_upgrade_is_h2c(req->upgrade_proto.p,
 	    req->upgrade_proto.len);
-	if (req->upgrade_proto.len > 0 &&
-	    req->upgrade_proto.len < sizeof(x->upgrade_proto))
-		memcpy(x->upgrade_proto, req->upgrade_proto.p,
-		    req->upgrade_proto.len);
+	exchange_set_upgrade(x, req->upgrade_proto.p, req->upgrade_proto.len);
 	build_upstream_head(c, req, host, port);
-	conn_secrets_clear(c);
+	conn_secrets_clear(x);
 
 	purpose = c->bumped ? UP_HTTPS : UP_HTTP;
-	if (upstream_matches(c, purpose, is_ip ? NULL : host, &ip, port)) {
+	if (upstream_matches(&c->upstream, purpose, is_ip ? NULL : host, &ip, port)) {
 		/* Dialled ahead for this connection (or failing, or refused
 		 * now that the request is known): the answer comes when it
 		 * is ready. */
-		if (upstream_recheck(c) != 0 || !c->up_used)
+		if (upstream_recheck(&c->upstream) != 0 || !c->upstream.used)
 			return wait_upstream(c, req, true);
-		if (c->up_phase == UPH_READY && c->up_reusable &&
-		    upstream_idle_alive(c, loop_now(c->worker->loop)))
+		if (c->upstream.phase == UPH_READY && c->upstream.reusable &&
+		    upstream_idle_alive(&c->upstream, loop_now(c->worker->loop)))
 			return wait_upstream(c, req, true);
 	}
 	/* Another place, or a kept-alive upstream that went away. */
-	upstream_close(c);
+	upstream_close(&c->upstream);
 	if (is_ip)
-		c->up_addr = ip;
-	upstream_start(c, purpose, is_ip ? NULL : host, port);
+		c->upstream.addr = ip;
+	upstream_start(&c->upstream, purpose, is_ip ? NULL : host, port);
 	return wait_upstream(c, req, false);
 refuse:
 	stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 	c->must_close = true;
 	conn_reply(c, status, reason, "%s: %s\n", status_text(status),
 	    reason);
-	return 1;
+	return STEP_PROGRESS;
 }
 
-int
+enum step
 conn_http_request(struct conn *c)
 {
 	const struct limits_config *lim = &c->rt->cfg->limits;
@@ -533,10 +496,10 @@ conn_http_request(struct conn *c)
 	ssize_t r, n;
 
 	for (;;) {
-		size_t len = buf_len(&c->c_in);
+		size_t len = buf_len(&c->client.in);
 
 		if (len > 0) {
-			r = http_scan_request(buf_head(&c->c_in),
+			r = http_scan_request(buf_head(&c->client.in),
 			    MIN(len, max), &c->req_scan, &req, &herr);
 			if (r != HTTP_NEED_MORE)	/* a new head next */
 				http_head_scan_init(&c->req_scan);
@@ -550,30 +513,30 @@ conn_http_request(struct conn *c)
 				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
 				    "request head too large", "%s\n",
 				    status_text(st));
-				if (h2_is_preface(buf_head(&c->c_in), len))
-					conn_h2_refuse_cleartext(c);
-				return 1;
+				if (h2_is_preface(buf_head(&c->client.in), len))
+					refuse_cleartext_h2(c);
+				return STEP_PROGRESS;
 			}
 		}
 		if (c->client.eof) {
-			conn_close(c, len ? "guest closed mid-request" :
-			    "guest closed");
-			return -1;
+			conn_close(c, len ? CONN_END_GUEST_CLOSED_MID :
+			    CONN_END_GUEST_CLOSED);
+			return STEP_CLOSED;
 		}
-		if (conn_buf_prepare(c, &c->c_in, max) == 0)
+		if (ep_in_prepare(&c->client, max) == 0)
 			WRONG("request buffer full below the head limit");
-		n = ep_read(&c->client, buf_tail(&c->c_in),
-		    conn_buf_prepare(c, &c->c_in, max));
+		n = ep_read(&c->client, buf_tail(&c->client.in),
+		    ep_in_prepare(&c->client, max));
 		if (n == EP_AGAIN) {
-			conn_buf_release(c, &c->c_in);
-			return 0;
+			ep_in_release(&c->client);
+			return STEP_BLOCKED;
 		}
 		if (n == EP_ERR) {
-			conn_close(c, "guest read error");
-			return -1;
+			conn_close(c, CONN_END_GUEST_READ);
+			return STEP_CLOSED;
 		}
 		if (n > 0 && len == 0)
 			conn_set_timeout(c, lim->header_timeout_ms);
-		buf_produce(&c->c_in, (size_t)n);
+		buf_produce(&c->client.in, (size_t)n);
 	}
 }

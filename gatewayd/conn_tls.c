@@ -4,7 +4,7 @@
  * bytes untouched), decide splice / bump / refuse on the SNI, and run the
  * guest-side handshake with a leaf minted for that SNI.
  */
-#include "conn.h"
+#include "conn_tls.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -34,14 +34,14 @@ static const char tls_alert_handshake_failure[] = {
 };
 
 void
-conn_tls_refuse(struct conn *c, const char *reason)
+conn_tls_refuse(struct conn *c, enum conn_end why)
 {
 	(void)!send(c->client.io.fd, tls_alert_handshake_failure,
 	    sizeof(tls_alert_handshake_failure), MSG_NOSIGNAL);
-	conn_close(c, reason);
+	conn_close(c, why);
 }
 
-static int
+static enum step
 start_bump(struct conn *c)
 {
 	struct gw *gw = c->worker->gw;
@@ -52,28 +52,27 @@ start_bump(struct conn *c)
 	BIO *bio;
 
 	if (c->grp->ca == NULL) {
-		log_warnx("conn %llu: group %s cannot intercept: %s",
-		    (unsigned long long)c->id, c->grp->cfg->name,
-		    c->grp->ca_err);
-		conn_tls_refuse(c, "no usable CA to intercept with");
-		return -1;
+		conn_log(c, LOG_LVL_WARN, "group %s cannot intercept: %s",
+		    c->grp->cfg->name, c->grp->ca_err);
+		conn_tls_refuse(c, CONN_END_NO_CA);
+		return STEP_CLOSED;
 	}
 	c->leaf = leafcache_get_for(gw->leaves, c->grp->ca,
 	    c->has_sni ? c->sni : NULL, &c->dst, &who, err, sizeof(err));
 	if (c->leaf == NULL && who.rate_limited) {
 		/* A guest minting names by the hundred: refused without a
 		 * leaf, and without a log line per attempt. */
-		log_debug("conn %llu: sni %s: %s (limits.leaf_mints_per_guest)",
-		    (unsigned long long)c->id, c->has_sni ? c->sni : "-", err);
-		conn_tls_refuse(c, "guest over its leaf mint rate");
-		return -1;
+		conn_log(c, LOG_LVL_DEBUG, "sni %s: %s "
+		    "(limits.leaf_mints_per_guest)", c->has_sni ? c->sni : "-",
+		    err);
+		conn_tls_refuse(c, CONN_END_LEAF_RATE);
+		return STEP_CLOSED;
 	}
 	if (c->leaf == NULL) {
-		log_warnx("conn %llu: cannot mint a leaf for %s: %s",
-		    (unsigned long long)c->id, c->has_sni ? c->sni : "(ip)",
-		    err);
-		conn_tls_refuse(c, "leaf minting failed");
-		return -1;
+		conn_log(c, LOG_LVL_WARN, "cannot mint a leaf for %s: %s",
+		    c->has_sni ? c->sni : "(ip)", err);
+		conn_tls_refuse(c, CONN_END_LEAF);
+		return STEP_CLOSED;
 	}
 	ssl = SSL_new(c->grp->server_ctx);
 	bio = sockbio_new(c->client.io.fd, &c->client.rd_ready,
@@ -83,8 +82,8 @@ start_bump(struct conn *c)
 		log_ssl_errors("guest TLS set-up");
 		BIO_free(bio);
 		SSL_free(ssl);
-		conn_close(c, "guest TLS set-up failed");
-		return -1;
+		conn_close(c, CONN_END_TLS_SETUP);
+		return STEP_CLOSED;
 	}
 	SSL_set_bio(ssl, bio, bio);
 	SSL_set_read_ahead(ssl, 1);
@@ -93,24 +92,27 @@ start_bump(struct conn *c)
 	c->bumped = true;
 	stats_inc(c->worker->stats, ST_CONN_BUMPED);
 	conn_set_state(c, CONN_TLS_ACCEPT);
-	return 1;
+	return STEP_PROGRESS;
 }
 
-static int
+static enum step
 decide(struct conn *c, const struct client_hello *ch)
 {
 	struct policy_query q = { 0 };
 	const struct group_config *g = c->grp->cfg;
 
+	char sni[HOST_MAX + 1];
+
 	c->has_sni = false;
 	/* An IP literal in SNI (not allowed by RFC 6066) counts as none. */
 	if (ch->has_sni && !host_is_ip_literal(ch->sni, ch->sni_len)) {
 		if (ch->sni_invalid || host_normalize(ch->sni, ch->sni_len,
-		    c->sni) != 0) {
+		    sni) != 0) {
 			/* Nothing odd ever reaches a certificate. */
-			conn_tls_refuse(c, "invalid SNI");
-			return -1;
+			conn_tls_refuse(c, CONN_END_BAD_SNI);
+			return STEP_CLOSED;
 		}
+		c->sni = xstrdup(sni);	/* freed with c */
 		c->has_sni = true;
 	}
 	/* A name is judged by name rules, an address by CIDR rules. */
@@ -123,15 +125,15 @@ decide(struct conn *c, const struct client_hello *ch)
 	case POLICY_SPLICE:
 		c->spliced = true;
 		stats_inc(c->worker->stats, ST_CONN_SPLICED);
-		upstream_start(c, UP_SPLICE, c->has_sni ? c->sni : NULL,
+		upstream_start(&c->upstream, UP_SPLICE, c->has_sni ? c->sni : NULL,
 		    c->dst.port);
 		conn_set_state(c, CONN_WAIT_UP);
 		c->deadline = 0;	/* up_deadline bounds the wait */
-		return 1;
+		return STEP_PROGRESS;
 	case POLICY_DENY:
 		if (c->grp->ca == NULL) {
-			conn_tls_refuse(c, "denied by policy");
-			return -1;
+			conn_tls_refuse(c, CONN_END_DENIED);
+			return STEP_CLOSED;
 		}
 		/* Bump so the guest reads a 403 it can reason about, in h2
 		 * if it offered h2 (a gRPC client reads nothing else). */
@@ -148,14 +150,16 @@ decide(struct conn *c, const struct client_hello *ch)
 			/* ALPN mirroring: offer upstream what the guest did */
 			c->alpn_h2 = ch->alpn_h2;
 			c->alpn_http11 = ch->alpn_http11;
-			upstream_start(c, UP_HTTPS, c->has_sni ? c->sni : NULL,
-			    c->dst.port);
+			c->upstream.alpn_h2 = ch->alpn_h2;
+			c->upstream.alpn_http11 = ch->alpn_http11;
+			upstream_start(&c->upstream, UP_HTTPS, c->has_sni ?
+			    c->sni : NULL, c->dst.port);
 		}
 		return start_bump(c);
 	}
 }
 
-int
+enum step
 conn_tls_peek(struct conn *c)
 {
 	struct client_hello ch;
@@ -163,41 +167,41 @@ conn_tls_peek(struct conn *c)
 	size_t needed = 0;
 	ssize_t n;
 
-	if (conn_buf_prepare(c, &c->c_in, PEEK_BUF) < PEEK_BUF)
+	if (ep_in_prepare(&c->client, PEEK_BUF) < PEEK_BUF)
 		WRONG("peek buffer");
-	n = recv(c->client.io.fd, buf_tail(&c->c_in), PEEK_BUF, MSG_PEEK);
+	n = recv(c->client.io.fd, buf_tail(&c->client.in), PEEK_BUF, MSG_PEEK);
 	if (n == 0) {
-		conn_close(c, "guest closed before its ClientHello");
-		return -1;
+		conn_close(c, CONN_END_CLOSED_BEFORE_HELLO);
+		return STEP_CLOSED;
 	}
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		conn_close(c, "guest socket error before ClientHello");
-		return -1;
+			return STEP_BLOCKED;
+		conn_close(c, CONN_END_SOCKET_BEFORE_HELLO);
+		return STEP_CLOSED;
 	}
-	switch (peek_client_hello((const uint8_t *)buf_tail(&c->c_in),
+	switch (peek_client_hello((const uint8_t *)buf_tail(&c->client.in),
 	    (size_t)n, &ch, &needed, &why)) {
 	case PEEK_NEED_MORE:
 		if ((size_t)n >= PEEK_BUF) {
-			conn_tls_refuse(c, "ClientHello too large");
-			return -1;
+			conn_tls_refuse(c, CONN_END_HELLO_TOO_LARGE);
+			return STEP_CLOSED;
 		}
 		/* More segments will raise a new edge. */
-		return 0;
+		return STEP_BLOCKED;
 	case PEEK_NOT_TLS:
-		conn_close(c, "not TLS on the HTTPS port");
-		return -1;
+		conn_close(c, CONN_END_NOT_TLS);
+		return STEP_CLOSED;
 	case PEEK_ERR:
-		log_debug("conn %llu: bad ClientHello: %s",
-		    (unsigned long long)c->id, why ? why : "?");
-		conn_tls_refuse(c, "malformed ClientHello");
-		return -1;
+		conn_log(c, LOG_LVL_DEBUG, "bad ClientHello: %s",
+		    why ? why : "?");
+		conn_tls_refuse(c, CONN_END_BAD_HELLO);
+		return STEP_CLOSED;
 	case PEEK_OK:
 		break;
 	}
-	buf_clear(&c->c_in);	/* peeked, not consumed */
-	conn_buf_release(c, &c->c_in);
+	buf_clear(&c->client.in);	/* peeked, not consumed */
+	ep_in_release(&c->client);
 	return decide(c, &ch);
 }
 
@@ -209,19 +213,18 @@ conn_tls_rejected(struct conn *c, const char *alert)
 
 	stats_inc_leaf_rejected(c->worker->stats, c->grp->cfg->name);
 	if (!leafreject_note(&c->src, util_now_ms(), LEAFREJECT_WINDOW_MS)) {
-		log_debug("conn %llu: guest rejected the leaf (alert %s)",
-		    (unsigned long long)c->id, alert);
+		conn_log(c, LOG_LVL_DEBUG, "guest rejected the leaf (alert %s)",
+		    alert);
 		return;
 	}
-	log_warnx("conn %llu: guest TLS handshake failed: guest %s%s%s "
+	conn_log(c, LOG_LVL_WARN, "guest TLS handshake failed: guest %s%s%s "
 	    "rejected the leaf for %s (alert %s): guest does not trust the "
 	    "group CA; see docs/guests.md (logged once per guest per 10 min)",
-	    (unsigned long long)c->id, addr_ntop(&c->src, ip, sizeof(ip)),
-	    c->vm ? " vm " : "", c->vm ? c->vm->name : "",
-	    c->has_sni ? c->sni : "(no SNI)", alert);
+	    addr_ntop(&c->src, ip, sizeof(ip)), c->vm ? " vm " : "",
+	    c->vm ? c->vm->name : "", c->has_sni ? c->sni : "(no SNI)", alert);
 }
 
-int
+enum step
 conn_tls_accept(struct conn *c)
 {
 	int r, err;
@@ -230,11 +233,12 @@ conn_tls_accept(struct conn *c)
 		/* The guest offered h2: it gets it only if the upstream chose
 		 * it, so its ServerHello waits for the upstream handshake
 		 * (bounded by connect_timeout; a failure answers http/1.1). */
-		if (c->up_phase == UPH_RESOLVE || c->up_phase == UPH_CONNECT ||
-		    c->up_phase == UPH_TLS)
-			return 0;
-		if ((c->up_phase == UPH_READY && conn_h2_selected(c->up.ssl)) ||
-		    (c->up_phase == UPH_IDLE &&
+		enum up_phase ph = c->upstream.phase;
+
+		if (ph == UPH_RESOLVE || ph == UPH_CONNECT || ph == UPH_TLS)
+			return STEP_BLOCKED;
+		if ((ph == UPH_READY && conn_h2_selected(c->up.ssl)) ||
+		    (ph == UPH_IDLE &&
 		    c->conn_verdict.action == POLICY_DENY))
 			tls_guest_allow_h2(c->client.ssl);
 		c->alpn_h2 = false;	/* decided */
@@ -247,15 +251,15 @@ conn_tls_accept(struct conn *c)
 		c->leaf = NULL;
 		if (conn_h2_selected(c->client.ssl)) {
 			conn_h2_start(c);
-			return 1;
+			return STEP_PROGRESS;
 		}
 		conn_set_state(c, CONN_REQ_HEAD);
 		conn_set_timeout(c, c->rt->cfg->limits.header_timeout_ms);
-		return 1;
+		return STEP_PROGRESS;
 	}
 	err = SSL_get_error(c->client.ssl, r);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-		return 0;
+		return STEP_BLOCKED;
 	stats_inc(c->worker->stats, ST_GUEST_TLS_FAILED);
 	{
 		char why[200], msg[300];
@@ -264,14 +268,13 @@ conn_tls_accept(struct conn *c)
 		log_ssl_errstr(why, sizeof(why));
 		snprintf(msg, sizeof(msg), "guest TLS handshake failed "
 		    "(does the guest trust the group CA?): %s", why);
-		snprintf(c->x.reason, sizeof(c->x.reason), "%s", msg);
+		exchange_set_reason(&c->x, msg);
 		if (alert == NULL)
-			log_info("conn %llu: sni %s: %s",
-			    (unsigned long long)c->id,
+			conn_log(c, LOG_LVL_INFO, "sni %s: %s",
 			    c->has_sni ? c->sni : "-", msg);
 		else
 			conn_tls_rejected(c, alert);
 	}
-	conn_close(c, "guest TLS handshake failed");
-	return -1;
+	conn_close(c, CONN_END_HANDSHAKE);
+	return STEP_CLOSED;
 }

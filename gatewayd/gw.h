@@ -4,7 +4,7 @@
  * struct gw is built by main.c and shared read-mostly by the workers: the
  * current runtime (swapped under rt_lock on reload), the leaf cache, the
  * resolver, the audit log, the sentinel store, counters and the per-guest
- * connection table.  The functions are defined in worker.c.
+ * connection table.  The functions are defined in gw.c.
  */
 #ifndef GW_GW_H
 #define GW_GW_H

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "conn_dispatch.h"
 #include "log.h"
 #include "runtime.h"
 #include "worker.h"

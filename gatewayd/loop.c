@@ -1,9 +1,10 @@
 /*
- * loop.c - epoll loop with a coarse tick and a cross-thread post queue.
+ * loop.c - epoll loop with a timer heap, a coarse tick and a
+ * cross-thread post queue.
  *
- * Not a general timer facility: gateways need deadlines of seconds, so a
- * sweep every tick over the owner's connections is both simpler and
- * cheaper than a heap updated on every byte.
+ * A connection keeps one timer at its earliest deadline and moves it only
+ * when that changes (not on every byte: a deadline extended by traffic
+ * is re-armed once per wake-up), so nothing sweeps the connections.
  */
 #include "loop.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "timer.h"
 
 struct post {
 	struct post	*next;
@@ -27,6 +29,9 @@ struct loop {
 	struct loop_io	wake;		/* eventfd for posts and stop */
 	atomic_bool	stopping;
 	uint64_t	now;
+	struct timer_heap timers;
+	loop_clock_fn	clock;		/* util_now_ms unless a test set one */
+	void		*clock_arg;
 	uint64_t	now_us;		/* the same instant, in us */
 
 	uint64_t	tick_period;
@@ -51,6 +56,12 @@ wake_cb(struct loop *l, struct loop_io *io, uint32_t events)
 static void
 stamp(struct loop *l)
 {
+	if (l->clock != NULL) {
+		/* a test's clock: ms only */
+		l->now = l->clock(l->clock_arg);
+		l->now_us = l->now * 1000u;
+		return;
+	}
 	l->now_us = util_now_us();
 	l->now = l->now_us / 1000u;
 }
@@ -69,6 +80,7 @@ loop_new(void)
 	l->wake.cb = wake_cb;
 	pthread_mutex_init(&l->post_lock, NULL);
 	l->post_tail = &l->post_head;
+	timer_heap_init(&l->timers);
 	if (loop_io_add(l, &l->wake, true) != 0)
 		goto err;
 	stamp(l);
@@ -82,6 +94,7 @@ err:
 }
 
 static void run_posts(struct loop *l);
+static uint64_t clock_read(const struct loop *l);
 
 void
 loop_free(struct loop *l)
@@ -90,6 +103,7 @@ loop_free(struct loop *l)
 		return;
 	/* Closures own what they carry: run them so nothing leaks. */
 	run_posts(l);
+	timer_heap_fini(&l->timers);
 	pthread_mutex_destroy(&l->post_lock);
 	close(l->wake.fd);
 	close(l->epfd);
@@ -121,7 +135,7 @@ loop_set_tick(struct loop *l, uint64_t period_ms, loop_fn fn, void *arg)
 	l->tick_period = period_ms;
 	l->tick_fn = fn;
 	l->tick_arg = arg;
-	l->tick_next = util_now_ms() + period_ms;
+	l->tick_next = clock_read(l) + period_ms;
 }
 
 void
@@ -155,6 +169,22 @@ loop_now(const struct loop *l)
 	return l->now;
 }
 
+static uint64_t
+clock_read(const struct loop *l)
+{
+	return l->clock != NULL ? l->clock(l->clock_arg) : util_now_ms();
+}
+
+void
+loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg)
+{
+	l->clock = fn;
+	l->clock_arg = arg;
+	stamp(l);
+	if (l->tick_fn != NULL)
+		l->tick_next = l->now + l->tick_period;
+}
+
 uint64_t
 loop_now_us(const struct loop *l)
 {
@@ -178,38 +208,70 @@ run_posts(struct loop *l)
 	}
 }
 
+void
+loop_timer_set(struct loop *l, struct timer *t, uint64_t when)
+{
+	timer_set(&l->timers, t, when);
+}
+
+void
+loop_timer_cancel(struct loop *l, struct timer *t)
+{
+	timer_cancel(&l->timers, t);
+}
+
+/* How long epoll may wait: until the tick or the next timer. */
+static int
+wait_ms(struct loop *l, int max_wait_ms)
+{
+	uint64_t next = timer_next(&l->timers);
+	int timeout = max_wait_ms;
+
+	if (l->tick_fn != NULL && (next == 0 || l->tick_next < next))
+		next = l->tick_next;
+	if (next == 0)
+		return timeout;
+	stamp(l);
+	next = next > l->now ? MIN(next - l->now, (uint64_t)INT32_MAX) : 0;
+	if (max_wait_ms < 0 || (uint64_t)max_wait_ms > next)
+		timeout = (int)next;
+	return timeout;
+}
+
+int
+loop_run_once(struct loop *l, int max_wait_ms)
+{
+	struct epoll_event evs[256];
+	int n, i, timeout = wait_ms(l, max_wait_ms);
+
+	n = epoll_wait(l->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
+	if (n == -1) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("epoll_wait");
+		return -1;
+	}
+	stamp(l);
+	for (i = 0; i < n; i++) {
+		struct loop_io *io = evs[i].data.ptr;
+
+		io->cb(l, io, evs[i].events);
+	}
+	run_posts(l);
+	(void)timer_run(&l->timers, l->now);
+	if (l->tick_fn != NULL && l->now >= l->tick_next) {
+		l->tick_next = l->now + l->tick_period;
+		l->tick_fn(l, l->tick_arg);
+	}
+	return 0;
+}
+
 int
 loop_run(struct loop *l)
 {
-	struct epoll_event evs[256];
-	int n, i, timeout;
-
-	while (!atomic_load(&l->stopping)) {
-		timeout = -1;
-		if (l->tick_fn != NULL) {
-			stamp(l);
-			timeout = l->tick_next > l->now ?
-			    (int)(l->tick_next - l->now) : 0;
-		}
-		n = epoll_wait(l->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("epoll_wait");
+	while (!atomic_load(&l->stopping))
+		if (loop_run_once(l, -1) != 0)
 			return -1;
-		}
-		stamp(l);
-		for (i = 0; i < n; i++) {
-			struct loop_io *io = evs[i].data.ptr;
-
-			io->cb(l, io, evs[i].events);
-		}
-		run_posts(l);
-		if (l->tick_fn != NULL && l->now >= l->tick_next) {
-			l->tick_next = l->now + l->tick_period;
-			l->tick_fn(l, l->tick_arg);
-		}
-	}
 	return 0;
 }
 

@@ -45,7 +45,7 @@ struct worker {
 #define WORKER_IOBUF_FREE	256
 
 /*
- * Create nworkers workers with listeners for every capture port of rt's
+ * worker.c: create nworkers workers with listeners for every capture port of rt's
  * groups and start their threads.  0 or -1 (error logged).
  */
 int workers_start(struct gw *gw, unsigned nworkers, struct runtime *rt);
@@ -58,9 +58,5 @@ void workers_stop(struct gw *gw);
  * freed (its last callbacks post into the stopped loops).
  */
 void workers_free(struct gw *gw);
-
-/* Worker-side: connection list management (called by conn.c). */
-void worker_add_conn(struct worker *w, struct conn *c);
-void worker_remove_conn(struct worker *w, struct conn *c);
 
 #endif

@@ -161,6 +161,6 @@ done
 wait_match "$GW_LOG" "$HINT"
 sleep 0.5
 assert_eq 1 "$(count_match "$GW_LOG" "$HINT")" "hint logged once for two attempts"
-assert_match "$GW_LOG" "conn [0-9]+: guest TLS handshake failed: guest ${GUEST_IP[1]} vm agents-1 rejected the leaf for example.com \(alert unknown ca\)"
+assert_match "$GW_LOG" "conn [0-9]+ [^ ]+ -> [^ ]+: guest TLS handshake failed: guest ${GUEST_IP[1]} vm agents-1 rejected the leaf for example.com \(alert unknown ca\)"
 rules_remove "$T_DIR/gw.conf" >/dev/null
 log "VM names from Slicer hold"

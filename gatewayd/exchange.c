@@ -1,0 +1,60 @@
+/*
+ * exchange.c - the parts of an exchange it owns.  See exchange.h.
+ */
+#include "exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+void
+exchange_reset(struct exchange *x)
+{
+	free(x->url);
+	free(x->reason);
+	free(x->upgrade_proto);
+	memset(x, 0, sizeof(*x));
+}
+
+void
+exchange_set_reason(struct exchange *x, const char *reason)
+{
+	size_t n;
+
+	free(x->reason);
+	x->reason = NULL;
+	if (reason == NULL || reason[0] == '\0')
+		return;
+	n = strnlen(reason, EXCHANGE_REASON_MAX);
+	x->reason = xmalloc(n + 1);
+	memcpy(x->reason, reason, n);
+	x->reason[n] = '\0';
+}
+
+const char *
+exchange_reason(const struct exchange *x)
+{
+	return x->reason != NULL && x->reason[0] != '\0' ? x->reason : NULL;
+}
+
+void
+exchange_set_upgrade(struct exchange *x, const char *p, size_t len)
+{
+	if (len == 0 || len > EXCHANGE_UPGRADE_MAX)
+		return;
+	free(x->upgrade_proto);
+	x->upgrade_proto = xmalloc(len + 1);
+	memcpy(x->upgrade_proto, p, len);
+	x->upgrade_proto[len] = '\0';
+}
+
+uint64_t
+conn_exchange_timeout(const struct limits_config *lim,
+    const struct exchange *x)
+{
+	if (!x->req_done && !x->resp_head_done)
+		return lim->idle_timeout_ms;
+	return lim->response_timeout_ms;
+}
