@@ -71,8 +71,9 @@ PERF_PID=
 profile_start() {
 	local gw
 	PERF_PID=
-	[ -n "${PROFILE:-}" ] && [ "$1" = gatewayd ] && [ "$2" = 1 ] || return 0
-	gw=$(pid_of mode-gatewayd)
+	[ -n "${PROFILE:-}" ] && [ "$2" = 1 ] || return 0
+	case $1 in gatewayd|gwbase) ;; *) return 0 ;; esac
+	gw=$(pid_of "mode-$1")
 	case $PROFILE in
 	perf) perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 \
 	    -p "$gw" -o "$3.perf.data" -- sleep "$DUR" >/dev/null 2>&1 & ;;
