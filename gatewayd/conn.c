@@ -147,7 +147,8 @@ conn_close(struct conn *c, enum conn_end why)
 	if (c->state == CONN_CLOSED)
 		return;
 	c->end = why;
-	/* A request in flight is logged as such; a TLS flow that never
+	/* A request in flight is logged as such (one a 101 upgraded, at its
+	 * tunnel's end, with the tunnel's bytes); a TLS flow that never
 	 * reached HTTP (spliced, refused, failed handshake) as a tunnel. */
 	if (c->x.active)
 		conn_audit_exchange(c, &c->x);

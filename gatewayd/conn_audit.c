@@ -105,6 +105,11 @@ conn_audit_exchange(struct conn *c, struct exchange *x)
 	r.status = x->status;
 	r.bytes_in = x->bytes_up;
 	r.bytes_out = x->bytes_down;
+	if (x->action == XA_TUNNEL) {
+		/* audited at the tunnel's end: the whole session */
+		r.bytes_in += c->tunnel_up;
+		r.bytes_out += c->tunnel_down;
+	}
 	r.content_type = x->content_type[0] ? x->content_type : NULL;
 	r.rule = x->rule;
 	/* "would" marks a request report mode let through; one the gateway

@@ -11,6 +11,7 @@
 #include "conn_exchange.h"
 #include "conn_audit.h"
 #include "conn_http.h"
+#include "conn_secrets.h"
 
 #include <stdio.h>
 
@@ -537,9 +538,12 @@ exchange_step(struct conn *c)
 	if (r == 0)
 		return STEP_BLOCKED;
 	if (x->status == 101) {
-		/* Upgrade allowed by policy and accepted upstream. */
-		conn_audit_exchange(c, &c->x);
-		exchange_reset(x);
+		/* Upgrade allowed by policy and accepted upstream.  The
+		 * exchange stays open through the tunnel and is audited once,
+		 * by conn_close() when the tunnel ends (as Squid logs a
+		 * tunnel), with the tunnel's bytes and time; its credential
+		 * line is no longer needed. */
+		conn_secrets_clear(x);
 		conn_set_state(c, CONN_TUNNEL);
 		conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
 		return STEP_PROGRESS;

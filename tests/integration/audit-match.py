@@ -4,6 +4,7 @@ log (audit.format = "json", docs/audit-log.md) that satisfy every COND:
 
   KEY=VALUE   the key is present with exactly that value (numbers compared
               as their decimal text)
+  KEY>=N      the key is present with a number at least N
   !KEY        the key is absent
 
 Prints the count.  A missing file counts 0; a line that is not a JSON
@@ -18,6 +19,9 @@ def parse_conds(args):
     for a in args:
         if a.startswith("!"):
             conds.append((a[1:], None))
+        elif ">=" in a:
+            k, v = a.split(">=", 1)
+            conds.append((k, int(v)))
         elif "=" in a:
             k, v = a.split("=", 1)
             conds.append((k, v))
@@ -30,6 +34,10 @@ def matches(rec, conds):
     for k, v in conds:
         if v is None:
             if k in rec:
+                return False
+        elif isinstance(v, int):
+            n = rec.get(k)
+            if isinstance(n, bool) or not isinstance(n, int) or n < v:
                 return False
         elif k not in rec or str(rec[k]) != v:
             return False

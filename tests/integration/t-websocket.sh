@@ -8,7 +8,8 @@
 # close code and reason reaching the client, the client's reaching the
 # server.  The server records every upgrade request as it arrived (method,
 # target, Host, Upgrade) and the audit log shows each one; a denied
-# upgrade never reaches the server.
+# upgrade never reaches the server.  Each session's one audit line is
+# written when its tunnel ends and counts all its bytes.
 . "$(dirname "$0")/lib.sh"
 need_gatewayd
 need_ca_tool
@@ -25,6 +26,7 @@ wait_bg_port wsserver "$NS_INET" 443 "$INET_ECHO_IP"
 ca_generate agents
 gw_conf_tproxy "$T_DIR/gw.conf" 'default = "allow"; rules = (
     { action = "deny"; host = "ws.test"; path = "/denied"; name = "no-ws-denied"; } );'
+echo 'limits = { drain_timeout = "1s"; };' >>"$T_DIR/gw.conf"
 rules_apply "$T_DIR/gw.conf" >/dev/null
 gw_start "$T_DIR/gw.conf"
 
@@ -63,10 +65,15 @@ check() {
 	# ... and what the gateway logged: the same request, switched
 	local url=http://ws.test$target
 	[ "$scheme" = wss ] && url=https://ws.test$target
+	# written when the tunnel ends, counting the whole session: the
+	# 200 KiB message went up and came back
 	expect_seen "$client $scheme audit line" "$T_AUDIT" method=GET \
-	    "url=$url" host=ws.test status=101 action=allow
+	    "url=$url" host=ws.test status=101 action=allow \
+	    "bytes_in>=200000" "bytes_out>=200000"
 	expect_seen "$client $scheme audit line (close)" "$T_AUDIT" \
 	    method=GET "url=$url-close" status=101
+	assert_eq 1 "$(seen "$T_AUDIT" "url=$url")" "$client $scheme: one audit line per session"
+	assert_eq 1 "$(seen "$T_AUDIT" "url=$url-close")" "$client $scheme: one audit line per session (close)"
 }
 for scheme in ws wss; do
 	for client in py node; do
@@ -86,4 +93,18 @@ for scheme in ws wss; do
 	    status=403 rule=no-ws-denied
 done
 assert_eq 0 "$(seen "$WS_LOG" target=/denied)" "denied upgrades at the server"
+
+# a session still open when the gateway stops: its line is written by the
+# teardown, with what the session moved (drain_timeout 1s, then closed)
+start_bg wsheld "${GUEST_NS[$T_GUEST]}" "$PY" "$T_LIB_DIR/ws_check.py" \
+    ws://ws.test/held --hold "$T_DIR/held.ready"
+wait_for 10 test -s "$T_DIR/held.ready" ||
+    { cat "$T_DIR/wsheld.out" >&2; fail "held session did not open"; }
+assert_eq 0 "$(seen "$T_AUDIT" url=http://ws.test/held)" \
+    "no audit line while the session is open"
 gw_stop || fail "gatewayd exited with status $GW_RC"
+assert_eq 1 "$(seen "$T_AUDIT" url=http://ws.test/held status=101 \
+    "bytes_in>=200000" "bytes_out>=200000")" \
+    "a session open at shutdown: one audit line with its bytes"
+assert_eq 1 "$(seen "$T_AUDIT" url=http://ws.test/held)" \
+    "a session open at shutdown: one audit line"

@@ -51,11 +51,25 @@ async def second(args, kw, out):
         out["client_close"] = ws.close_code
 
 
+async def hold(args, kw, out):
+    """--hold FILE: one 200 KiB echo, FILE written, then the session
+    stays open until the other side ends it (a gateway stopping)."""
+    big = os.urandom(200 * 1024)
+    async with websockets.connect(args.url, **kw) as ws:
+        await ws.send(big)
+        out["big"] = await asyncio.wait_for(ws.recv(), args.timeout) == big
+        with open(args.hold, "w", encoding="utf-8") as f:
+            f.write("open\n")
+        await asyncio.wait_for(ws.wait_closed(), 3 * args.timeout)
+        out["server_close"] = ws.close_code
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
     ap.add_argument("--cafile")
     ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--hold")
     args = ap.parse_args()
     kw = {"open_timeout": args.timeout, "compression": None,
           "max_size": 4 << 20}
@@ -63,6 +77,10 @@ def main():
         kw["ssl"] = ssl.create_default_context(cafile=args.cafile)
     out = {}
     try:
+        if args.hold:
+            asyncio.run(hold(args, kw, out))
+            print(json.dumps(out), flush=True)
+            return 0 if out.get("big") else 1
         asyncio.run(first(args, kw, out))
         asyncio.run(second(args, kw, out))
     except Exception as e:  # every failure is the test's answer
