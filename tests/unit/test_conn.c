@@ -235,12 +235,18 @@ test_upgrade_tunnel(void)
 	settle();
 	c = find_conn(id);
 	ok(c != NULL && c->state == CONN_TUNNEL, "upgrade: now a tunnel");
+	/* audited once, at the tunnel's end (conn_close), not at the 101 */
+	ok(c != NULL && c->x.active && c->x.status == 101,
+	    "upgrade: the exchange stays open for its audit line");
 	send_str(gfd, "ping");
 	got = server_read(sfd, "ping", &eof);
 	ok(strcmp(got, "ping") == 0, "tunnel: guest bytes reach upstream");
 	send_str(sfd, "pong");
 	got = guest_read(gfd, "pong", &eof);
 	ok(strcmp(got, "pong") == 0, "tunnel: upstream bytes reach guest");
+	c = find_conn(id);
+	ok(c != NULL && c->tunnel_up == 4 && c->tunnel_down == 4,
+	    "tunnel: its bytes counted for the exchange's line");
 	close(sfd);
 	got = guest_read(gfd, NULL, &eof);
 	ok(eof, "tunnel: the upstream's end is passed on");
