@@ -273,7 +273,7 @@ pick_address(struct upstream *u, const struct resolve_result *res)
 	refuse_addr(u, &res->addrs[0], &first);
 }
 
-int
+bool
 upstream_recheck(struct upstream *u)
 {
 	struct dial_verdict dv;
@@ -282,11 +282,11 @@ upstream_recheck(struct upstream *u)
 	 * is picked.  Failed: answered as it is. */
 	if (u->phase != UPH_CONNECT && u->phase != UPH_TLS &&
 	    u->phase != UPH_READY)
-		return 0;
+		return true;
 	if (judge(u, &u->addr, &dv))
-		return 0;
+		return true;
 	refuse_addr(u, &u->addr, &dv);
-	return -1;
+	return false;
 }
 
 static void

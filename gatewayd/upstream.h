@@ -138,9 +138,9 @@ bool upstream_matches(const struct upstream *u, enum up_purpose purpose,
 /*
  * A request is about to use an upstream dialled before it (ahead of it,
  * or kept alive): judge the request with the address that upstream has
- * (dialpolicy.h).  0, or -1 when refused (the failure is kept).
+ * (dialpolicy.h).  false when refused (the failure is kept).
  */
-int upstream_recheck(struct upstream *u);
+bool upstream_recheck(struct upstream *u);
 /* Close the socket, forget the target and the failure; a lookup in
  * flight goes stale. */
 void upstream_close(struct upstream *u);
