@@ -98,7 +98,7 @@ conn_audit_exchange(struct conn *c, struct exchange *x)
 		r.action = ALOG_REFUSED;
 	r.time_ms = util_wall_ms();
 	r.duration_ms = r.time_ms > x->start_ms ? r.time_ms - x->start_ms : 0;
-	r.host = c->upstream.host[0] ? c->upstream.host : NULL;
+	r.host = c->upstream.host;
 	r.method = x->method;
 	r.url = x->url;
 	r.proto = x->h2 ? "h2" : NULL;

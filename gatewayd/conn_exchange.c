@@ -231,7 +231,7 @@ retry_fresh(struct conn *c)
 	x->reused = false;
 	x->req_done = false;
 	x->bytes_up = 0;
-	upstream_start(&c->upstream, c->upstream.purpose, c->upstream.host[0] ? c->upstream.host : NULL,
+	upstream_start(&c->upstream, c->upstream.purpose, c->upstream.host,
 	    c->upstream.port);
 	conn_set_state(c, CONN_WAIT_UP);
 	c->deadline = 0;	/* up_deadline bounds the wait */
@@ -254,7 +254,7 @@ upstream_failed(struct conn *c, int status, const char *what)
 	upstream_close(&c->upstream);
 	c->must_close = true;
 	conn_reply(c, status, what, "The gateway could not complete the "
-	    "request to %s: %s.\n", c->upstream.host[0] ? c->upstream.host :
+	    "request to %s: %s.\n", c->upstream.host ? c->upstream.host :
 	    "the destination", what);
 	return X_MOVED;
 }

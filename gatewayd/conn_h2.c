@@ -644,7 +644,7 @@ conn_h2_timeout(struct conn *c, uint64_t now)
 		if (up_turn && !s->x.resp_head_done) {
 			h2_reset(hc->u, s->usid, H2_CANCEL);
 			conn_h2_reply(hc, s, 504, "upstream response timeout",
-			    "%s did not answer in time.\n", c->upstream.host[0] ?
+			    "%s did not answer in time.\n", c->upstream.host ?
 			    c->upstream.host : "The destination");
 			continue;
 		}

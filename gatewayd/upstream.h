@@ -83,7 +83,11 @@ struct upstream_ops {
 struct upstream {
 	enum up_phase	phase;		/* only through the traced setter */
 	enum up_purpose	purpose;
-	char		host[HOST_MAX + 1];	/* "" = IP literal */
+	char		*host;		/* the name (at most HOST_MAX bytes),
+					 * NULL for an address; kept over
+					 * upstream_close() (a retry, the
+					 * audit record), freed by
+					 * upstream_fini() */
 	uint16_t	port;
 	struct addr	addr;		/* the address dialled */
 	bool		reusable;	/* keep-alive to upstream possible */
@@ -144,6 +148,8 @@ bool upstream_recheck(struct upstream *u);
 /* Close the socket, forget the target and the failure; a lookup in
  * flight goes stale. */
 void upstream_close(struct upstream *u);
+/* Free what the upstream holds (after upstream_close()). */
+void upstream_fini(struct upstream *u);
 /* A failure has been answered: back to IDLE. */
 void upstream_failure_taken(struct upstream *u);
 /* May an idle upstream connection carry the next request? */
