@@ -105,7 +105,7 @@ conn_audit_exchange(struct conn *c, struct exchange *x)
 	r.status = x->status;
 	r.bytes_in = x->bytes_up;
 	r.bytes_out = x->bytes_down;
-	r.content_type = x->content_type[0] ? x->content_type : NULL;
+	r.content_type = x->content_type;
 	r.rule = x->rule;
 	/* "would" marks a request report mode let through; one the gateway
 	 * refused anyway (a dialled address on the drop list) was enforced. */

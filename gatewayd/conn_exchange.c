@@ -262,14 +262,13 @@ upstream_failed(struct conn *c, int status, const char *what)
 static void
 content_type(struct exchange *x, const struct http_response *resp)
 {
-	size_t i, n;
+	size_t i;
 
 	for (i = 0; i < resp->nheaders; i++) {
 		if (!http_name_is(&resp->headers[i].name, "content-type"))
 			continue;
-		n = MIN(resp->headers[i].value.len, sizeof(x->content_type) - 1);
-		memcpy(x->content_type, resp->headers[i].value.p, n);
-		x->content_type[n] = '\0';
+		exchange_set_content_type(x, resp->headers[i].value.p,
+		    resp->headers[i].value.len);
 		return;
 	}
 }

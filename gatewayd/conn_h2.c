@@ -295,8 +295,8 @@ forward_response(struct h2conn *hc, struct h2_stream *s,
 			s->x.status = atoi(b->f[i].value);
 		if (b->f[i].namelen == 12 && memcmp(b->f[i].name,
 		    "content-type", 12) == 0)
-			util_strlcpy(s->x.content_type, b->f[i].value,
-			    sizeof(s->x.content_type));
+			exchange_set_content_type(&s->x, b->f[i].value,
+			    strnlen(b->f[i].value, EXCHANGE_CTYPE_MAX));
 		f[n++] = b->f[i];
 	}
 	s->x.resp_head_done = true;
