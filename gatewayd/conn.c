@@ -135,6 +135,7 @@ conn_release(struct conn *c)
 	AN(c->state == CONN_CLOSED);
 	c->magic = 0;
 	slicer_vm_unref(c->vm);
+	upstream_fini(&c->upstream);
 	free(c->sni);
 	free(c);
 }

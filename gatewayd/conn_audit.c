@@ -98,7 +98,7 @@ conn_audit_exchange(struct conn *c, struct exchange *x)
 		r.action = ALOG_REFUSED;
 	r.time_ms = util_wall_ms();
 	r.duration_ms = r.time_ms > x->start_ms ? r.time_ms - x->start_ms : 0;
-	r.host = c->upstream.host[0] ? c->upstream.host : NULL;
+	r.host = c->upstream.host;
 	r.method = x->method;
 	r.url = x->url;
 	r.proto = x->h2 ? "h2" : NULL;
@@ -110,7 +110,7 @@ conn_audit_exchange(struct conn *c, struct exchange *x)
 		r.bytes_in += c->tunnel_up;
 		r.bytes_out += c->tunnel_down;
 	}
-	r.content_type = x->content_type[0] ? x->content_type : NULL;
+	r.content_type = x->content_type;
 	r.rule = x->rule;
 	/* "would" marks a request report mode let through; one the gateway
 	 * refused anyway (a dialled address on the drop list) was enforced. */

@@ -272,7 +272,7 @@ conn_check_timeout(struct conn *c, uint64_t now)
 			c->must_close = true;
 			conn_reply(c, 504, "upstream response timeout",
 			    "%s did not answer in time.\n",
-			    c->upstream.host[0] ? c->upstream.host : "The destination");
+			    c->upstream.host ? c->upstream.host : "The destination");
 			break;
 		}
 		conn_close(c, c->x.resp_head_done ? CONN_END_RESPONSE_TIMEOUT :

@@ -196,6 +196,18 @@ build_client_head(struct conn *c, const struct http_response *resp,
  * server closed as the request arrived (nothing of a response came back)
  * is sent again, once, on a new connection, as browsers and Squid do.
  */
+/*
+ * What an inner helper of the exchange step did; exchange_step() turns
+ * it into an enum step for the dispatcher.
+ */
+enum xstep {
+	X_BLOCKED,	/* nothing more until an event */
+	X_DONE,		/* its part is finished (or moved on: run it again) */
+	X_CLOSED,	/* it closed the connection */
+	X_MOVED,	/* c left CONN_EXCHANGE: a reply queued, or the
+			 * request resent on a fresh upstream */
+};
+
 static bool
 can_retry(const struct conn *c)
 {
@@ -206,7 +218,7 @@ can_retry(const struct conn *c)
 	    buf_len(&c->retry_head) > 0 && buf_len(&c->to_client) == 0;
 }
 
-static int
+static enum xstep
 retry_fresh(struct conn *c)
 {
 	struct exchange *x = &c->x;
@@ -220,21 +232,22 @@ retry_fresh(struct conn *c)
 	x->reused = false;
 	x->req_done = false;
 	x->bytes_up = 0;
-	upstream_start(&c->upstream, c->upstream.purpose, c->upstream.host[0] ? c->upstream.host : NULL,
+	upstream_start(&c->upstream, c->upstream.purpose, c->upstream.host,
 	    c->upstream.port);
 	conn_set_state(c, CONN_WAIT_UP);
 	c->deadline = 0;	/* up_deadline bounds the wait */
-	return 1;
+	return X_MOVED;
 }
 
-/* 502 or 504 while nothing of the response has reached the guest. */
-static int
+/* 502 or 504 while nothing of the response has reached the guest (or
+ * the request resent once); after that, the connection is closed. */
+static enum xstep
 upstream_failed(struct conn *c, int status, const char *what)
 {
 	if (c->x.resp_head_done || c->x.status == 101) {
 		conn_log(c, LOG_LVL_DEBUG, "upstream: %s", what);
 		conn_close(c, CONN_END_UPSTREAM_BROKEN);
-		return -1;
+		return X_CLOSED;
 	}
 	if (can_retry(c))
 		return retry_fresh(c);
@@ -242,22 +255,21 @@ upstream_failed(struct conn *c, int status, const char *what)
 	upstream_close(&c->upstream);
 	c->must_close = true;
 	conn_reply(c, status, what, "The gateway could not complete the "
-	    "request to %s: %s.\n", c->upstream.host[0] ? c->upstream.host :
+	    "request to %s: %s.\n", c->upstream.host ? c->upstream.host :
 	    "the destination", what);
-	return 1;
+	return X_MOVED;
 }
 
 static void
 content_type(struct exchange *x, const struct http_response *resp)
 {
-	size_t i, n;
+	size_t i;
 
 	for (i = 0; i < resp->nheaders; i++) {
 		if (!http_name_is(&resp->headers[i].name, "content-type"))
 			continue;
-		n = MIN(resp->headers[i].value.len, sizeof(x->content_type) - 1);
-		memcpy(x->content_type, resp->headers[i].value.p, n);
-		x->content_type[n] = '\0';
+		exchange_set_content_type(x, resp->headers[i].value.p,
+		    resp->headers[i].value.len);
 		return;
 	}
 }
@@ -302,7 +314,7 @@ coalesce_body(struct conn *c)
  * while nothing has gone to the guest yet (x->status is set only once it
  * is accepted: upstream_failed() closes on a 101 that went out).
  */
-static int
+static enum xstep
 switch_head(struct conn *c, const struct http_response *resp, size_t len)
 {
 	struct exchange *x = &c->x;
@@ -320,10 +332,12 @@ switch_head(struct conn *c, const struct http_response *resp, size_t len)
 	buf_consume(&c->up.in, len);
 	x->action = XA_TUNNEL;
 	x->resp_head_done = true;
-	return 1;
+	return X_DONE;
 }
 
-static int
+/* Parse the response head in c->up.in: X_DONE once a head (interim or
+ * final) was handled, X_BLOCKED while it is incomplete. */
+static enum xstep
 response_head(struct conn *c)
 {
 	struct exchange *x = &c->x;
@@ -341,7 +355,7 @@ response_head(struct conn *c)
 		if (c->up.eof)
 			return upstream_failed(c, 502, "upstream closed "
 			    "without a response");
-		return 0;
+		return X_BLOCKED;
 	}
 	if (r == HTTP_ERR)
 		return upstream_failed(c, 502, "invalid response from "
@@ -355,7 +369,7 @@ response_head(struct conn *c)
 		http_head_scan_init(&x->resp_scan);
 		x->resp_head_first = buf_len(&c->up.in) ?
 		    loop_now(c->worker->loop) : 0;
-		return 1;
+		return X_DONE;
 	}
 	if (resp.status == 101)
 		return switch_head(c, &resp, (size_t)r);
@@ -384,56 +398,53 @@ response_head(struct conn *c)
 	buf_consume(&c->up.in, (size_t)r);
 	x->resp_head_done = true;
 	coalesce_body(c);
-	return 1;
+	return X_DONE;
 }
 
 /* Write generated head bytes to the guest, counting them. */
-static int
+static enum ep_flush
 flush_client(struct conn *c)
 {
 	size_t before = buf_len(&c->to_client);
-	int f = ep_flush(&c->client, &c->to_client);
+	enum ep_flush f = ep_flush(&c->client, &c->to_client);
 
 	c->x.bytes_down += before - buf_len(&c->to_client);
 	return f;
 }
 
-/* Request head and body upstream.  0 open/blocked, 1 done, -1/-2 error
- * (-1: c closed; -2: upstream failed, reply queued).  Private to this
- * file: exchange_step() turns them into an enum step. */
-static int
+/* Request head and body upstream: X_DONE once all of it is sent. */
+static enum xstep
 request_up(struct conn *c)
 {
 	struct exchange *x = &c->x;
 	const char *why = NULL;
-	int f, b;
+	enum ep_flush f;
+	enum body_result b;
 
 	if (buf_len(&c->to_up) > 0) {
 		size_t len = buf_len(&c->to_up);
 
 		f = ep_flush(&c->up, &c->to_up);
 		x->bytes_up += len - buf_len(&c->to_up);
-		if (f < 0)
-			return upstream_failed(c, 502, "upstream write error")
-			    < 0 ? -1 : -2;
-		if (f == 0)
-			return 0;
+		if (f == EP_FLUSH_ERR)
+			return upstream_failed(c, 502, "upstream write error");
+		if (f == EP_FLUSH_BLOCKED)
+			return X_BLOCKED;
 		buf_free(&c->to_up);
 	}
 	/* Nothing more moves before the 101; the parser refused an Upgrade
 	 * with a body, so no byte of this request is left unsent. */
 	if (x->upgrade)
-		return 1;
+		return X_DONE;
 	b = stream_body(c, &c->client, &c->up, &c->client.in, x->req_body, false,
 	    &x->req_left, &x->req_chunk, &c->req_pending, &c->req_framed,
 	    &x->bytes_up, &why);
 	if (b == BODY_WRITE_ERR)
-		return upstream_failed(c, 502, "upstream write error") < 0 ?
-		    -1 : -2;
+		return upstream_failed(c, 502, "upstream write error");
 	if (b == BODY_ERR) {
 		if (c->client.eof || c->x.resp_head_done) {
 			conn_close(c, CONN_END_REQ_BODY);
-			return -1;
+			return X_CLOSED;
 		}
 		/* Bad chunk framing: the upstream connection is dropped (it
 		 * saw a truncated request) and the guest is told why. */
@@ -442,9 +453,9 @@ request_up(struct conn *c)
 		c->must_close = true;
 		conn_reply(c, 400, why ? why : "invalid request body",
 		    "Bad Request: %s\n", why ? why : "invalid request body");
-		return -2;
+		return X_MOVED;
 	}
-	return b == BODY_DONE;
+	return b == BODY_DONE ? X_DONE : X_BLOCKED;
 }
 
 /*
@@ -464,48 +475,46 @@ exchange_set_timeout(struct conn *c)
 		c->deadline = end;
 }
 
-/* Read and handle the response head.  1 done, 0 blocked, -1/-2 as
- * above. */
-static int
+/* Read and handle the response head: X_DONE once it went out whole. */
+static enum xstep
 response_head_step(struct conn *c)
 {
 	ssize_t n;
-	int h;
+	enum xstep h;
 
 	for (;;) {
-		int f = flush_client(c);
+		enum ep_flush f = flush_client(c);
 
-		if (f < 0) {
+		if (f == EP_FLUSH_ERR) {
 			conn_close(c, CONN_END_GUEST_WRITE);
-			return -1;
+			return X_CLOSED;
 		}
-		if (f == 0)
-			return 0;
+		if (f == EP_FLUSH_BLOCKED)
+			return X_BLOCKED;
 		if (c->x.resp_head_done)
-			return 1;
+			return X_DONE;
 		if (buf_len(&c->up.in) > 0) {
 			h = response_head(c);
-			if (h < 0)
-				return -1;
-			if (c->state != CONN_EXCHANGE)
-				return -2;
-			if (h > 0)
+			if (h == X_CLOSED)
+				return X_CLOSED;
+			if (h == X_MOVED || c->state != CONN_EXCHANGE)
+				return X_MOVED;
+			if (h == X_DONE)
 				continue;
 		}
 		if (ep_in_prepare(&c->up, WORKER_IOBUF) == 0)
 			return upstream_failed(c, 502,
-			    "response head too large") < 0 ? -1 : -2;
+			    "response head too large");
 		n = ep_read(&c->up, buf_tail(&c->up.in),
 		    ep_in_prepare(&c->up, WORKER_IOBUF));
 		if (n == EP_AGAIN)
-			return 0;
+			return X_BLOCKED;
 		if (n == EP_ERR)
-			return upstream_failed(c, 502, "upstream read error")
-			    < 0 ? -1 : -2;
+			return upstream_failed(c, 502, "upstream read error");
 		buf_produce(&c->up.in, (size_t)n);
 		if (n == 0 && buf_len(&c->up.in) == 0)
 			return upstream_failed(c, 502, "upstream closed "
-			    "without a response") < 0 ? -1 : -2;
+			    "without a response");
 		if (c->x.resp_head_first == 0)
 			c->x.resp_head_first = loop_now(c->worker->loop);
 		stats_once(c->worker->stats, SH_TTFB, &c->x.t_ttfb,
@@ -519,23 +528,24 @@ exchange_step(struct conn *c)
 {
 	struct exchange *x = &c->x;
 	const char *why = NULL;
-	int r, b;
+	enum xstep r;
+	enum body_result b;
 
 	if (!x->req_done) {
 		r = request_up(c);
-		if (r == -1)
+		if (r == X_CLOSED)
 			return STEP_CLOSED;
-		if (r == -2)
+		if (r == X_MOVED)
 			return STEP_PROGRESS;
-		if (r == 1)
+		if (r == X_DONE)
 			x->req_done = true;
 	}
 	r = response_head_step(c);
-	if (r == -1)
+	if (r == X_CLOSED)
 		return STEP_CLOSED;
-	if (r == -2)
+	if (r == X_MOVED)
 		return STEP_PROGRESS;
-	if (r == 0)
+	if (r == X_BLOCKED)
 		return STEP_BLOCKED;
 	if (x->status == 101) {
 		/* Upgrade allowed by policy and accepted upstream.  The

@@ -295,8 +295,8 @@ forward_response(struct h2conn *hc, struct h2_stream *s,
 			s->x.status = atoi(b->f[i].value);
 		if (b->f[i].namelen == 12 && memcmp(b->f[i].name,
 		    "content-type", 12) == 0)
-			util_strlcpy(s->x.content_type, b->f[i].value,
-			    sizeof(s->x.content_type));
+			exchange_set_content_type(&s->x, b->f[i].value,
+			    strnlen(b->f[i].value, EXCHANGE_CTYPE_MAX));
 		f[n++] = b->f[i];
 	}
 	s->x.resp_head_done = true;
@@ -491,14 +491,21 @@ upstream_gone(struct h2conn *hc, const char *why)
 	h2_goaway(hc->g, H2_NO_ERROR);
 }
 
-/* Read what one side has and feed it to its session.  1 progress, 0
- * none, -1 that side ended. */
-static int
+/* What a pull or a push did on one side. */
+enum h2io {
+	H2IO_IDLE,	/* nothing moved */
+	H2IO_MOVED,	/* bytes were read or written */
+	H2IO_ENDED,	/* that side ended (closed, an error) */
+};
+
+/* Read what one side has and feed it to its session. */
+static enum h2io
 pull(struct conn *c, struct endpoint *e, struct h2 *h, const char **why)
 {
 	uint8_t tmp[H2_READ_CHUNK];
 	ssize_t n;
-	int moved = 0, i;
+	enum h2io moved = H2IO_IDLE;
+	int i;
 
 	for (i = 0; i < 8; i++) {
 		n = ep_read(e, (char *)tmp, sizeof(tmp));
@@ -506,25 +513,25 @@ pull(struct conn *c, struct endpoint *e, struct h2 *h, const char **why)
 			return moved;
 		if (n <= 0) {
 			*why = n == 0 ? "closed" : "read error";
-			return -1;
+			return H2IO_ENDED;
 		}
 		if (h2_recv(h, loop_now(c->worker->loop), tmp,
 		    (size_t)n) != 0) {
 			*why = h2_error(h) ? h2_error(h) : "protocol error";
-			return -1;
+			return H2IO_ENDED;
 		}
-		moved = 1;
+		moved = H2IO_MOVED;
 	}
-	return 1;
+	return H2IO_MOVED;
 }
 
-/* Pack and write one side's frames.  1 if bytes were written, 0 if
- * none (nothing to send, or the socket is full: its EPOLLOUT wakes us),
- * -1 on error. */
-static int
+/* Pack and write one side's frames.  H2IO_IDLE if nothing was written
+ * (nothing to send, or the socket is full: its EPOLLOUT wakes us). */
+static enum h2io
 push(struct endpoint *e, struct h2 *h, struct buf *out)
 {
-	int moved = 0, f;
+	enum h2io moved = H2IO_IDLE;
+	enum ep_flush f;
 
 	for (;;) {
 		size_t before;
@@ -535,11 +542,11 @@ push(struct endpoint *e, struct h2 *h, struct buf *out)
 			return moved;
 		before = buf_len(out);
 		f = ep_flush(e, out);
-		if (f < 0)
-			return -1;
+		if (f == EP_FLUSH_ERR)
+			return H2IO_ENDED;
 		if (buf_len(out) != before)
-			moved = 1;
-		if (f == 0)
+			moved = H2IO_MOVED;
+		if (f == EP_FLUSH_BLOCKED)
 			return moved;
 	}
 }
@@ -559,41 +566,42 @@ conn_h2_step(struct conn *c)
 {
 	struct h2conn *hc = c->h2;
 	const char *why = NULL;
-	int i, r, moved;
+	enum h2io r;
+	bool moved;
+	int i;
 
 	for (i = 0; i < H2_ROUNDS; i++) {
-		moved = 0;
 		r = pull(c, &c->client, hc->g, &why);
-		if (r < 0) {
+		if (r == H2IO_ENDED) {
 			guest_failed(c, hc, why);
 			conn_close(c, CONN_END_H2_GUEST_ENDED);
-			return -1;
+			return STEP_CLOSED;
 		}
-		moved |= r;
+		moved = r == H2IO_MOVED;
 		if (!hc->up_dead) {
 			r = pull(c, &c->up, hc->u, &why);
-			if (r < 0)
+			if (r == H2IO_ENDED)
 				upstream_gone(hc, why);
-			moved |= r > 0;
+			moved |= r == H2IO_MOVED;
 		}
 		r = push(&c->client, hc->g, &hc->g_out);
-		if (r < 0) {
+		if (r == H2IO_ENDED) {
 			conn_close(c, CONN_END_H2_GUEST_WRITE);
-			return -1;
+			return STEP_CLOSED;
 		}
-		moved |= r;
+		moved |= r == H2IO_MOVED;
 		if (!hc->up_dead) {
 			r = push(&c->up, hc->u, &hc->u_out);
-			if (r < 0)
+			if (r == H2IO_ENDED)
 				upstream_gone(hc, "write error");
-			moved |= r > 0;
+			moved |= r == H2IO_MOVED;
 		}
 		if (h2_done(hc->g) && buf_len(&hc->g_out) == 0) {
 			conn_close(c, CONN_END_H2_FINISHED);
-			return -1;
+			return STEP_CLOSED;
 		}
 		if (!moved)
-			return 0;
+			return STEP_BLOCKED;
 	}
 	/* More work than one wake-up's share: the dispatcher goes on from
 	 * the loop, after the other connections' events, since no new
@@ -636,7 +644,7 @@ conn_h2_timeout(struct conn *c, uint64_t now)
 		if (up_turn && !s->x.resp_head_done) {
 			h2_reset(hc->u, s->usid, H2_CANCEL);
 			conn_h2_reply(hc, s, 504, "upstream response timeout",
-			    "%s did not answer in time.\n", c->upstream.host[0] ?
+			    "%s did not answer in time.\n", c->upstream.host ?
 			    c->upstream.host : "The destination");
 			continue;
 		}

@@ -354,7 +354,7 @@ recheck_address(struct h2conn *hc, struct h2_stream *s,
 	s->x.action = XA_DENIED;
 	dial_explain(&dv, why, sizeof(why));
 	conn_h2_reply(hc, s, 403, "destination refused", "%s resolves to %s, "
-	    "which is %s.\n", c->upstream.host[0] ? c->upstream.host : "the destination",
+	    "which is %s.\n", c->upstream.host ? c->upstream.host : "the destination",
 	    addr_ntop(&c->upstream.addr, abuf, sizeof(abuf)), why);
 	return -1;
 }

@@ -111,13 +111,13 @@ conn_reply(struct conn *c, int status, const char *reason,
 enum step
 conn_http_reply(struct conn *c)
 {
-	int f = ep_flush(&c->client, &c->to_client);
+	enum ep_flush f = ep_flush(&c->client, &c->to_client);
 
-	if (f < 0) {
+	if (f == EP_FLUSH_ERR) {
 		conn_close(c, CONN_END_GUEST_WRITE);
 		return STEP_CLOSED;
 	}
-	if (f == 0)
+	if (f == EP_FLUSH_BLOCKED)
 		return STEP_BLOCKED;
 	conn_exchange_end(c);
 	return c->state == CONN_CLOSED ? STEP_CLOSED : STEP_PROGRESS;
@@ -466,7 +466,7 @@ handle_request(struct conn *c, const struct http_request *req,
 		/* Dialled ahead for this connection (or failing, or refused
 		 * now that the request is known): the answer comes when it
 		 * is ready. */
-		if (upstream_recheck(&c->upstream) != 0 || !c->upstream.used)
+		if (!upstream_recheck(&c->upstream) || !c->upstream.used)
 			return wait_upstream(c, req, true);
 		if (c->upstream.phase == UPH_READY && c->upstream.reusable &&
 		    upstream_idle_alive(&c->upstream, loop_now(c->worker->loop)))

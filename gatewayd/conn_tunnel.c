@@ -8,43 +8,46 @@
 #include "runtime.h"
 #include "worker.h"
 
-/*
- * Move bytes from one endpoint to the other through b until blocked.
- * Returns 0 while the direction is open, 1 once it is finished (EOF
- * seen and everything written), -1 on an I/O error.
- */
-static int
+/* The state of one direction of a tunnel after a pump. */
+enum pump {
+	PUMP_OPEN,	/* blocked, more may come */
+	PUMP_FINISHED,	/* EOF seen and everything written */
+	PUMP_IO_ERR,	/* a read or a write failed */
+};
+
+/* Move bytes from one endpoint to the other through b until blocked. */
+static enum pump
 pump(struct conn *c, struct endpoint *from, struct endpoint *to,
     struct buf *b, uint64_t *count)
 {
 	for (;;) {
 		ssize_t n;
-		int f;
+		enum ep_flush f;
 
 		if (buf_len(b) > 0) {
 			size_t before = buf_len(b);
 
 			f = ep_flush(to, b);
 			*count += before - buf_len(b);
-			if (f < 0)
-				return -1;
-			if (f == 0)
-				return 0;
+			if (f == EP_FLUSH_ERR)
+				return PUMP_IO_ERR;
+			if (f == EP_FLUSH_BLOCKED)
+				return PUMP_OPEN;
 		}
 		if (from->eof) {
 			ep_shutdown(to);
 			ep_in_release(from);
-			return 1;
+			return PUMP_FINISHED;
 		}
 		if (ep_in_prepare(from, WORKER_IOBUF) == 0)
-			return 0;
+			return PUMP_OPEN;
 		n = ep_read(from, buf_tail(b), ep_in_prepare(from, WORKER_IOBUF));
 		if (n == EP_AGAIN) {
 			ep_in_release(from);
-			return 0;
+			return PUMP_OPEN;
 		}
 		if (n < 0)
-			return -1;
+			return PUMP_IO_ERR;
 		buf_produce(b, (size_t)n);
 	}
 }
@@ -53,19 +56,19 @@ enum step
 conn_tunnel(struct conn *c)
 {
 	uint64_t before = c->tunnel_up + c->tunnel_down;
-	int a, b;
+	enum pump a, b;
 
 	a = pump(c, &c->client, &c->up, &c->client.in, &c->tunnel_up);
-	if (a < 0) {
+	if (a == PUMP_IO_ERR) {
 		conn_close(c, CONN_END_TUNNEL_GUEST_IO);
 		return STEP_CLOSED;
 	}
 	b = pump(c, &c->up, &c->client, &c->up.in, &c->tunnel_down);
-	if (b < 0) {
+	if (b == PUMP_IO_ERR) {
 		conn_close(c, CONN_END_TUNNEL_UP_IO);
 		return STEP_CLOSED;
 	}
-	if (a == 1 && b == 1) {
+	if (a == PUMP_FINISHED && b == PUMP_FINISHED) {
 		conn_close(c, CONN_END_TUNNEL_CLOSED);
 		return STEP_CLOSED;
 	}

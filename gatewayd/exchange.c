@@ -15,6 +15,7 @@ exchange_reset(struct exchange *x)
 	free(x->url);
 	free(x->reason);
 	free(x->upgrade_proto);
+	free(x->content_type);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -48,6 +49,19 @@ exchange_set_upgrade(struct exchange *x, const char *p, size_t len)
 	x->upgrade_proto = xmalloc(len + 1);
 	memcpy(x->upgrade_proto, p, len);
 	x->upgrade_proto[len] = '\0';
+}
+
+void
+exchange_set_content_type(struct exchange *x, const char *p, size_t len)
+{
+	free(x->content_type);
+	x->content_type = NULL;
+	len = MIN(len, EXCHANGE_CTYPE_MAX);
+	if (len == 0)
+		return;
+	x->content_type = xmalloc(len + 1);
+	memcpy(x->content_type, p, len);
+	x->content_type[len] = '\0';
 }
 
 uint64_t

@@ -28,6 +28,8 @@ enum exchange_action {
 
 /* Longest refusal / failure reason kept for the audit log. */
 #define EXCHANGE_REASON_MAX	299
+/* The response Content-Type kept for the audit log (longer: cut). */
+#define EXCHANGE_CTYPE_MAX	63
 /* Longest Upgrade value of a request that a 101 may answer. */
 #define EXCHANGE_UPGRADE_MAX	127
 
@@ -50,7 +52,8 @@ struct exchange {
 	uint64_t	t_start, t_ttfb; /* util_now_us(); metrics timing */
 	const char	*verify_error;	/* upstream certificate problem, in
 					 * the upstream's failure, or NULL */
-	char		content_type[64];  /* response Content-Type */
+	char		*content_type;	/* response Content-Type, or NULL
+					 * (exchange_set_content_type()) */
 	const char	*secret;	/* injected secret name, or NULL */
 	bool		via_sentinel;	/* ...swapped for a sentinel */
 	/* credential injection (conn_secrets.c): the header whose copies
@@ -98,6 +101,10 @@ void exchange_set_reason(struct exchange *x, const char *reason);
 const char *exchange_reason(const struct exchange *x);
 /* Keep the request's Upgrade value (nothing when it is too long). */
 void exchange_set_upgrade(struct exchange *x, const char *p, size_t len);
+/* Keep the response's Content-Type, its first EXCHANGE_CTYPE_MAX bytes;
+ * an empty one is none. */
+void exchange_set_content_type(struct exchange *x, const char *p,
+    size_t len);
 
 /*
  * The deadline (ms from the last progress) of a connection in an

@@ -85,7 +85,7 @@ set_phase(struct upstream *u, enum up_phase p)
 	if (u->phase != p && log_enabled(LOG_LVL_DEBUG))
 		log_conn(LOG_LVL_DEBUG, u->id, u->guest, u->dst,
 		    "upstream %s -> %s (%s)", upstream_phase_str(u->phase),
-		    upstream_phase_str(p), u->host[0] ? u->host : "address");
+		    upstream_phase_str(p), u->host ? u->host : "address");
 
 	u->phase = p;
 }
@@ -160,6 +160,15 @@ upstream_close(struct upstream *u)
 	u->fail = NULL;
 }
 
+void
+upstream_fini(struct upstream *u)
+{
+	free(u->host);
+	u->host = NULL;
+	free(u->fail);
+	u->fail = NULL;
+}
+
 /* The failure's account, made when the first fact of it is known. */
 static struct up_failure *
 failure(struct upstream *u)
@@ -195,8 +204,8 @@ upstream_matches(const struct upstream *u, enum up_purpose purpose,
 	    u->port != port)
 		return false;
 	if (host != NULL)
-		return strcmp(u->host, host) == 0;
-	return u->host[0] == '\0' && ip != NULL &&
+		return u->host != NULL && strcmp(u->host, host) == 0;
+	return u->host == NULL && ip != NULL &&
 	    addr_equal(&u->addr, ip);
 }
 
@@ -209,7 +218,7 @@ static void
 dial_query(const struct upstream *u, struct policy_query *q)
 {
 	memset(q, 0, sizeof(*q));
-	q->host = u->host[0] ? u->host : NULL;
+	q->host = u->host;
 	q->port = u->port;
 	u->ops->query(u->owner, q);
 }
@@ -233,7 +242,7 @@ refuse_addr(struct upstream *u, const struct addr *a,
 	dial_label(dv, failure(u)->rule, sizeof(u->fail->rule));
 	dial_explain(dv, why, sizeof(why));
 	addr_ntop(a, abuf, sizeof(abuf));
-	if (u->host[0] != '\0')
+	if (u->host != NULL)
 		fail(u, 403, UPF_REFUSED, "%s resolves to %s, "
 		    "which is %s.", u->host, abuf, why);
 	else
@@ -273,7 +282,7 @@ pick_address(struct upstream *u, const struct resolve_result *res)
 	refuse_addr(u, &res->addrs[0], &first);
 }
 
-int
+bool
 upstream_recheck(struct upstream *u)
 {
 	struct dial_verdict dv;
@@ -282,11 +291,11 @@ upstream_recheck(struct upstream *u)
 	 * is picked.  Failed: answered as it is. */
 	if (u->phase != UPH_CONNECT && u->phase != UPH_TLS &&
 	    u->phase != UPH_READY)
-		return 0;
+		return true;
 	if (judge(u, &u->addr, &dv))
-		return 0;
+		return true;
 	refuse_addr(u, &u->addr, &dv);
-	return -1;
+	return false;
 }
 
 static void
@@ -339,7 +348,11 @@ upstream_start(struct upstream *u, enum up_purpose purpose, const char *host,
 	u->used = false;
 	free(u->fail);		/* a new attempt, a new account */
 	u->fail = NULL;
-	util_strlcpy(u->host, host ? host : "", sizeof(u->host));
+	if (host != u->host) {	/* a retry passes the name it has */
+		free(u->host);
+		u->host = host ?
+		    xstrndup(host, strnlen(host, HOST_MAX)) : NULL;
+	}
 	u->deadline = loop_now(u->loop) +
 	    u->rt->cfg->limits.connect_timeout_ms;
 	if (host == NULL) {
@@ -448,7 +461,7 @@ connect_step(struct upstream *u)
 	}
 	bio = sockbio_new(u->ep->io.fd, &u->ep->rd_ready, &u->ep->wr_ready);
 	u->ep->ssl = bio == NULL ? NULL : tls_upstream_new(u->rt->client_ctx,
-	    bio, u->host[0] ? u->host : NULL, &u->addr, u->port,
+	    bio, u->host, &u->addr, u->port,
 	    err, sizeof(err));
 	if (u->ep->ssl == NULL) {
 		fail(u, 502, UPF_TLS_SETUP, "%s",
@@ -487,7 +500,7 @@ tls_step(struct upstream *u)
 	}
 	fail(u, 502, UPF_TLS_VERIFY, "The gateway did "
 	    "not forward the request: the TLS connection to %s could not be "
-	    "verified (%s).", u->host[0] ? u->host : "the destination",
+	    "verified (%s).", u->host ? u->host : "the destination",
 	    why);
 }
 
@@ -507,7 +520,7 @@ upstream_check_timeout(struct upstream *u, uint64_t now)
 	    u->phase == UPH_TLS) && now >= u->deadline) {
 		u->resolve_seq++;
 		fail(u, 504, UPF_TIMEOUT, "The gateway could "
-		    "not reach %s in time.", u->host[0] ? u->host :
+		    "not reach %s in time.", u->host ? u->host :
 		    "the destination");
 		u->ops->event(u->owner, UPSTREAM_EV_TIMEOUT);
 	}

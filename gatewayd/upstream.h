@@ -83,7 +83,11 @@ struct upstream_ops {
 struct upstream {
 	enum up_phase	phase;		/* only through the traced setter */
 	enum up_purpose	purpose;
-	char		host[HOST_MAX + 1];	/* "" = IP literal */
+	char		*host;		/* the name (at most HOST_MAX bytes),
+					 * NULL for an address; kept over
+					 * upstream_close() (a retry, the
+					 * audit record), freed by
+					 * upstream_fini() */
 	uint16_t	port;
 	struct addr	addr;		/* the address dialled */
 	bool		reusable;	/* keep-alive to upstream possible */
@@ -138,12 +142,14 @@ bool upstream_matches(const struct upstream *u, enum up_purpose purpose,
 /*
  * A request is about to use an upstream dialled before it (ahead of it,
  * or kept alive): judge the request with the address that upstream has
- * (dialpolicy.h).  0, or -1 when refused (the failure is kept).
+ * (dialpolicy.h).  false when refused (the failure is kept).
  */
-int upstream_recheck(struct upstream *u);
+bool upstream_recheck(struct upstream *u);
 /* Close the socket, forget the target and the failure; a lookup in
  * flight goes stale. */
 void upstream_close(struct upstream *u);
+/* Free what the upstream holds (after upstream_close()). */
+void upstream_fini(struct upstream *u);
 /* A failure has been answered: back to IDLE. */
 void upstream_failure_taken(struct upstream *u);
 /* May an idle upstream connection carry the next request? */
