@@ -32,6 +32,7 @@ wait_bg_port grpcsrv "$NS_INET" 443 "$GRPC_IP"
 ca_generate agents
 cat >"$T_DIR/gw.conf" <<CONF
 trust_file = "$PKI/public-root.crt";
+control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "json"; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";

@@ -46,6 +46,7 @@ umask 077
 printf '%s\n' "$REAL" >"$T_DIR/h2.token"
 cat >"$T_DIR/gw.conf" <<EOF
 trust_file = "$PKI/public-root.crt";
+control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "json"; };
 limits = { max_header_bytes = 8192; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
