@@ -34,20 +34,6 @@ stat_add(uint64_t *c)
 	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
 }
 
-void
-dnsproxy_watch(struct dnsproxy *p, struct loop_io *io, uint32_t events,
-    bool add)
-{
-	int r = 0;
-
-	if (add)
-		r = loop_io_add(p->loop, io, true);	/* EPOLLIN */
-	if (r == 0 && (!add || events != EPOLLIN))
-		r = loop_io_mod(p->loop, io, events);
-	if (r == -1)
-		log_warn("dnsproxy: epoll_ctl");
-}
-
 /* First "nameserver" of /etc/resolv.conf, port 53; family 0 if none. */
 static void
 read_resolv(struct addr *out)
@@ -439,7 +425,7 @@ forward(struct dnsproxy *p, struct pending *pd, const struct addr *up,
 
 /* ---- queries ---- */
 
-void
+static void
 dnsproxy_query(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
     size_t len)
 {
@@ -619,6 +605,7 @@ dnsproxy_new(struct service *svc, struct runtime *rt, struct dnscache *dc,
 
 	p->magic = DNSPROXY_MAGIC;
 	p->loop = service_loop(svc);
+	p->on_query = dnsproxy_query;
 	p->dc = dc;
 	if (audit_sink != NULL)
 		p->audit = *audit_sink;

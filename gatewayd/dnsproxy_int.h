@@ -93,6 +93,11 @@ struct pending {
 struct dnsproxy {
 	unsigned		magic;
 	struct loop		*loop;		/* the service loop */
+	/* dnsproxy.c's judgement of one query from o (msg is not kept):
+	 * how the guest side (dnsproxy_net.c) hands queries up */
+	void			(*on_query)(struct dnsproxy *p,
+				    const struct origin *o, const uint8_t *msg,
+				    size_t len);
 	struct runtime		*rt;		/* reference; swapped on reload */
 	struct addr		resolv;		/* resolv.conf fallback */
 	struct dnscache		*dc;
@@ -108,15 +113,10 @@ struct dnsproxy {
 	uint8_t			out[DNS_MAX_MSG + 2];
 };
 
-/* dnsproxy.c */
+/* dnsproxy_net.c */
 /* Register io (add) or change what it waits for, level-triggered. */
 void dnsproxy_watch(struct dnsproxy *p, struct loop_io *io, uint32_t events,
     bool add);
-/* Judge and answer or forward one query from o (msg is not kept). */
-void dnsproxy_query(struct dnsproxy *p, const struct origin *o,
-    const uint8_t *msg, size_t len);
-
-/* dnsproxy_net.c */
 /* Send msg to the guest of o: UDP from the address it asked, or TCP. */
 void dnsproxy_reply(struct dnsproxy *p, const struct origin *o,
     const uint8_t *msg, size_t len);

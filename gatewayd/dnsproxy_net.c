@@ -4,8 +4,9 @@
  * sending replies from that address, and the TCP connection state (one
  * query at a time, length-prefixed, RFC 1035 4.2.2 / RFC 7766).
  *
- * What it is not: policy or upstream handling (dnsproxy.c).  Runs only
- * on the service loop's thread (service.h).
+ * What it is not: policy or upstream handling (dnsproxy.c), which it
+ * reaches only through p->on_query, so calls run one way (dnsproxy.c
+ * uses this file).  Runs only on the service loop's thread (service.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,20 @@
 #include "dnsproxy_int.h"
 #include "log.h"
 #include "runtime.h"
+
+void
+dnsproxy_watch(struct dnsproxy *p, struct loop_io *io, uint32_t events,
+    bool add)
+{
+	int r = 0;
+
+	if (add)
+		r = loop_io_add(p->loop, io, true);	/* EPOLLIN */
+	if (r == 0 && (!add || events != EPOLLIN))
+		r = loop_io_mod(p->loop, io, events);
+	if (r == -1)
+		log_warn("dnsproxy: epoll_ctl");
+}
 
 static void
 send_udp(struct dnsproxy *p, const struct origin *o, const uint8_t *msg,
@@ -143,7 +158,7 @@ udp_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 		}
 		if (n < 2)
 			continue;	/* not even an id to answer to */
-		dnsproxy_query(p, &o, p->buf, (size_t)n);
+		p->on_query(p, &o, p->buf, (size_t)n);
 	}
 }
 
@@ -265,9 +280,9 @@ client_cb(struct loop *loop, struct loop_io *io, uint32_t events)
 	}
 	if (!c->dead && c->out == NULL && !c->busy &&
 	    (qlen = client_ready(c)) > 0) {
-		/* dnsproxy_query() answers or goes upstream; c->in is not touched
+		/* on_query (dnsproxy_query()) answers or goes upstream; c->in is not touched
 		 * until it returns, and c is not freed (dead is deferred). */
-		dnsproxy_query(p, &(struct origin){ .c = c, .l = c->l, .tcp = true,
+		p->on_query(p, &(struct origin){ .c = c, .l = c->l, .tcp = true,
 		    .guest = c->peer }, c->in + 2, qlen - 2);
 		c->have -= qlen;
 		memmove(c->in, c->in + qlen, c->have);

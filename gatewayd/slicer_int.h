@@ -8,6 +8,9 @@
 
 #include "slicer.h"
 
+#define SLICER_TIMEOUT_MS	5000	/* one poll, at most */
+#define TOKEN_MAX		4096	/* the bearer token */
+
 /*
  * GET u->path + what over a fresh connection to u (HTTP/1.1, Connection:
  * close, "Authorization: Bearer token" unless token is NULL), the whole
