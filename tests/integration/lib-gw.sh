@@ -31,12 +31,12 @@ ca_generate() {
 	[ -s "$T_CA_CRT" ] && [ -s "$T_CA_KEY" ] || fail "ca-tool made no CA in $T_CA_DIR"
 }
 
-# gw_conf_tproxy FILE [POLICY [GROUP_KEYS]]: the usual one-group config
+# gw_conf_tproxy FILE [POLICY [GROUP_KEYS [TOP_KEYS]]]: the usual one-group config
 # (group "agents", guest net and interface of topo_up, the CA of
 # ca_generate, tproxy capture on 3128/3129, DNS to $INET_DNS_IP, JSON
 # audit to $T_AUDIT, control socket $T_DIR/control.sock) with POLICY as
 # the body of its policy (default: default = "allow";) and GROUP_KEYS
-# (libconfig text) added to the group.
+# (libconfig text) added to the group, TOP_KEYS to the top level.
 gw_conf_tproxy() {
 	local policy='default = "allow";' keys=${3:-}
 	[ -n "${2:-}" ] && policy=$2
@@ -44,6 +44,7 @@ gw_conf_tproxy() {
 trust_file = "$PKI/public-root.crt";
 control_socket = "$T_DIR/control.sock";
 audit = { path = "$T_AUDIT"; format = "json"; };
+${4:-}
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
   interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
   capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };

@@ -30,19 +30,9 @@ start_bg grpcsrv "$NS_INET" "$PY" "$T_LIB_DIR/grpc_test.py" server \
 wait_bg_port grpcsrv "$NS_INET" 443 "$GRPC_IP"
 
 ca_generate agents
-cat >"$T_DIR/gw.conf" <<CONF
-trust_file = "$PKI/public-root.crt";
-control_socket = "$T_DIR/control.sock";
-audit = { path = "$T_AUDIT"; format = "json"; };
-groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
-  interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
-  capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
-  dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
-  policy = { default = "allow";
+gw_conf_tproxy "$T_DIR/gw.conf" 'default = "allow";
     rules = ( { action = "deny"; host = "grpc.test"; path = "/t.T/Denied"; },
-              { action = "deny"; host = "denied-grpc.test"; } ); };
-  } );
-CONF
+              { action = "deny"; host = "denied-grpc.test"; } );'
 rules_apply "$T_DIR/gw.conf" >/dev/null
 gw_start "$T_DIR/gw.conf"
 

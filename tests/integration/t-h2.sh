@@ -44,22 +44,12 @@ ca_generate agents
 REAL=h2_REALVALUE0123456789
 umask 077
 printf '%s\n' "$REAL" >"$T_DIR/h2.token"
-cat >"$T_DIR/gw.conf" <<EOF
-trust_file = "$PKI/public-root.crt";
-control_socket = "$T_DIR/control.sock";
-audit = { path = "$T_AUDIT"; format = "json"; };
-limits = { max_header_bytes = 8192; };
-groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
-  interfaces = [ "$T_GUEST_IFACE" ]; ca_dir = "$T_CA_DIR";
-  capture = { mode = "tproxy"; http_port = 3128; https_port = 3129; };
-  dns = { mode = "server"; servers = [ "$INET_DNS_IP" ]; };
-  policy = { default = "allow";
-    rules = ( { action = "deny"; host = "h2.test"; path = "/denied"; } ); };
+gw_conf_tproxy "$T_DIR/gw.conf" 'default = "allow";
+    rules = ( { action = "deny"; host = "h2.test"; path = "/denied"; } );' '
   secrets = (
     { name = "h2tok"; host = "h2.test"; path = "/secret/"; format = "Bearer %s";
-      file = "$T_DIR/h2.token"; placeholder = "H2_PLACEHOLDER"; }
-  ); } );
-EOF
+      file = "'"$T_DIR"'/h2.token"; placeholder = "H2_PLACEHOLDER"; }
+  );' 'limits = { max_header_bytes = 8192; };'
 rules_apply "$T_DIR/gw.conf" >/dev/null
 gw_start "$T_DIR/gw.conf"
 
