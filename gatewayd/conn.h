@@ -109,7 +109,8 @@ enum conn_state {
 	X(TUNNEL_CLOSED, "tunnel closed") \
 	X(H2_GUEST_ENDED, "h2: guest connection ended") \
 	X(H2_GUEST_WRITE, "h2: guest write error") \
-	X(H2_FINISHED, "h2: connection finished")
+	X(H2_FINISHED, "h2: connection finished") \
+	X(H2_UPSTREAM_IDLE, "h2: upstream idle timeout")
 
 enum conn_end {
 #define CONN_END_ENUM(name, text)	CONN_END_##name,

@@ -95,10 +95,6 @@ timer_update(struct conn *c, bool recheck)
 		when = earliest(when, u->idle_deadline);
 	if (recheck && when != 0 && when <= now)
 		when = now + RECHECK_MS;
-	/* HTTP/2 streams keep their own deadlines (conn_h2.c): looked at
-	 * every RECHECK_MS, as the sweep did, until they get timers. */
-	if (c->state == CONN_H2)
-		when = earliest(when <= now ? 0 : when, now + RECHECK_MS);
 	loop_timer_set(c->worker->loop, &c->timer, when);
 }
 
@@ -248,7 +244,9 @@ conn_check_timeout(struct conn *c, uint64_t now)
 		buf_free(&c->retry_head);
 	}
 	if (c->state == CONN_H2) {
-		conn_h2_timeout(c, now);	/* per stream */
+		/* its own deadline; the streams have timers of their own,
+		 * which run this to write what they queued */
+		conn_h2_timeout(c, now);
 		if (c->state != CONN_CLOSED)
 			conn_progress(c);
 		return;

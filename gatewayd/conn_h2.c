@@ -3,6 +3,15 @@
  * I/O, the streams between them, per-stream deadlines and audit.  The
  * judgement of each request is conn_h2_req.c's.  See conn_h2.h.
  *
+ * Deadlines: each stream has a timer on the worker's heap, the one the
+ * connections' timers are on.  Progress (a frame either way) only moves
+ * s->last_ms; the timer is moved when it comes due and finds progress
+ * since (so a DATA frame costs no heap operation), and at once when
+ * what the stream waits for changes (conn_h2_stream_arm), since that
+ * may bring its deadline nearer.  The heap entry is therefore never
+ * later than the deadline.  With no stream open, the connection's own
+ * deadline (c->deadline, on the connection's timer) takes over.
+ *
  * Relaying: a DATA chunk from one side is appended to the stream's queue
  * and the other session is told the body has more (h2_resume); when that
  * session packs the bytes into its own frames (read_body), the first
@@ -14,6 +23,7 @@
  */
 #include "conn_h2.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "conn_audit.h"
@@ -106,6 +116,97 @@ audit_stream(struct h2conn *hc, struct h2_stream *s)
 	s->x.active = false;
 }
 
+/* --- deadlines --- */
+
+/* The upstream has the stream's turn: the request ended, the response
+ * has not (response_timeout); otherwise the guest has it (idle_timeout). */
+static bool
+up_turn(const struct h2_stream *s)
+{
+	return s->req.end && s->u_open;
+}
+
+static uint64_t
+stream_deadline(const struct h2conn *hc, const struct h2_stream *s)
+{
+	const struct limits_config *lim = &hc->c->rt->cfg->limits;
+
+	if (!s->g_open)
+		return 0;
+	return s->last_ms + (up_turn(s) ? lim->response_timeout_ms :
+	    lim->idle_timeout_ms);
+}
+
+void
+conn_h2_stream_arm(struct h2conn *hc, struct h2_stream *s)
+{
+	loop_timer_set(hc->c->worker->loop, &s->timer,
+	    stream_deadline(hc, s));
+}
+
+/* The stream's deadline passed: only this stream ends, as an HTTP/1.1
+ * exchange would (504 before the response head, a reset after it). */
+static void
+stream_expire(struct h2conn *hc, struct h2_stream *s, uint64_t now)
+{
+	struct conn *c = hc->c;
+	bool up = up_turn(s);
+
+	s->last_ms = now;
+	if (up && !s->x.resp_head_done) {
+		conn_h2_reply(hc, s, 504, "upstream response timeout",
+		    "%s did not answer in time.\n", c->upstream.host ?
+		    c->upstream.host : "The destination");
+		return;
+	}
+	exchange_set_reason(&s->x, up ? "response timeout" : "idle timeout");
+	if (s->u_open && !hc->up_dead)
+		h2_reset(hc->u, s->usid, H2_CANCEL);
+	s->u_open = false;
+	h2_reset(hc->g, s->gsid, H2_CANCEL);
+	/* until the reset is out: a guest that reads nothing meets the
+	 * connection's end instead */
+	conn_h2_stream_arm(hc, s);
+}
+
+static void
+stream_timer(struct timer *t, uint64_t now)
+{
+	struct h2_stream *s = (struct h2_stream *)((char *)t -
+	    offsetof(struct h2_stream, timer));
+	struct h2conn *hc = s->hc;
+	uint64_t when = stream_deadline(hc, s);
+
+	if (when == 0)
+		return;
+	if (when > now) {
+		/* progress since it was armed */
+		loop_timer_set(hc->c->worker->loop, t, when);
+		return;
+	}
+	stream_expire(hc, s, now);
+	/* The frames just queued are written by the connection's step,
+	 * which the dispatcher runs from the connection's timer: due now,
+	 * it runs in this same pass of the heap. */
+	loop_timer_set(hc->c->worker->loop, &hc->c->timer, now);
+}
+
+/*
+ * With no stream open: the upstream connection is the heavier half of an
+ * idle connection and goes after upstream_idle_timeout (the guest is told
+ * with GOAWAY, so that its next request opens a new connection with a new
+ * upstream); without one, the guest connection goes after idle_timeout.
+ */
+static uint64_t
+idle_limit(const struct h2conn *hc)
+{
+	const struct limits_config *lim = &hc->c->rt->cfg->limits;
+
+	if (hc->up_dead)
+		return lim->idle_timeout_ms;
+	return MIN(lim->idle_timeout_ms, lim->upstream_idle_timeout_ms);
+}
+
 static void
 stream_free(struct h2conn *hc, struct h2_stream *s)
 {
@@ -127,9 +228,10 @@ stream_free(struct h2conn *hc, struct h2_stream *s)
 	buf_free(&s->resp.q);
 	buf_free(&s->req.trailers.b);
 	buf_free(&s->resp.trailers.b);
+	loop_timer_cancel(hc->c->worker->loop, &s->timer);
 	free(s);
 	if (--hc->nstreams == 0)
-		hc->idle_since = loop_now(hc->c->worker->loop);
+		conn_set_timeout(hc->c, idle_limit(hc));
 }
 
 static void
@@ -153,11 +255,14 @@ g_on_block(void *arg, int32_t sid, const struct h2_block *b)
 		s->gsid = sid;
 		s->g_open = true;
 		s->last_ms = loop_now(hc->c->worker->loop);
+		timer_init(&s->timer, stream_timer);
 		s->next = hc->streams;
 		hc->streams = s;
 		hc->nstreams++;
+		hc->c->deadline = 0;	/* the streams' timers now */
 		s->req.end = b->end_stream;
 		conn_h2_request(hc, s, b);
+		conn_h2_stream_arm(hc, s);
 		return 0;
 	}
 	if (s == NULL || b->kind != H2_BLOCK_TRAILERS)
@@ -172,6 +277,7 @@ g_on_block(void *arg, int32_t sid, const struct h2_block *b)
 		h2_kept_set(&s->req.trailers, b->f, b->n, true);
 		h2_resume(hc->u, s->usid);
 	}
+	conn_h2_stream_arm(hc, s);
 	return 0;
 }
 
@@ -184,8 +290,10 @@ g_on_data(void *arg, int32_t sid, const uint8_t *p, size_t n, bool end)
 	if (s == NULL)
 		return false;
 	s->last_ms = loop_now(hc->c->worker->loop);
-	if (end)
+	if (end && !s->req.end) {
 		s->req.end = true;
+		conn_h2_stream_arm(hc, s);
+	}
 	if (s->usid == 0 || !s->u_open)
 		return false;		/* answered already: dropped */
 	if (n > 0)
@@ -203,6 +311,7 @@ g_on_close(void *arg, int32_t sid, uint32_t code)
 	if (s == NULL)
 		return;
 	s->g_open = false;
+	loop_timer_cancel(hc->c->worker->loop, &s->timer);
 	if (code != H2_NO_ERROR && s->x.active &&
 	    exchange_reason(&s->x) == NULL)
 		exchange_set_reason(&s->x, code == H2_CANCEL ? "stream reset: "
@@ -386,6 +495,7 @@ u_on_close(void *arg, int32_t sid, uint32_t code)
 	}
 	/* queued response bytes not sent yet are the guest's to read;
 	 * the upstream window does not matter any more */
+	conn_h2_stream_arm(hc, s);
 	maybe_free(hc, s);
 }
 
@@ -453,15 +563,14 @@ conn_h2_start(struct conn *c)
 	hc->u = h2_new(H2_CLIENT, &lim, &up_cbs, hc);
 	/* frames may carry a credential (HPACK literal, never indexed) */
 	hc->u_out.sensitive = true;
-	hc->idle_since = loop_now(c->worker->loop);
 	/* denied at the TLS stage: no upstream, every stream is answered
 	 * by the gateway */
 	hc->up_dead = c->upstream.phase != UPH_READY;
 	c->h2 = hc;
 	c->on_close = conn_h2_free;	/* conn_close() calls it */
 	c->upstream.used = true;
-	c->deadline = 0;	/* per stream, conn_h2_timeout() */
 	conn_set_state(c, CONN_H2);
+	conn_set_timeout(c, idle_limit(hc));	/* no stream yet */
 }
 
 /* Every stream still waiting on the upstream learns it is gone. */
@@ -485,6 +594,7 @@ upstream_gone(struct h2conn *hc, const char *why)
 			    "The upstream connection ended: %s.\n", why);
 		else if (s->g_open && !s->resp.end)
 			h2_reset(hc->g, s->gsid, H2_INTERNAL_ERROR);
+		conn_h2_stream_arm(hc, s);
 		maybe_free(hc, s);
 	}
 	/* no new streams: the guest reconnects for a fresh upstream */
@@ -597,7 +707,15 @@ conn_h2_step(struct conn *c)
 			moved |= r == H2IO_MOVED;
 		}
 		if (h2_done(hc->g) && buf_len(&hc->g_out) == 0) {
-			conn_close(c, CONN_END_H2_FINISHED);
+			/* a connection error nghttp2 answered itself (its
+			 * GOAWAY is out) is the guest's failure, not an end */
+			why = h2_error(hc->g);
+			if (why != NULL) {
+				guest_failed(c, hc, why);
+				conn_close(c, CONN_END_H2_GUEST_ENDED);
+			} else
+				conn_close(c, hc->idle_goaway ? hc->idle_end :
+				    CONN_END_H2_FINISHED);
 			return STEP_CLOSED;
 		}
 		if (!moved)
@@ -613,48 +731,33 @@ conn_h2_step(struct conn *c)
 void
 conn_h2_timeout(struct conn *c, uint64_t now)
 {
-	const struct limits_config *lim = &c->rt->cfg->limits;
 	struct h2conn *hc = c->h2;
-	struct h2_stream *s;
 
-	if (hc == NULL)
+	if (hc == NULL || hc->nstreams > 0 || c->deadline == 0 ||
+	    now < c->deadline)
 		return;
-	if (hc->nstreams == 0 && now >= hc->idle_since + lim->idle_timeout_ms) {
-		if (hc->idle_goaway) {
-			conn_close(c, CONN_END_IDLE_KEEPALIVE);
-			return;
-		}
-		/* say so first (GOAWAY): the guest opens no stream into a
-		 * connection about to close; closed once it is written, or
-		 * at the next expiry */
-		hc->idle_goaway = true;
-		hc->idle_since = now;
-		h2_goaway(hc->g, H2_NO_ERROR);
+	if (hc->idle_goaway) {
+		/* its GOAWAY did not get out in time */
+		conn_close(c, hc->idle_end);
+		return;
 	}
-	for (s = hc->streams; s != NULL; s = s->next) {
-		/* waiting for the guest: idle_timeout; for the upstream
-		 * (its head, then each next bytes): response_timeout */
-		bool up_turn = s->req.end && s->u_open;
-		uint64_t limit = up_turn ? lim->response_timeout_ms :
-		    lim->idle_timeout_ms;
-
-		if (!s->g_open || now < s->last_ms + limit)
-			continue;
-		s->last_ms = now;
-		if (up_turn && !s->x.resp_head_done) {
-			h2_reset(hc->u, s->usid, H2_CANCEL);
-			conn_h2_reply(hc, s, 504, "upstream response timeout",
-			    "%s did not answer in time.\n", c->upstream.host ?
-			    c->upstream.host : "The destination");
-			continue;
-		}
-		exchange_set_reason(&s->x, up_turn ? "response timeout" :
-		    "idle timeout");
-		if (s->u_open)
-			h2_reset(hc->u, s->usid, H2_CANCEL);
-		h2_reset(hc->g, s->gsid, H2_CANCEL);
+	/* Say so first (GOAWAY): the guest opens no stream into a
+	 * connection about to close.  Closed once it is written (the step
+	 * sees the session done), or after one more idle_timeout. */
+	hc->idle_goaway = true;
+	hc->idle_end = CONN_END_IDLE_KEEPALIVE;
+	if (!hc->up_dead) {
+		if (c->rt->cfg->limits.upstream_idle_timeout_ms <
+		    c->rt->cfg->limits.idle_timeout_ms)
+			hc->idle_end = CONN_END_H2_UPSTREAM_IDLE;
+		h2_goaway(hc->u, H2_NO_ERROR);
+		(void)push(&c->up, hc->u, &hc->u_out);	/* best effort */
+		hc->up_dead = true;
+		upstream_close(&c->upstream);
 	}
-	/* the dispatcher runs the step next (frames to write) */
+	h2_goaway(hc->g, H2_NO_ERROR);
+	conn_set_timeout(c, c->rt->cfg->limits.idle_timeout_ms);
+	/* the dispatcher runs the step next (the GOAWAY to write) */
 }
 
 void

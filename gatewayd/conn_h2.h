@@ -27,7 +27,9 @@ struct h2conn;
 void conn_h2_start(struct conn *c);
 /* CONN_H2 step (the dispatcher's table). */
 enum step conn_h2_step(struct conn *c);
-/* Per-stream deadlines (the connection's timer, every 250 ms in H2). */
+/* The connection's own deadline (c->deadline, set only while no stream
+ * is open): idle_timeout, and upstream_idle_timeout while the upstream
+ * connection is up.  Each stream's deadlines run on a timer of its own. */
 void conn_h2_timeout(struct conn *c, uint64_t now);
 /* Teardown part of conn_close() (its on_close hook): audit the streams
  * still open, free. */
@@ -62,6 +64,9 @@ struct h2_stream {
 	bool		u_open;
 	struct exchange	x;		/* this stream's record */
 	uint64_t	last_ms;	/* loop clock of the last progress */
+	struct timer	timer;		/* on the worker's heap, at or before
+					 * the stream's deadline (re-armed
+					 * lazily, see conn_h2.c) */
 	struct h2_dir	req;		/* guest -> upstream */
 	struct h2_dir	resp;		/* upstream (or gateway) -> guest */
 	/* the injected value, sent without copy and never indexed; wiped
@@ -79,7 +84,7 @@ struct h2conn {
 	unsigned	nstreams;
 	bool		up_dead;	/* upstream session ended */
 	bool		idle_goaway;	/* GOAWAY sent for idleness */
-	uint64_t	idle_since;	/* no stream open since (loop ms) */
+	enum conn_end	idle_end;	/* why, once idle_goaway is set */
 };
 
 /* conn_h2_req.c: judge a request block on stream s and either submit it
@@ -90,6 +95,9 @@ void conn_h2_request(struct h2conn *hc, struct h2_stream *s,
  * X-Gateway-Reason field) and a plain-text body. */
 void conn_h2_reply(struct h2conn *hc, struct h2_stream *s, int status,
     const char *reason, const char *fmt, ...) PRINTF(5, 6);
+/* What s waits for changed (its request ended, its upstream side
+ * closed): move its timer to the deadline that now applies. */
+void conn_h2_stream_arm(struct h2conn *hc, struct h2_stream *s);
 
 /* Copy the fields of a block (no pseudo-headers when skip_pseudo). */
 void h2_kept_set(struct h2_kept *k, const struct h2_field *f, size_t n,

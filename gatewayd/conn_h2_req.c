@@ -199,6 +199,7 @@ conn_h2_reply(struct h2conn *hc, struct h2_stream *s, int status,
 	x->resp_head_done = true;
 	if (h2_submit_response(hc->g, s->gsid, f, 6, true) != 0)
 		h2_reset(hc->g, s->gsid, H2_INTERNAL_ERROR);
+	conn_h2_stream_arm(hc, s);	/* the guest's turn now */
 }
 
 /* Ask secrets.c; on INJECT keep "name\0value" (name lower case) for the
