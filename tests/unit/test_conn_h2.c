@@ -469,11 +469,19 @@ test_allowed(void)
 	uint64_t id = h2_open("svc.test", true);
 	int32_t sid = g_request(svc(), "/ok?q=1", true);
 	struct st *u, *g;
+	struct conn *c;
 
 	PUMP_UNTIL(up_stream("/ok?q=1") != NULL &&
 	    up_stream("/ok?q=1")->ended);
 	u = up_stream("/ok?q=1");
 	ok(u != NULL && u->ended, "allowed: the request goes upstream whole");
+	c = find_conn(id);
+	ok(c != NULL && c->h2 != NULL && c->h2->streams != NULL &&
+	    timer_armed(&c->h2->streams->timer) &&
+	    c->h2->streams->timer.when == loop_now(H.loop) +
+	    lim()->response_timeout_ms && !timer_armed(&c->timer),
+	    "no sweep: the stream's own timer, at its response_timeout; the "
+	    "connection's timer is off");
 	is_str(u != NULL ? u->authority : NULL, svc(),
 	    "allowed: with the stream's authority");
 	if (u == NULL)
@@ -486,8 +494,13 @@ test_allowed(void)
 	settle();
 	ok(audit_has("/ok?q=1", "\"status\":200"),
 	    "allowed: one audit line with the status");
-	ok(find_conn(id) != NULL && find_conn(id)->state == CONN_H2,
+	c = find_conn(id);
+	ok(c != NULL && c->state == CONN_H2,
 	    "allowed: the connection stays for more streams");
+	ok(c != NULL && c->h2->nstreams == 0 && timer_armed(&c->timer) &&
+	    c->timer.when == c->deadline && c->deadline > loop_now(H.loop) &&
+	    c->deadline <= loop_now(H.loop) + lim()->upstream_idle_timeout_ms,
+	    "no stream open: the connection's timer at its idle deadline");
 	h2_close(id);
 }
 
