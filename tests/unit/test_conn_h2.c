@@ -13,8 +13,9 @@
  * upstream); :authority other than the SNI (421); each stream deadline
  * (response head, response bytes, idle request body), each ending only
  * its stream; the idle connection (upstream_idle_timeout, idle_timeout);
- * the stream past the concurrency limit; a guest's connection error,
- * which ends only that connection; the teardown reasons.
+ * the stream past the concurrency limit; the upstream connection ending;
+ * a guest's connection error, which ends only that connection; the
+ * teardown reasons.
  */
 #include "test_conn.h"
 
@@ -711,6 +712,28 @@ test_stream_limit(void)
 	h2_close(id);
 }
 
+/* The upstream connection ends: its open stream gets a 502, the guest a
+ * GOAWAY, and the connection finishes once the stream is answered. */
+static void
+test_upstream_gone(void)
+{
+	uint64_t id = h2_open("svc.test", true);
+	int32_t sid = g_request(svc(), "/gone", true);
+	struct st *g = st_get(&G, sid);
+
+	PUMP_UNTIL(up_stream("/gone") != NULL);
+	np_close(&U);
+	PUMP_UNTIL(g->closed && find_conn(id) == NULL);
+	ok(g->status == 502 && g->ended, "upstream gone: 502 on its stream");
+	is_str(g->reason, "upstream connection ended",
+	    "upstream gone: the reason is named");
+	ok(G.goaway && G.goaway_code == NGHTTP2_NO_ERROR,
+	    "upstream gone: the guest is told with GOAWAY");
+	is_str(close_reason(id), "h2: connection finished",
+	    "teardown: h2: connection finished once the stream is answered");
+	h2_close(id);
+}
+
 /* A connection error ends that connection, not its neighbour. */
 static void
 test_connection_error(void)
@@ -791,6 +814,7 @@ main(void)
 	test_idle_stream();
 	test_idle_connection();
 	test_stream_limit();
+	test_upstream_gone();
 	test_connection_error();
 	harness_fini();
 	alog_close(H.gw.alog);
