@@ -144,29 +144,39 @@ conn_h2_stream_arm(struct h2conn *hc, struct h2_stream *s)
 	    stream_deadline(hc, s));
 }
 
-/* The stream's deadline passed: only this stream ends, as an HTTP/1.1
- * exchange would (504 before the response head, a reset after it). */
-static void
+/*
+ * The stream's deadline passed: only this stream ends, as an HTTP/1.1
+ * exchange would (504 before the response head, a reset after it).  A
+ * stream still not closed a deadline after that means the guest reads
+ * nothing of its connection: that ends it, as idle HTTP/1.1 would.
+ * false when the connection was closed.
+ */
+static bool
 stream_expire(struct h2conn *hc, struct h2_stream *s, uint64_t now)
 {
 	struct conn *c = hc->c;
 	bool up = up_turn(s);
 
+	if (s->expired) {
+		exchange_set_reason(&c->x, "guest reads nothing");
+		conn_close(c, CONN_END_IDLE);
+		return false;
+	}
+	s->expired = true;
 	s->last_ms = now;
 	if (up && !s->x.resp_head_done) {
 		conn_h2_reply(hc, s, 504, "upstream response timeout",
 		    "%s did not answer in time.\n", c->upstream.host ?
 		    c->upstream.host : "The destination");
-		return;
+		return true;
 	}
 	exchange_set_reason(&s->x, up ? "response timeout" : "idle timeout");
 	if (s->u_open && !hc->up_dead)
 		h2_reset(hc->u, s->usid, H2_CANCEL);
 	s->u_open = false;
 	h2_reset(hc->g, s->gsid, H2_CANCEL);
-	/* until the reset is out: a guest that reads nothing meets the
-	 * connection's end instead */
-	conn_h2_stream_arm(hc, s);
+	conn_h2_stream_arm(hc, s);	/* until the reset is out */
+	return true;
 }
 
 static void
@@ -184,7 +194,8 @@ stream_timer(struct timer *t, uint64_t now)
 		loop_timer_set(hc->c->worker->loop, t, when);
 		return;
 	}
-	stream_expire(hc, s, now);
+	if (!stream_expire(hc, s, now))
+		return;
 	/* The frames just queued are written by the connection's step,
 	 * which the dispatcher runs from the connection's timer: due now,
 	 * it runs in this same pass of the heap. */

@@ -62,6 +62,8 @@ struct h2_stream {
 					 * the gateway, or upstream gone) */
 	bool		g_open;		/* guest side not closed yet */
 	bool		u_open;
+	bool		expired;	/* a deadline of its passed: the
+					 * next one ends the connection */
 	struct exchange	x;		/* this stream's record */
 	uint64_t	last_ms;	/* loop clock of the last progress */
 	struct timer	timer;		/* on the worker's heap, at or before

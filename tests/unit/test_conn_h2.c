@@ -56,6 +56,7 @@ struct np {
 
 static struct np G, U;		/* the current guest and upstream */
 static struct np G2, U2;	/* a second connection's, kept aside */
+static bool g_deaf;		/* the guest reads (and writes) nothing */
 static char alog_path[] = "/tmp/test_conn_h2.alog.XXXXXX";
 
 static struct st *
@@ -247,11 +248,15 @@ np_io(struct np *p)
 static void
 pump(void)
 {
-	np_io(&G);
-	np_io(&U);
-	wake();
-	np_io(&G);
-	np_io(&U);
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!g_deaf)
+			np_io(&G);
+		np_io(&U);
+		if (i == 0)
+			wake();
+	}
 }
 
 /* Pump until cond holds, at most MAX_WAKES rounds. */
@@ -712,6 +717,52 @@ test_stream_limit(void)
 	h2_close(id);
 }
 
+/*
+ * A guest that reads nothing: the response fills its socket, and the
+ * resets and the 504 its streams' deadlines queue cannot go out.  One
+ * more deadline after that ends the connection (as an idle HTTP/1.1 one
+ * would), instead of resetting the streams again forever.
+ */
+static void
+test_guest_reads_nothing(void)
+{
+	static char big[1 << 20];
+	nghttp2_settings_entry win = { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
+		1 << 24 };
+	uint64_t id = h2_start("svc.test", true);
+	int32_t a, b;
+	struct st *ua, *ub;
+
+	/* windows far larger than the socket: only the socket holds back */
+	(void)nghttp2_submit_settings(G.s, NGHTTP2_FLAG_NONE, &win, 1);
+	(void)nghttp2_session_set_local_window_size(G.s, NGHTTP2_FLAG_NONE,
+	    0, 1 << 24);
+	pump_some();
+	a = g_request(svc(), "/big", true);
+	b = g_request(svc(), "/stuck", true);
+	if (!both_up("/big", "/stuck", &ua, &ub, "guest reads nothing"))
+		return;
+	memset(big, 'b', sizeof(big) - 1);
+	g_deaf = true;
+	up_respond(ua, big);
+	pump_some();
+	later(lim()->response_timeout_ms + 1);
+	PUMP_UNTIL(ub->closed);
+	ok(ub->rst && find_conn(id) != NULL, "guest reads nothing: the "
+	    "streams' deadlines end them upstream, the connection stays");
+	later(lim()->idle_timeout_ms - 2);
+	ok(find_conn(id) != NULL, "guest reads nothing: not before the next "
+	    "deadline");
+	later(3);
+	ok(find_conn(id) == NULL, "guest reads nothing: then the connection "
+	    "ends");
+	is_str(close_reason(id), "idle timeout", "teardown: idle timeout");
+	ok(!st_get(&G, a)->closed && !st_get(&G, b)->closed,
+	    "guest reads nothing: (it never saw its streams end)");
+	g_deaf = false;
+	h2_close(id);
+}
+
 /* The upstream connection ends: its open stream gets a 502, the guest a
  * GOAWAY, and the connection finishes once the stream is answered. */
 static void
@@ -815,6 +866,7 @@ main(void)
 	test_idle_connection();
 	test_stream_limit();
 	test_upstream_gone();
+	test_guest_reads_nothing();
 	test_connection_error();
 	harness_fini();
 	alog_close(H.gw.alog);
