@@ -138,8 +138,8 @@ conn_exchange_end(struct conn *c)
 		conn_start_linger(c, CONN_END_ASKED_CLOSE);
 		return;
 	}
-	ep_in_release(&c->client);
-	ep_in_release(&c->up);
+	ep_idle(&c->client);
+	ep_idle(&c->up);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
 	c->upstream.last_used = loop_now(c->worker->loop);

@@ -89,6 +89,21 @@ ep_in_release(struct endpoint *e)
 	buf_release_pooled(&e->in, e->pool);
 }
 
+void
+ep_idle(struct endpoint *e)
+{
+	ep_in_release(e);
+	/*
+	 * SSL_MODE_RELEASE_BUFFERS frees OpenSSL's record buffers only when
+	 * a read drains them; a last read that found no application data
+	 * (a TLS 1.3 ticket, then WANT_READ) keeps a 17 KiB read buffer for
+	 * as long as the connection idles.  SSL_free_buffers() refuses
+	 * while a record is buffered or a write is pending: nothing is lost.
+	 */
+	if (e->ssl != NULL)
+		(void)SSL_free_buffers(e->ssl);
+}
+
 ssize_t
 ep_read(struct endpoint *e, char *p, size_t n)
 {
