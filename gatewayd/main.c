@@ -193,13 +193,17 @@ housekeeping(struct gw *gw, struct reload *rl, unsigned *ticks)
 {
 	struct runtime *rt;
 	size_t i;
+	bool due;
 
 	/*
 	 * Bursts (many handshakes at once, upstreams closed when guests go
 	 * idle) leave free pages inside the workers' malloc arenas; return
 	 * them, so the memory of an idle gateway is what it really holds.
+	 * A worker whose buffer pool shrank after a burst asks for it at
+	 * once (worker.c).
 	 */
-	if (++*ticks % TRIM_EVERY == 0)
+	due = atomic_exchange(&gw->trim_due, false);
+	if (++*ticks % TRIM_EVERY == 0 || due)
 		(void)malloc_trim(0);
 
 	reload_check_ca(rl);
