@@ -27,6 +27,20 @@ record_common(struct conn *c, struct alog_record *r)
 	conn_vm_audit(c, r);
 }
 
+/* How the teardown ended a tunnel, or an exchange it cut short: the
+ * stable code, the Squid suffix, and the reason when none was given. */
+static void
+record_end(struct alog_record *r, enum conn_end why)
+{
+	enum conn_end_kind k = conn_end_kind(why);
+
+	r->end = conn_end_code(why);
+	r->cut = k == CONN_END_KIND_TIMEDOUT ? ALOG_CUT_TIMEDOUT :
+	    k == CONN_END_KIND_ABORTED ? ALOG_CUT_ABORTED : ALOG_CUT_NONE;
+	if (r->reason == NULL && k != CONN_END_KIND_DONE)
+		r->reason = conn_end_str(why);
+}
+
 static const char *
 group_of(const struct conn *c)
 {
@@ -122,6 +136,10 @@ conn_audit_exchange(struct conn *c, struct exchange *x)
 	    x->verify_error : NULL;
 	if (x->status == 101)
 		r.kind = ALOG_TUNNEL;
+	/* audited by the teardown: a 101's tunnel at its end, or an
+	 * exchange cut short */
+	if (x == &c->x && c->end != CONN_END_NONE)
+		record_end(&r, c->end);
 	count_exchange(c, x, &r);
 	if (gw->alog != NULL)
 		alog_write(gw->alog, &r);
@@ -177,6 +195,7 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
 		    conn_end_str(why);
 	}
+	record_end(&r, why);
 	count_tunnel(c, &r, code);
 	if (gw->alog != NULL)
 		alog_write(gw->alog, &r);
