@@ -235,7 +235,7 @@ apply_secret(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 	}
 	if (res.verdict == SECRETS_REFUSE) {
 		s->x.secret = res.secret;
-		s->x.action = XA_DENIED;
+		exchange_deny(&s->x, DENY_CREDENTIAL_REFUSED);
 		reply_page_credential(&p, &res, host, false);
 		conn_h2_reply_page(hc, s, &p);
 		return -1;
@@ -322,7 +322,7 @@ deny(struct h2conn *hc, struct h2_stream *s, const struct policy_verdict *v)
 {
 	struct reply_page p;
 
-	s->x.action = XA_DENIED;
+	exchange_deny(&s->x, DENY_EGRESS_POLICY);
 	reply_page_denied(&p, &s->x, hc->c->grp->cfg->name, v->why);
 	conn_h2_reply_page(hc, s, &p);
 }
@@ -341,7 +341,7 @@ recheck_address(struct h2conn *hc, struct h2_stream *s,
 		return 0;
 	(void)dial_label(&dv, label, sizeof(label));
 	s->x.rule = label;
-	s->x.action = XA_DENIED;
+	exchange_deny(&s->x, DENY_DESTINATION_REFUSED);
 	dial_explain(&dv, why, sizeof(why));
 	conn_h2_reply(hc, s, 403, "destination refused", "%s resolves to %s, "
 	    "which is %s.\n", c->upstream.host ? c->upstream.host : "the destination",
@@ -415,7 +415,7 @@ conn_h2_request(struct h2conn *hc, struct h2_stream *s,
 		/* a connection denied at the TLS stage has no upstream; a rule
 		 * that allows this request needs a new connection */
 		x->rule = policy_verdict_label(&c->conn_verdict);
-		x->action = XA_DENIED;
+		exchange_deny(x, DENY_EGRESS_POLICY);
 		conn_h2_reply(hc, s, 403, "denied by egress policy",
 		    "Blocked by egress policy: %s is not allowed on this "
 		    "connection (%s).\n", c->has_sni ? c->sni : "this address",

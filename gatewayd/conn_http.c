@@ -283,7 +283,7 @@ secret_refused(struct conn *c, const struct http_request *req,
 		reply_page_credential(&p, &res, host, true);
 		break;
 	case CONN_SECRET_REFUSED:
-		c->x.action = XA_DENIED;
+		exchange_deny(&c->x, DENY_CREDENTIAL_REFUSED);
 		if (req->body != HTTP_BODY_NONE)
 			c->must_close = true;
 		reply_page_credential(&p, &res, host, false);
@@ -356,7 +356,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	x->rule = policy_verdict_label(&v);
 	x->would_deny = v.would_deny;
 	if (v.action == POLICY_DENY) {
-		x->action = XA_DENIED;
+		exchange_deny(x, DENY_EGRESS_POLICY);
 		if (req->body != HTTP_BODY_NONE)
 			c->must_close = true;
 		reply_page_denied(&page, x, g->name, v.why);

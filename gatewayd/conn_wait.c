@@ -31,7 +31,7 @@ refuse(struct conn *c)
 		stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	c->must_close = true;
 	if (status == 403) {
-		x->action = XA_DENIED;
+		exchange_deny(x, DENY_DESTINATION_REFUSED);
 		if (u->fail->rule[0] != '\0')
 			x->rule = u->fail->rule;
 	}

@@ -33,6 +33,25 @@ exchange_begin(struct exchange *x, struct loop *l)
 }
 
 void
+exchange_deny(struct exchange *x, enum deny_reason why)
+{
+	x->action = XA_DENIED;
+	x->deny = why;
+}
+
+const char *
+deny_reason_code(enum deny_reason why)
+{
+	static const char *const codes[] = {
+#define DENY_REASON_CODE(name, code)	[DENY_##name] = code,
+		DENY_REASON_LIST(DENY_REASON_CODE)
+#undef DENY_REASON_CODE
+	};
+
+	return (size_t)why < ARRAY_SIZE(codes) ? codes[why] : "none";
+}
+
+void
 exchange_set_reason(struct exchange *x, const char *reason)
 {
 	size_t n;

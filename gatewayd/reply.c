@@ -99,7 +99,6 @@ reply_record(struct exchange *x, int status, const char *reason)
 		x->action = status == 403 ? XA_DENIED : XA_GATEWAY;
 	if (reason != NULL && exchange_reason(x) == NULL)
 		exchange_set_reason(x, reason);
-	x->code = reason != NULL ? reason : x->code;
 }
 
 static const char *

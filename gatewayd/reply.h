@@ -56,8 +56,9 @@ void reply_page_denied(struct reply_page *p, const struct exchange *x,
 void reply_page_credential(struct reply_page *p,
     const struct secrets_result *res, const char *host, bool too_large);
 
-/* Record a gateway answer in x: status, action (denied or gateway),
- * reason and code; the first reason given is kept. */
+/* Record a gateway answer in x: status, action (denied for a 403 unless
+ * the caller refused it with its reason first, else gateway) and reason;
+ * the first reason given is kept. */
 void reply_record(struct exchange *x, int status, const char *reason);
 
 /* HTTP/1.1: append p as a whole response to b (pure). */

@@ -93,7 +93,7 @@ assert_eq 1 "$(delta "gatewayd_requests_total{$G,decision=\"deny\",status=\"4xx\
 assert_eq 200 "$c_sec" "request with a credential injected"
 assert_eq 2 "$(delta "gatewayd_requests_total{$G,decision=\"allow\",status=\"2xx\"}")" \
     "allowed 2xx +2"
-assert_eq 1 "$(delta "gatewayd_denials_total{$G,reason=\"denied by egress policy\",rule=\"no-hn\"}")" \
+assert_eq 1 "$(delta "gatewayd_denials_total{$G,reason=\"egress_policy\",rule=\"no-hn\"}")" \
     "denial by reason and rule name"
 assert_eq 1 "$(delta "gatewayd_secrets_injected_total{$G,secret=\"github\",via=\"placeholder\"}")" \
     "secret injected, by name"

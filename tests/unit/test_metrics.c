@@ -31,7 +31,7 @@ sample(void)
 	s.leaf.hits = 9;
 	stats_snapshot_add(&s.st, SF_REQUESTS, "dev", "allow", "2xx", 5);
 	stats_snapshot_add(&s.st, SF_REQUESTS, "dev", "deny", "4xx", 2);
-	stats_snapshot_add(&s.st, SF_DENIALS, "dev", "denied by egress policy",
+	stats_snapshot_add(&s.st, SF_DENIALS, "dev", "egress_policy",
 	    "no \"evil\"\\x\nrule", 2);
 	stats_snapshot_add(&s.st, SF_VERIFY_FAILURES, "dev",
 	    "certificate has expired", "ignored", 1);
@@ -162,8 +162,8 @@ test_render(void)
 	    "3"), "nfq drops without resets");
 	ok(has_line(text, "gatewayd_requests_total{group=\"dev\","
 	    "decision=\"deny\",status=\"4xx\"} 2"), "labelled series");
-	ok(has_line(text, "gatewayd_denials_total{group=\"dev\",reason=\"denied "
-	    "by egress policy\",rule=\"no \\\"evil\\\"\\\\x\\nrule\"} 2"),
+	ok(has_line(text, "gatewayd_denials_total{group=\"dev\",reason=\""
+	    "egress_policy\",rule=\"no \\\"evil\\\"\\\\x\\nrule\"} 2"),
 	    "label values escaped");
 	ok(has_line(text, "gatewayd_secrets_injected_total{group=\"dev\","
 	    "secret=\"gh\",via=\"sentinel\"} 1"), "three labels");

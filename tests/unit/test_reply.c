@@ -3,7 +3,7 @@
  * the HTTP/2 fields of one page say the same thing, the shared wordings
  * (policy denial, refused credential) are those the guests have always
  * read, a query never reaches a page, a long body is cut, and a gateway
- * answer is recorded in its exchange.
+ * answer is recorded in its exchange (with a refusal's reason code).
  */
 #include <string.h>
 
@@ -175,12 +175,24 @@ test_record(void)
 	    "stays");
 	is_str(exchange_reason(&x), "denied by egress policy",
 	    "the first reason stays");
-	is_str(x.code, "upstream response timeout", "the code is the last");
 	exchange_reset(&x);
 	x.action = XA_MISS;
 	reply_record(&x, 502, NULL);
 	ok(x.action == XA_GATEWAY && exchange_reason(&x) == NULL,
 	    "502: answered by the gateway, no reason");
+	exchange_reset(&x);
+	exchange_deny(&x, DENY_CREDENTIAL_REFUSED);
+	reply_record(&x, 403, "credential refused");
+	ok(x.action == XA_DENIED && x.deny == DENY_CREDENTIAL_REFUSED,
+	    "a refusal's reason stays through its page");
+	is_str(deny_reason_code(x.deny), "credential_refused",
+	    "...its code, for the metrics");
+	is_str(deny_reason_code(DENY_EGRESS_POLICY), "egress_policy",
+	    "policy's code");
+	is_str(deny_reason_code(DENY_DESTINATION_REFUSED),
+	    "destination_refused", "the dialled address's code");
+	is_str(deny_reason_code((enum deny_reason)99), "none",
+	    "out of range: none");
 	exchange_reset(&x);
 }
 
