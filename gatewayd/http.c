@@ -148,11 +148,30 @@ int
 http_find_line(const char *buf, size_t len, size_t pos, size_t *eol,
     struct http_error *err)
 {
+	const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
 	size_t i;
 
 	for (i = pos; i < len; i++) {
-		unsigned char c = buf[i];
+		unsigned char c;
 
+		/* Eight bytes at a time while none of them is below 0x20 (CR,
+		 * LF, HTAB, a control byte) or DEL: those end the line, or
+		 * fail it, or need the byte loop below.  Any such byte sets
+		 * its high bit in one of the two words (the classic "has a
+		 * byte less than n" test, exact for n <= 0x80). */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, buf + i, 8);
+			if ((((w - ones * 0x20) & ~w) |
+			    (((w ^ ones * 0x7f) - ones) & ~(w ^ ones * 0x7f))) &
+			    highs)
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
+		c = (unsigned char)buf[i];
 		if (c == '\r') {
 			if (i + 1 == len)
 				return HTTP_NEED_MORE;
