@@ -773,8 +773,7 @@ bool
 http_is_hop_by_hop(const struct http_header *h, const struct http_header *all,
     size_t nall)
 {
-	/* With their lengths: asked of every field of every head, this
-	 * compares bytes only for a name of the right length. */
+	/* with their lengths: no strlen() for every field of every head */
 #define HOP(s)	{ s, sizeof(s) - 1 }
 	static const struct http_slice hop[] = {
 		HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"),
@@ -787,16 +786,14 @@ http_is_hop_by_hop(const struct http_header *h, const struct http_header *all,
 	size_t i, pos;
 
 	for (i = 0; i < ARRAY_SIZE(hop); i++)
-		if (h->name.len == hop[i].len &&
-		    util_ascii_caseeq(h->name.p, hop[i].p, hop[i].len))
+		if (http_slice_caseeq(&h->name, hop[i].p, hop[i].len))
 			return true;
 	for (i = 0; i < nall; i++) {
 		if (!http_name_is(&all[i].name, "connection"))
 			continue;
 		pos = 0;
 		while (list_next(&all[i].value, &pos, &e))
-			if (e.len == h->name.len &&
-			    util_ascii_caseeq(e.p, h->name.p, e.len))
+			if (http_slice_caseeq(&e, h->name.p, h->name.len))
 				return true;
 	}
 	return false;

@@ -166,16 +166,24 @@ bool http_upgrade_chosen(const struct http_response *resp,
     const struct http_slice *offered, struct http_slice *chosen);
 
 /*
- * Case-insensitive comparison of a header name with a C string.  Inline
- * (as the two byte classes below): called for every field of every head,
- * mostly with a literal, whose length the compiler then knows.
+ * Case-insensitive comparison of a slice with the n bytes at p.  Inline,
+ * as the helpers below: called for every field of every head.  The
+ * first byte is compared with its case bit set first: a filter that
+ * never turns away an equal name, and spares most of the calls.
  */
+static inline bool
+http_slice_caseeq(const struct http_slice *a, const char *p, size_t n)
+{
+	return a->len == n && (n == 0 || ((unsigned char)a->p[0] | 0x20) ==
+	    ((unsigned char)p[0] | 0x20)) && util_ascii_caseeq(a->p, p, n);
+}
+
+/* Case-insensitive comparison of a header name with a C string (mostly
+ * a literal, whose length the compiler then knows). */
 static inline bool
 http_name_is(const struct http_slice *name, const char *s)
 {
-	size_t n = strlen(s);
-
-	return name->len == n && util_ascii_caseeq(name->p, s, n);
+	return http_slice_caseeq(name, s, strlen(s));
 }
 
 /* tchar of RFC 9110 section 5.6.2 (field names, methods, tokens). */
