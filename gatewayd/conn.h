@@ -13,11 +13,12 @@
  *   conn_dispatch   the top: events, the step table, timers, deadlines
  *   conn_tls        ClientHello peek, splice/bump decision, guest handshake
  *   conn_http       request heads: target, SNI binding, policy, head
- *                   rewriting, gateway-made replies
+ *                   rewriting; sending the gateway's replies
  *   conn_exchange   streaming one exchange: bodies both ways, response
  *                   head, 1xx/101, resend-once on a closing upstream
  *   conn_wait       waiting for the upstream, answering its failure
  *   conn_tunnel     raw tunnels (splice, WebSocket), the linger
+ *   reply           the status pages (HTTP/1.1 and HTTP/2 alike)
  *   conn (this)     struct conn, the state setter, the teardown
  *   conn_secrets    credential injection for an exchange
  *   conn_audit      audit records

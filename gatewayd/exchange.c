@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "loop.h"
 #include "util.h"
 
 void
@@ -17,6 +18,18 @@ exchange_reset(struct exchange *x)
 	free(x->upgrade_proto);
 	free(x->content_type);
 	memset(x, 0, sizeof(*x));
+}
+
+void
+exchange_begin(struct exchange *x, struct loop *l)
+{
+	exchange_reset(x);
+	x->active = true;
+	x->start_ms = util_wall_ms();
+	x->start_mono = loop_now(l);
+	x->action = XA_MISS;
+	util_strlcpy(x->method, "-", sizeof(x->method));
+	x->t_start = x->t_ttfb = loop_now_us(l);
 }
 
 void

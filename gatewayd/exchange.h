@@ -16,6 +16,7 @@
 #include "http.h"
 
 struct limits_config;
+struct loop;
 
 /* What became of an exchange (Squid's result codes name the same). */
 enum exchange_action {
@@ -95,6 +96,9 @@ struct exchange {
 
 /* Free what x owns (URL, reason, Upgrade value) and clear it. */
 void exchange_reset(struct exchange *x);
+/* Reset x and start it now (the loop's clocks, the wall clock), as
+ * forwarded (XA_MISS) with method "-" until the request says more. */
+void exchange_begin(struct exchange *x, struct loop *l);
 /* Replace the reason (cut at EXCHANGE_REASON_MAX bytes); NULL clears. */
 void exchange_set_reason(struct exchange *x, const char *reason);
 /* The reason, or NULL when there is none. */
