@@ -395,6 +395,10 @@ response_head(struct conn *c)
 	    resp.body == HTTP_BODY_CLOSE || x->resp_dechunk;
 	if (close_after)
 		c->must_close = true;
+	/* Room for the head and the body bytes coalesce_body() may add, at
+	 * once: one allocation, not a few reallocations as it grows. */
+	(void)buf_prepare(&c->to_client, buf_len(&c->to_client) + (size_t)r +
+	    MIN(buf_len(&c->up.in) - (size_t)r, (size_t)COALESCE_MAX) + 128);
 	build_client_head(c, &resp, close_after, NULL);
 	buf_consume(&c->up.in, (size_t)r);
 	x->resp_head_done = true;

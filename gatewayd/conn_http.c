@@ -83,21 +83,26 @@ set_url(struct conn *c, const char *host, uint16_t port,
 {
 	bool tls = c->bumped;
 	uint16_t dflt = tls ? 443 : 80;
-	char portbuf[8] = "";
 	bool v6 = strchr(host, ':') != NULL;
-	size_t len;
-	int n;
+	size_t hl = strlen(host), n = 0;
+	char *u;
 
-	if (port != dflt)
-		snprintf(portbuf, sizeof(portbuf), ":%u", port);
-	len = strlen(host) + path->len + 32;
+	/* Every request: pieces copied, no printf. */
 	free(c->x.url);
-	c->x.url = xmalloc(len);
-	n = snprintf(c->x.url, len, "%s://%s%s%s%s", tls ? "https" : "http",
-	    v6 ? "[" : "", host, v6 ? "]" : "", portbuf);
-	memcpy(c->x.url + n, path->p, path->len);
-	c->x.url[n + path->len] = '\0';
-	return (size_t)n;
+	u = c->x.url = xmalloc(hl + path->len + 32);
+	memcpy(u, tls ? "https://" : "http://", tls ? 8 : 7);
+	n = tls ? 8 : 7;
+	if (v6)
+		u[n++] = '[';
+	memcpy(u + n, host, hl);
+	n += hl;
+	if (v6)
+		u[n++] = ']';
+	if (port != dflt)
+		n += (size_t)snprintf(u + n, 8, ":%u", port);
+	memcpy(u + n, path->p, path->len);
+	u[n + path->len] = '\0';
+	return n;
 }
 
 /*
