@@ -1,12 +1,14 @@
 #!/bin/bash
 # tests/bench/h2.sh - HTTP/2 figures for docs/performance.md ("HTTP/2"):
-#   1. what ALPN mirroring costs the guest's handshake: curl from the
-#      guest through gatewayd to an nginx that speaks h2, offering
-#      http/1.1 only (no wait) and h2 (the ServerHello waits for the
-#      upstream handshake); N new connections each, medians of the TLS
-#      handshake as the guest sees it (time_appconnect - time_connect) and
-#      of the first byte; with no added delay and with DELAY_MS on the
-#      upstream side
+#   1. what a first request to a never-seen name costs, and what ALPN
+#      mirroring adds to it: curl from the guest through gatewayd to an
+#      nginx that speaks h2, offering http/1.1 only (no wait) and h2 (the
+#      ServerHello waits for the upstream handshake); for each of FIRST_N
+#      names per protocol, a first request on a new connection, then a
+#      second new connection to the same name (paired: first - second is
+#      what the new name adds); once with the upstream next door and once
+#      with DELAY_MS of round trip (delayrelay.py in front of nginx: this
+#      kernel has no sch_netem); firstreq.py prints the table
 #   2. h2load (nghttp2-client) through gatewayd and direct (from the
 #      gateway namespace, not captured): requests/s, mean and max request
 #      time, gatewayd CPU per request; and h2load --h1 through gatewayd.
@@ -21,9 +23,9 @@
 #      request (/proc/PID/stat utime + stime, all threads).
 # Then markdown tables with the ratios.
 # Not part of meson test.  As root: tests/bench/h2.sh
-# Knobs: N=30 connections per handshake cell, DELAY_MS=20, REQS=20000,
+# Knobs: FIRST_N=100 names per protocol and delay, DELAY_MS=20, REQS=20000,
 # REQS_MITM=2000, CLIENTS=10, STREAMS=10, CALLS=5000, GRPC_CHANNELS=4,
-# BUILD_DIR (default build).
+# BUILD_DIR (default build), FIRST_ONLY=1 (only the first-request test).
 set -eu
 : "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD_DIR:=$SOURCE_DIR/build}"
@@ -36,7 +38,8 @@ need_ca_tool
 need_cmd h2load
 need_cmd mitmdump
 "$PY" -c 'import grpc' 2>/dev/null || error "python3-grpcio is missing"
-N=${N:-30}
+FIRST_N=${FIRST_N:-100}
+FIRST_ONLY=${FIRST_ONLY:-0}
 DELAY_MS=${DELAY_MS:-20}
 REQS=${REQS:-20000}
 REQS_MITM=${REQS_MITM:-2000}
@@ -51,14 +54,27 @@ pki_ensure
 www_ensure
 H2_IP=198.18.0.40
 GRPC_IP=198.18.0.41
+RELAY_IP=198.18.0.42
 ip -n "$NS_INET" addr add "$H2_IP/24" dev inet0
 ip -n "$NS_INET" addr add "$GRPC_IP/24" dev inet0
+ip -n "$NS_INET" addr add "$RELAY_IP/24" dev inet0
+# never-seen names for the first-request test: TAG-PROTO-I.h2b.test, on
+# nginx itself (d0) or behind the delaying relay (dDELAY_MS); one hosts
+# line per name (getaddrinfo scans lines, not aliases)
+: >"$T_DIR/first.hosts"
+for ((i = 1; i <= FIRST_N; i++)); do
+	for p in h1 h2; do
+		echo "$H2_IP d0-$p-$i.h2b.test"
+		echo "$RELAY_IP d$DELAY_MS-$p-$i.h2b.test"
+	done
+done >>"$T_DIR/first.hosts"
 for ns in "$NS_GW" "${GUEST_NS[1]}"; do
 	hosts_lines "$H2_IP" h2b.test >>"/etc/netns/$ns/hosts"
 	hosts_lines "$GRPC_IP" grpcb.test >>"/etc/netns/$ns/hosts"
+	cat "$T_DIR/first.hosts" >>"/etc/netns/$ns/hosts"
 done
 (cd "$T_DIR" && cp "$PKI/public-int.crt" "$PKI/public-int.key" . &&
-    pki_leaf h2b public-int h2b.test "DNS:h2b.test" &&
+    pki_leaf h2b public-int h2b.test "DNS:h2b.test,DNS:*.h2b.test" &&
     pki_leaf grpcb public-int grpcb.test "DNS:grpcb.test")
 mkdir -p "$T_DIR/ngx/tmp"
 cat >"$T_DIR/ngx/nginx.conf" <<EOF
@@ -75,6 +91,7 @@ http {
     server {
         listen $H2_IP:443 ssl http2;
         server_name h2b.test;
+        ssl_protocols TLSv1.2 TLSv1.3;
         ssl_certificate $T_DIR/h2b.chain.pem;
         ssl_certificate_key $T_DIR/h2b.key;
         root $WWW;
@@ -83,6 +100,9 @@ http {
 EOF
 start_bg nginx "$NS_INET" nginx -p "$T_DIR/ngx" -c "$T_DIR/ngx/nginx.conf"
 wait_bg_port nginx "$NS_INET" 443 "$H2_IP"
+start_bg relay "$NS_INET" "$PY" "$SOURCE_DIR/tests/bench/delayrelay.py" \
+    "$RELAY_IP:443" "$H2_IP:443" "$DELAY_MS"
+wait_bg_port relay "$NS_INET" 443 "$RELAY_IP"
 # the server writes one line per call: to /dev/null, so that it costs less
 start_bg grpcsrv "$NS_INET" "$PY" "$T_LIB_DIR/grpc_test.py" server \
     --listen "$GRPC_IP:443" --cert "$T_DIR/grpcb.chain.pem" \
@@ -90,6 +110,7 @@ start_bg grpcsrv "$NS_INET" "$PY" "$T_LIB_DIR/grpc_test.py" server \
 wait_bg_port grpcsrv "$NS_INET" 443 "$GRPC_IP"
 ca_generate agents
 cat >"$T_DIR/gw.conf" <<EOF
+log_level = "${GW_LOG_LEVEL:-info}";
 trust_file = "$PKI/public-root.crt";
 audit = { path = "$T_DIR/audit.log"; format = "json"; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
@@ -102,16 +123,38 @@ rules_apply "$T_DIR/gw.conf" >/dev/null
 gw_start "$T_DIR/gw.conf"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-# handshake PROTO: "hs_ms ttfb_ms" medians over N new connections
-handshake() {
-	local i f=$T_DIR/hs.$1
-	: >"$f"
-	for i in $(seq 1 "$N"); do
-		guest_curl "--$1" -o /dev/null -w '%{time_connect} %{time_appconnect} %{time_starttransfer}\n' \
-		    "https://h2b.test/1k?n=$i" >>"$f"
-	done
-	echo "$(awk '{ printf "%.3f\n", ($2 - $1) * 1000 }' "$f" | median)" \
-	    "$(awk '{ printf "%.3f\n", $3 * 1000 }' "$f" | median)"
+# first TAG: for each of FIRST_N names per protocol (TAG-PROTO-I.h2b.test,
+# never seen by gatewayd), a first request on a new connection and then a
+# second new connection to the same name, from one loop in the guest; the
+# two protocols alternate which goes first.  Appends one line per name and
+# protocol to first.txt (firstreq.py reads them).
+first() {
+	local w='%{http_version} %{time_connect} %{time_appconnect} %{time_starttransfer}'
+	local run=in_guest ca=$T_GUEST_CA tag=$1
+	if [ "${2:-}" = direct ]; then
+		run=in_gw ca=$PKI/public-root.crt tag=direct-$1
+	fi
+	$run bash -c '
+		tag=$1 n=$2 ca=$3 w=$4
+		get() { curl -q -sS --noproxy "*" --connect-timeout 5 \
+		    --max-time 20 --cacert "$ca" --capath /nonexistent \
+		    -o /dev/null -w "$w" "--$1" "https://$2/1k" 2>/dev/null ||
+		    echo "failed"; }
+		for ((i = 1; i <= n; i++)); do
+			order="http1.1 http2"
+			[ $((i % 2)) = 0 ] && order="http2 http1.1"
+			for p in $order; do
+				name=${tag#direct-}-h${p#http}-$i.h2b.test
+				name=${name/h1.1-/h1-}
+				a=$(get "$p" "$name")
+				b=$(get "$p" "$name")
+				set -- $a
+				v1=$1; shift
+				set -- $b
+				v2=$1; shift
+				echo "$tag ${p/http2/h2} $v1 $v2 ${a#* } ${b#* }"
+			done
+		done' first "$tag" "$FIRST_N" "$ca" "$w" >>"$T_DIR/first.txt"
 }
 # cpu_ticks PID: the process's user + system CPU in clock ticks (all threads)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -168,17 +211,19 @@ row() {
 	echo "| $1 | $2 | $rps | $mean | $max | $cpu | $ok |"
 }
 
-log "handshake, no delay"
-hs1=$(handshake http1.1)
-hs2=$(handshake http2)
-hs1d="n/a n/a" hs2d="n/a n/a"
-if ip netns exec "$NS_INET" tc qdisc add dev inet0 root netem delay "${DELAY_MS}ms" 2>/dev/null; then
-	log "handshake, ${DELAY_MS} ms upstream delay"
-	hs1d=$(handshake http1.1)
-	hs2d=$(handshake http2)
-	ip netns exec "$NS_INET" tc qdisc del dev inet0 root
-else
-	log "no netem in this kernel: no delayed cells"
+: >"$T_DIR/first.txt"
+log "first requests to $FIRST_N new names per protocol, no delay"
+first d0
+log "first requests to $FIRST_N new names per protocol, ${DELAY_MS} ms upstream round trip"
+first "d$DELAY_MS"
+log "the same names, direct from the gateway namespace"
+first d0 direct
+first "d$DELAY_MS" direct
+firsttab=$("$PY" "$SOURCE_DIR/tests/bench/firstreq.py" "$T_DIR/first.txt")
+if [ "$FIRST_ONLY" = 1 ]; then
+	echo "$firsttab"
+	[ -z "${KEEP_LOG:-}" ] || cp "$GW_LOG" "$KEEP_LOG"
+	exit 0
 fi
 url=https://h2b.test/1k
 h2=(-c "$CLIENTS" -m "$STREAMS" "$url")
@@ -213,12 +258,9 @@ mode_stop mitmproxy || true
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 cat <<EOF
-| measure | http/1.1 offered | h2 offered (mirrored) |
-|---|---|---|
-| guest TLS handshake, median ms (no delay) | ${hs1% *} | ${hs2% *} |
-| first byte, median ms (no delay) | ${hs1#* } | ${hs2#* } |
-| guest TLS handshake, median ms (${DELAY_MS} ms upstream) | ${hs1d% *} | ${hs2d% *} |
-| first byte, median ms (${DELAY_MS} ms upstream) | ${hs1d#* } | ${hs2d#* } |
+First requests (upstream RTT d0: none; dN: N ms, delayrelay.py):
+
+$firsttab
 
 h2load -c $CLIENTS -m $STREAMS, GET 1 KiB; CPU is the proxy's, per request:
 
