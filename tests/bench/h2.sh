@@ -25,7 +25,13 @@
 # Not part of meson test.  As root: tests/bench/h2.sh
 # Knobs: FIRST_N=100 names per protocol and delay, DELAY_MS=20, REQS=20000,
 # REQS_MITM=2000, CLIENTS=10, STREAMS=10, CALLS=5000, GRPC_CHANNELS=4,
-# BUILD_DIR (default build), FIRST_ONLY=1 (only the first-request test).
+# GW_BASE_BIN=path (GW_BASE_REV=label): after this build's cells, the
+# first-request test and the two gatewayd h2load cells again with that
+# other gatewayd binary (say, main), same configuration, same run.
+# BUILD_DIR (default build), FIRST_ONLY=1 (only the first-request test),
+# PROFILE=perf PROFILE_OUT=DIR: gatewayd sampled by perf during the
+# 20000-request h2load cell and the 1-channel gRPC cell (DIR/h2.perf*.txt,
+# DIR/grpc1.perf*.txt: flat and inclusive profiles, as measure.sh makes).
 set -eu
 : "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD_DIR:=$SOURCE_DIR/build}"
@@ -33,6 +39,7 @@ export SOURCE_DIR BUILD_DIR
 T_NAME=bench-h2
 . "$SOURCE_DIR/tests/integration/lib.sh"
 . "$SOURCE_DIR/tests/bench/modes.sh"
+. "$SOURCE_DIR/tests/bench/measure.sh"	# profile_stop
 need_gatewayd
 need_ca_tool
 need_cmd h2load
@@ -40,6 +47,7 @@ need_cmd mitmdump
 "$PY" -c 'import grpc' 2>/dev/null || error "python3-grpcio is missing"
 FIRST_N=${FIRST_N:-100}
 FIRST_ONLY=${FIRST_ONLY:-0}
+PROFILE_OUT=${PROFILE_OUT:-$BUILD_DIR/h2-profile}
 DELAY_MS=${DELAY_MS:-20}
 REQS=${REQS:-20000}
 REQS_MITM=${REQS_MITM:-2000}
@@ -58,14 +66,19 @@ RELAY_IP=198.18.0.42
 ip -n "$NS_INET" addr add "$H2_IP/24" dev inet0
 ip -n "$NS_INET" addr add "$GRPC_IP/24" dev inet0
 ip -n "$NS_INET" addr add "$RELAY_IP/24" dev inet0
-# never-seen names for the first-request test: TAG-PROTO-I.h2b.test, on
-# nginx itself (d0) or behind the delaying relay (dDELAY_MS); one hosts
-# line per name (getaddrinfo scans lines, not aliases)
+# never-seen names for the first-request test: TAG-PROTO-I.h2b.test, TAG
+# d0 on nginx itself and dDELAY_MS behind the delaying relay (b0, bDELAY_MS:
+# the same for GW_BASE_BIN); one hosts line per name (getaddrinfo scans
+# lines, not aliases)
+FIRST_TAGS="d0 d$DELAY_MS"
+[ -z "${GW_BASE_BIN:-}" ] || FIRST_TAGS="$FIRST_TAGS b0 b$DELAY_MS"
 : >"$T_DIR/first.hosts"
-for ((i = 1; i <= FIRST_N; i++)); do
-	for p in h1 h2; do
-		echo "$H2_IP d0-$p-$i.h2b.test"
-		echo "$RELAY_IP d$DELAY_MS-$p-$i.h2b.test"
+for tag in $FIRST_TAGS; do
+	ip=$RELAY_IP
+	[ "${tag:1}" = 0 ] && ip=$H2_IP
+	for ((i = 1; i <= FIRST_N; i++)); do
+		echo "$ip $tag-h1-$i.h2b.test"
+		echo "$ip $tag-h2-$i.h2b.test"
 	done
 done >>"$T_DIR/first.hosts"
 for ns in "$NS_GW" "${GUEST_NS[1]}"; do
@@ -156,6 +169,25 @@ first() {
 			done
 		done' first "$tag" "$FIRST_N" "$ca" "$w" >>"$T_DIR/first.txt"
 }
+# prof_start NAME / prof_stop: with PROFILE=perf, sample gatewayd meanwhile
+# into $PROFILE_OUT/NAME.perf.data, then profile_stop (measure.sh) writes
+# the reports beside it.
+PROF_PID= PROF_BASE=
+prof_start() {
+	[ "${PROFILE:-}" = perf ] || return 0
+	mkdir -p "$PROFILE_OUT"
+	PROF_BASE=$PROFILE_OUT/$1
+	perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 \
+	    -p "$(gw_pid)" -o "$PROF_BASE.perf.data" >/dev/null 2>&1 &
+	PROF_PID=$!
+	sleep 0.5	# perf attached
+}
+prof_stop() {
+	[ -n "$PROF_PID" ] || return 0
+	kill -INT "$PROF_PID" 2>/dev/null || true
+	PERF_PID=$PROF_PID PROF_PID=
+	profile_stop "$PROF_BASE"
+}
 # cpu_ticks PID: the process's user + system CPU in clock ticks (all threads)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # load WHERE TAG PID N ARGS...: h2load ARGS (N requests) from WHERE (guest
@@ -212,32 +244,54 @@ row() {
 }
 
 : >"$T_DIR/first.txt"
-log "first requests to $FIRST_N new names per protocol, no delay"
-first d0
-log "first requests to $FIRST_N new names per protocol, ${DELAY_MS} ms upstream round trip"
-first "d$DELAY_MS"
+# firsts T: the first-request test with tags T0 and T$DELAY_MS
+firsts() {
+	log "first requests to $FIRST_N new names per protocol, no delay"
+	first "${1}0"
+	log "first requests to $FIRST_N new names per protocol, ${DELAY_MS} ms upstream round trip"
+	first "$1$DELAY_MS"
+}
+# base_cells: GW_BASE_BIN in place of gatewayd (stopped), then stopped
+h2b="- - - - 0/$REQS" h1b="- - - - 0/$REQS"
+base_cells() {
+	[ -n "${GW_BASE_BIN:-}" ] || return 0
+	gw_stop || true
+	GW_BIN=$GW_BASE_BIN gw_start "$T_DIR/gw.conf"
+	log "GW_BASE_BIN ${GW_BASE_REV:-}: $GW_BASE_BIN"
+	firsts b
+	[ "$FIRST_ONLY" = 1 ] && return 0
+	h2b=$(load guest h2-base "$(gw_pid)" "$REQS" -n "$REQS" "${h2[@]}")
+	h1b=$(load guest h1-base "$(gw_pid)" "$REQS" --h1 -n "$REQS" -c "$CLIENTS" "$url")
+}
+url=https://h2b.test/1k
+h2=(-c "$CLIENTS" -m "$STREAMS" "$url")
+firsts d
 log "the same names, direct from the gateway namespace"
 first d0 direct
 first "d$DELAY_MS" direct
-firsttab=$("$PY" "$SOURCE_DIR/tests/bench/firstreq.py" "$T_DIR/first.txt")
 if [ "$FIRST_ONLY" = 1 ]; then
-	echo "$firsttab"
+	base_cells
+	"$PY" "$SOURCE_DIR/tests/bench/firstreq.py" "$T_DIR/first.txt"
 	[ -z "${KEEP_LOG:-}" ] || cp "$GW_LOG" "$KEEP_LOG"
 	exit 0
 fi
-url=https://h2b.test/1k
-h2=(-c "$CLIENTS" -m "$STREAMS" "$url")
 gpid=$(gw_pid)
 log "h2load, $REQS requests"
+prof_start h2
 h2g=$(load guest h2 "$gpid" "$REQS" -n "$REQS" "${h2[@]}")
+prof_stop
 h2d=$(load gw h2d - "$REQS" -n "$REQS" "${h2[@]}")
 h1g=$(load guest h1 "$gpid" "$REQS" --h1 -n "$REQS" -c "$CLIENTS" "$url")
 h2gm=$(load guest h2-small "$gpid" "$REQS_MITM" -n "$REQS_MITM" "${h2[@]}")
 log "gRPC unary, $CALLS calls per cell"
+prof_start grpc1
 g1g=$(grpc guest "$T_GUEST_CA" 1)
+prof_stop
 g1d=$(grpc gw "$PKI/public-root.crt" 1)
 gNg=$(grpc guest "$T_GUEST_CA" "$GRPC_CHANNELS")
 gNd=$(grpc gw "$PKI/public-root.crt" "$GRPC_CHANNELS")
+base_cells
+firsttab=$("$PY" "$SOURCE_DIR/tests/bench/firstreq.py" "$T_DIR/first.txt")
 gw_stop || true
 rules_remove "$T_DIR/gw.conf" >/dev/null || true
 
@@ -258,7 +312,7 @@ mode_stop mitmproxy || true
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 cat <<EOF
-First requests (upstream RTT d0: none; dN: N ms, delayrelay.py):
+First requests (tag d: this build, b: GW_BASE_BIN ${GW_BASE_REV:-}, direct-d: no proxy; the number: the upstream round trip in ms added by delayrelay.py):
 
 $firsttab
 
@@ -269,6 +323,8 @@ h2load -c $CLIENTS -m $STREAMS, GET 1 KiB; CPU is the proxy's, per request:
 $(row "direct (gateway ns), h2" "$REQS" "$h2d")
 $(row "gatewayd, h2 both sides" "$REQS" "$h2g")
 $(row "gatewayd, --h1 keep-alive" "$REQS" "$h1g")
+$([ -z "${GW_BASE_BIN:-}" ] || row "GW_BASE_BIN ${GW_BASE_REV:-}, h2 both sides" "$REQS" "$h2b")
+$([ -z "${GW_BASE_BIN:-}" ] || row "GW_BASE_BIN ${GW_BASE_REV:-}, --h1 keep-alive" "$REQS" "$h1b")
 $(row "gatewayd, h2 both sides" "$REQS_MITM" "$h2gm")
 $(row "mitmproxy, h2 both sides" "$REQS_MITM" "$h2m")
 
