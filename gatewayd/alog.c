@@ -121,7 +121,10 @@ sentinel_at(const char *s)
 {
 	size_t n = SENTINEL_PREFIX_LEN;
 
-	if (strncmp(s, SENTINEL_PREFIX, SENTINEL_PREFIX_LEN) != 0)
+	/* called for every byte of every field: the first byte decides
+	 * alone almost always (strncmp per byte was 2 % of an h2 request) */
+	if (s[0] != SENTINEL_PREFIX[0] ||
+	    strncmp(s, SENTINEL_PREFIX, SENTINEL_PREFIX_LEN) != 0)
 		return 0;
 	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '2' && s[n] <= '7'))
 		n++;
