@@ -30,8 +30,11 @@
 # other gatewayd binary (say, main), same configuration, same run.
 # BUILD_DIR (default build), FIRST_ONLY=1 (only the first-request test),
 # PROFILE=perf PROFILE_OUT=DIR: gatewayd sampled by perf during the
-# 20000-request h2load cell and the 1-channel gRPC cell (DIR/h2.perf*.txt,
-# DIR/grpc1.perf*.txt: flat and inclusive profiles, as measure.sh makes).
+# REQS-request h2load cell and the 1-channel gRPC cell (DIR/h2.perf*.txt,
+# DIR/grpc1.perf*.txt: flat and inclusive profiles, as measure.sh makes;
+# default BUILD_DIR/h2-profile), GW_LOG_LEVEL=debug (gatewayd's log_level)
+# with KEEP_LOG=FILE (FIRST_ONLY: its output copied there), BUILD_DIR as
+# an absolute path.
 set -eu
 : "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD_DIR:=$SOURCE_DIR/build}"
