@@ -20,7 +20,7 @@
  *   time kind group client client_port vm vm_group tags dst upstream sni
  *   host method url
  *   proto qtype status bytes_in bytes_out duration_ms action verdict rule
- *   reason secret verify_error content_type answers  (and "would" after
+ *   reason end secret verify_error content_type answers  (and "would" after
  *   "action" in report mode)
  */
 #include "alog.h"
@@ -276,6 +276,24 @@ squid_code(const struct alog_record *r)
 	return c;
 }
 
+/* Squid's suffix for a transaction its end cut short, on lines that
+ * would otherwise read as a success (a denial or an error says enough). */
+static const char *
+squid_cut(const struct alog_record *r)
+{
+	if (r->action != ALOG_ALLOW && r->action != ALOG_SPLICE)
+		return "";
+	switch (r->cut) {
+	case ALOG_CUT_TIMEDOUT:
+		return "_TIMEDOUT";
+	case ALOG_CUT_ABORTED:
+		return "_ABORTED";
+	case ALOG_CUT_NONE:
+	default:
+		return "";
+	}
+}
+
 /* The method shown when the caller gave none. */
 static const char *
 default_method(const struct alog_record *r, char *buf, size_t len)
@@ -343,7 +361,7 @@ format_squid(struct obuf *o, const struct alog_record *r, const char *method,
 	    (unsigned)(r->time_ms % 1000), r->duration_ms);
 	ob_puts(o, r->client.family != 0 ?
 	    addr_ntop(&r->client, ip, sizeof(ip)) : "-");
-	ob_printf(o, " %s/%03d %" PRIu64 " ", squid_code(r),
+	ob_printf(o, " %s%s/%03d %" PRIu64 " ", squid_code(r), squid_cut(r),
 	    r->status >= 0 && r->status <= 999 ? r->status : 0, r->bytes_out);
 	ob_squid_str(o, method, CAP_STR);
 	ob_puts(o, " ");
@@ -445,6 +463,7 @@ format_json(struct obuf *o, const struct alog_record *r, const char *method,
 	json_key_str(o, "verdict", r->verdict, CAP_STR);
 	json_key_str(o, "rule", r->rule, CAP_STR);
 	json_key_str(o, "reason", r->reason, CAP_STR);
+	json_key_str(o, "end", r->end, CAP_STR);
 	json_key_str(o, "secret", r->secret, CAP_STR);
 	json_key_str(o, "verify_error", r->verify_error, CAP_STR);
 	json_key_str(o, "content_type", r->content_type, CAP_STR);

@@ -17,6 +17,7 @@
 
 #include "headrw.h"
 #include "log.h"
+#include "reply.h"
 #include "runtime.h"
 #include "worker.h"
 
@@ -254,7 +255,7 @@ upstream_failed(struct conn *c, int status, const char *what)
 	stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	upstream_close(&c->upstream);
 	c->must_close = true;
-	conn_reply(c, status, what, "The gateway could not complete the "
+	reply_send(c, status, what, "The gateway could not complete the "
 	    "request to %s: %s.\n", c->upstream.host ? c->upstream.host :
 	    "the destination", what);
 	return X_MOVED;
@@ -451,7 +452,7 @@ request_up(struct conn *c)
 		stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 		upstream_close(&c->upstream);
 		c->must_close = true;
-		conn_reply(c, 400, why ? why : "invalid request body",
+		reply_send(c, 400, why ? why : "invalid request body",
 		    "Bad Request: %s\n", why ? why : "invalid request body");
 		return X_MOVED;
 	}
