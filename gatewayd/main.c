@@ -264,7 +264,7 @@ ctl_stats(void *arg, char *buf, size_t len)
 {
 	const struct ctl_ctx *ctx = arg;
 	struct metrics_sources src = { ctx->gw, ctx->l4->nfq, ctx->l4->dns,
-	    GW_VERSION };
+	    GW_VERSION, NULL };
 
 	return metrics_stats_text(&src, buf, len);
 }
@@ -359,7 +359,7 @@ run(const char *path, struct gw_config *cfg)
 		goto out;
 	if (cfg->metrics_listen != NULL && (mx = metrics_start(
 	    &cfg->metrics_addr, &(struct metrics_sources){ &gw, l4.nfq, l4.dns,
-	    GW_VERSION }, err, sizeof(err))) == NULL) {
+	    GW_VERSION, NULL }, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		goto out;
 	}
