@@ -154,6 +154,31 @@ addr_equal(const struct addr *a, const struct addr *b)
 const char *
 addr_ntop(const struct addr *a, char *buf, size_t len)
 {
+	if (a->family == AF_INET) {
+		/* inet_ntop's text without its sprintf: every audit line
+		 * has one or two of these */
+		char t[INET_ADDRSTRLEN];
+		size_t n = 0;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = a->u.bytes[i];
+
+			if (i > 0)
+				t[n++] = '.';
+			if (v >= 100)
+				t[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				t[n++] = (char)('0' + v / 10 % 10);
+			t[n++] = (char)('0' + v % 10);
+		}
+		t[n] = '\0';
+		if (n < len)
+			memcpy(buf, t, n + 1);
+		else
+			util_strlcpy(buf, "?", len);
+		return buf;
+	}
 	if (inet_ntop(a->family, a->u.bytes, buf, (socklen_t)len) == NULL)
 		util_strlcpy(buf, "?", len);
 	return buf;

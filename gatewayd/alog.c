@@ -20,7 +20,7 @@
  *   time kind group client client_port vm vm_group tags dst upstream sni
  *   host method url
  *   proto qtype status bytes_in bytes_out duration_ms action verdict rule
- *   reason secret verify_error content_type answers  (and "would" after
+ *   reason end secret verify_error content_type answers  (and "would" after
  *   "action" in report mode)
  */
 #include "alog.h"
@@ -96,6 +96,26 @@ ob_puts(struct obuf *o, const char *s)
 	ob_putn(o, s, strlen(s));
 }
 
+/*
+ * v in decimal, right-aligned in width columns filled with pad (printf's
+ * "%9" PRIu64 and "%03u"): every audit line has a few numbers, and
+ * printf costs more than the rest of the line.
+ */
+static void
+ob_uint(struct obuf *o, uint64_t v, size_t width, char pad)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (sizeof(d) - i < width && i > 0)
+		d[--i] = pad;
+	ob_putn(o, d + i, sizeof(d) - i);
+}
+
 static void PRINTF(2, 3)
 ob_printf(struct obuf *o, const char *fmt, ...)
 {
@@ -121,7 +141,9 @@ sentinel_at(const char *s)
 {
 	size_t n = SENTINEL_PREFIX_LEN;
 
-	if (strncmp(s, SENTINEL_PREFIX, SENTINEL_PREFIX_LEN) != 0)
+	/* the first byte alone rules out almost every place */
+	if (s[0] != SENTINEL_PREFIX[0] ||
+	    strncmp(s, SENTINEL_PREFIX, SENTINEL_PREFIX_LEN) != 0)
 		return 0;
 	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '2' && s[n] <= '7'))
 		n++;
@@ -143,18 +165,26 @@ ob_squid_str(struct obuf *o, const char *s, size_t cap)
 		ob_puts(o, "-");
 		return;
 	}
-	for (; *s != '\0' && o->len - start + 3 <= cap; s++) {
+	while (*s != '\0' && o->len - start + 3 <= cap) {
 		unsigned char c = (unsigned char)*s;
 		char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-		size_t skip = sentinel_at(s);
+		/* a run of bytes that pass as they are, in one copy: as many
+		 * as the loop's cap check would let through one at a time */
+		size_t room = cap - (o->len - start) - 2, run = 0, skip;
 
-		if (skip > 0) {
+		while (run < room && (unsigned char)s[run] > 0x20 &&
+		    (unsigned char)s[run] < 0x7f && sentinel_at(s + run) == 0)
+			run++;
+		if (run > 0) {
+			ob_putn(o, s, run);
+			s += run;
+		} else if ((skip = sentinel_at(s)) > 0) {
 			ob_puts(o, SENTINEL_PREFIX "REDACTED");
-			s += skip - 1;
-		} else if (c > 0x20 && c < 0x7f)
-			ob_putn(o, (const char *)&c, 1);
-		else
+			s += skip;
+		} else {
 			ob_putn(o, e, 3);
+			s++;
+		}
 	}
 }
 
@@ -273,6 +303,24 @@ squid_code(const struct alog_record *r)
 	return c;
 }
 
+/* Squid's suffix for a transaction its end cut short, on lines that
+ * would otherwise read as a success (a denial or an error says enough). */
+static const char *
+squid_cut(const struct alog_record *r)
+{
+	if (r->action != ALOG_ALLOW && r->action != ALOG_SPLICE)
+		return "";
+	switch (r->cut) {
+	case ALOG_CUT_TIMEDOUT:
+		return "_TIMEDOUT";
+	case ALOG_CUT_ABORTED:
+		return "_ABORTED";
+	case ALOG_CUT_NONE:
+	default:
+		return "";
+	}
+}
+
 /* The method shown when the caller gave none. */
 static const char *
 default_method(const struct alog_record *r, char *buf, size_t len)
@@ -336,12 +384,24 @@ format_squid(struct obuf *o, const struct alog_record *r, const char *method,
 {
 	char ip[ADDR_STRLEN];
 
-	ob_printf(o, "%9" PRIu64 ".%03u %6" PRIu64 " ", r->time_ms / 1000,
-	    (unsigned)(r->time_ms % 1000), r->duration_ms);
+	/* "%9" PRIu64 ".%03u %6" PRIu64 " %s %s/%03d %" PRIu64 " " */
+	ob_uint(o, r->time_ms / 1000, 9, ' ');
+	ob_putn(o, ".", 1);
+	ob_uint(o, r->time_ms % 1000, 3, '0');
+	ob_putn(o, " ", 1);
+	ob_uint(o, r->duration_ms, 6, ' ');
+	ob_putn(o, " ", 1);
 	ob_puts(o, r->client.family != 0 ?
 	    addr_ntop(&r->client, ip, sizeof(ip)) : "-");
-	ob_printf(o, " %s/%03d %" PRIu64 " ", squid_code(r),
-	    r->status >= 0 && r->status <= 999 ? r->status : 0, r->bytes_out);
+	ob_putn(o, " ", 1);
+	ob_puts(o, squid_code(r));
+	ob_puts(o, squid_cut(r));
+	ob_putn(o, "/", 1);
+	ob_uint(o, r->status >= 0 && r->status <= 999 ?
+	    (uint64_t)r->status : 0, 3, '0');
+	ob_putn(o, " ", 1);
+	ob_uint(o, r->bytes_out, 0, ' ');
+	ob_putn(o, " ", 1);
 	ob_squid_str(o, method, CAP_STR);
 	ob_puts(o, " ");
 	ob_squid_str(o, url, CAP_URL);
@@ -349,10 +409,11 @@ format_squid(struct obuf *o, const struct alog_record *r, const char *method,
 	/* Squid's user column */
 	ob_squid_str(o, r->vm != NULL ? r->vm->name : NULL, CAP_STR);
 	ob_puts(o, " ");
-	if (r->upstream.family != 0)
-		ob_printf(o, "HIER_DIRECT/%s ",
-		    addr_ntop(&r->upstream, ip, sizeof(ip)));
-	else
+	if (r->upstream.family != 0) {
+		ob_puts(o, "HIER_DIRECT/");
+		ob_puts(o, addr_ntop(&r->upstream, ip, sizeof(ip)));
+		ob_putn(o, " ", 1);
+	} else
 		ob_puts(o, "HIER_NONE/- ");
 	ob_squid_str(o, r->content_type, CAP_STR);
 	/* A stream of an HTTP/2 connection: its protocol after the ten
@@ -374,14 +435,19 @@ json_key_str(struct obuf *o, const char *key, const char *val, size_t cap)
 {
 	if (val == NULL)
 		return;
-	ob_printf(o, ",\"%s\":", key);
+	ob_putn(o, ",\"", 2);
+	ob_puts(o, key);
+	ob_putn(o, "\":", 2);
 	ob_json_str(o, val, cap);
 }
 
 static void
 json_key_u64(struct obuf *o, const char *key, uint64_t v)
 {
-	ob_printf(o, ",\"%s\":%" PRIu64, key, v);
+	ob_putn(o, ",\"", 2);
+	ob_puts(o, key);
+	ob_putn(o, "\":", 2);
+	ob_uint(o, v, 0, ' ');
 }
 
 static void
@@ -442,6 +508,7 @@ format_json(struct obuf *o, const struct alog_record *r, const char *method,
 	json_key_str(o, "verdict", r->verdict, CAP_STR);
 	json_key_str(o, "rule", r->rule, CAP_STR);
 	json_key_str(o, "reason", r->reason, CAP_STR);
+	json_key_str(o, "end", r->end, CAP_STR);
 	json_key_str(o, "secret", r->secret, CAP_STR);
 	json_key_str(o, "verify_error", r->verify_error, CAP_STR);
 	json_key_str(o, "content_type", r->content_type, CAP_STR);

@@ -48,6 +48,14 @@ enum alog_action {
 	ALOG_REFUSED,		/* credential refused (secrets, sentinels) */
 };
 
+/* What the end of a tunnel (or of an exchange the teardown cut short)
+ * did to it: Squid's result code suffixes. */
+enum alog_cut {
+	ALOG_CUT_NONE = 0,	/* it finished */
+	ALOG_CUT_TIMEDOUT,	/* "_TIMEDOUT": a deadline ended it */
+	ALOG_CUT_ABORTED,	/* "_ABORTED": an error or a stop ended it */
+};
+
 /*
  * One audit event.  Every pointer is borrowed for the duration of
  * alog_write() only and may be NULL (logged as "-" or omitted).  Strings
@@ -82,6 +90,10 @@ struct alog_record {
 	const char		*content_type;	/* response Content-Type */
 	const char		*rule;		/* policy_verdict_label() */
 	const char		*reason;	/* why: deny/error/refusal text */
+	const char		*end;		/* tunnel, or an exchange cut
+						 * short: how it ended, a
+						 * stable code ("idle") */
+	enum alog_cut		cut;		/* ...and whether that cut it */
 	const char		*secret;	/* name of an injected secret */
 	const char		*verify_error;	/* upstream certificate problem */
 	const char		*answers;	/* DNS: upstream rcode, then the

@@ -151,6 +151,7 @@ bufpool_init(struct bufpool *p, size_t size, size_t max)
 	p->n = 0;
 	p->max = max;
 	p->size = size;
+	p->low = 0;
 }
 
 void
@@ -169,6 +170,8 @@ buf_prepare_pooled(struct buf *b, struct bufpool *p)
 		b->data = p->free[--p->n];
 		b->cap = p->size;
 		b->start = b->end = 0;
+		if (p->n < p->low)
+			p->low = p->n;
 	}
 	return buf_prepare(b, p->size);
 }
@@ -187,4 +190,18 @@ buf_release_pooled(struct buf *b, struct bufpool *p)
 		return;
 	}
 	buf_free(b);
+}
+
+size_t
+bufpool_decay(struct bufpool *p)
+{
+	size_t i, spare = MIN(p->low, p->n);
+
+	/* The bottom of the stack: the storage that sat longest. */
+	for (i = 0; i < spare; i++)
+		free(p->free[i]);
+	memmove(p->free, p->free + spare, (p->n - spare) * sizeof(*p->free));
+	p->n -= spare;
+	p->low = p->n;
+	return spare * p->size;
 }

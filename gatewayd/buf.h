@@ -106,6 +106,7 @@ struct bufpool {
 	size_t	n;
 	size_t	max;
 	size_t	size;
+	size_t	low;	/* fewest free since the last bufpool_decay() */
 };
 
 void bufpool_init(struct bufpool *p, size_t size, size_t max);
@@ -114,5 +115,11 @@ void bufpool_fini(struct bufpool *p);
 size_t buf_prepare_pooled(struct buf *b, struct bufpool *p);
 /* If b is empty, give its storage back to the pool (or free it). */
 void buf_release_pooled(struct buf *b, struct bufpool *p);
+/*
+ * Free the storage no one took since the last call (what a burst of
+ * connections left in the pool and the load since did not need), so a
+ * pool shrinks back to what its worker uses.  Returns the bytes freed.
+ */
+size_t bufpool_decay(struct bufpool *p);
 
 #endif

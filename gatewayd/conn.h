@@ -13,11 +13,12 @@
  *   conn_dispatch   the top: events, the step table, timers, deadlines
  *   conn_tls        ClientHello peek, splice/bump decision, guest handshake
  *   conn_http       request heads: target, SNI binding, policy, head
- *                   rewriting, gateway-made replies
+ *                   rewriting; sending the gateway's replies
  *   conn_exchange   streaming one exchange: bodies both ways, response
  *                   head, 1xx/101, resend-once on a closing upstream
  *   conn_wait       waiting for the upstream, answering its failure
  *   conn_tunnel     raw tunnels (splice, WebSocket), the linger
+ *   reply           the status pages (HTTP/1.1 and HTTP/2 alike)
  *   conn (this)     struct conn, the state setter, the teardown
  *   conn_secrets    credential injection for an exchange
  *   conn_audit      audit records
@@ -69,67 +70,118 @@ enum conn_state {
 };
 
 /*
- * Why a connection ended: the code is what the code looks at (the audit
- * of a spliced flow, the linger), the text is for the log only.
+ * Why a connection ended: the enum is what the code looks at (the audit
+ * of a spliced flow, the linger); the code (its name in snake_case) is
+ * the stable name the audit log's "end" and the metrics carry; the kind
+ * says whether the end cut something short (a Squid result code's
+ * _TIMEDOUT or _ABORTED); the text is for the log only.
  */
 #define CONN_END_LIST(X) \
-	X(NONE, "(none)") \
-	X(CLOSED, "closed") \
-	X(SHUTDOWN, "gateway shutting down") \
-	X(REGISTER, "cannot register the socket") \
-	X(NO_REQUEST, "no request before the timeout") \
-	X(IDLE_KEEPALIVE, "idle keep-alive timeout") \
-	X(IDLE, "idle timeout") \
-	X(RESPONSE_TIMEOUT, "response timeout") \
-	X(NO_HELLO, "no TLS ClientHello before the timeout") \
-	X(HANDSHAKE_TIMEOUT, "guest TLS handshake timeout") \
-	X(ASKED_CLOSE, "request asked for close") \
-	X(GUEST_CLOSED, "guest closed") \
-	X(GUEST_CLOSED_MID, "guest closed mid-request") \
-	X(GUEST_READ, "guest read error") \
-	X(GUEST_WRITE, "guest write error") \
-	X(REQ_BODY, "request body aborted or malformed") \
-	X(RESP_BODY, "response body aborted or malformed") \
-	X(UPSTREAM_BROKEN, "upstream failed after the response began") \
-	X(UPSTREAM_FAILED, "upstream failed") \
-	X(CLOSED_BEFORE_HELLO, "guest closed before its ClientHello") \
-	X(SOCKET_BEFORE_HELLO, "guest socket error before ClientHello") \
-	X(HELLO_TOO_LARGE, "ClientHello too large") \
-	X(NOT_TLS, "not TLS on the HTTPS port") \
-	X(BAD_HELLO, "malformed ClientHello") \
-	X(BAD_SNI, "invalid SNI") \
-	X(DENIED, "denied by policy") \
-	X(NO_CA, "no usable CA to intercept with") \
-	X(LEAF, "leaf minting failed") \
-	X(LEAF_RATE, "guest over its leaf mint rate") \
-	X(TLS_SETUP, "guest TLS set-up failed") \
-	X(HANDSHAKE, "guest TLS handshake failed") \
-	X(TUNNEL_GUEST_IO, "tunnel: guest side I/O error") \
-	X(TUNNEL_UP_IO, "tunnel: upstream side I/O error") \
-	X(TUNNEL_CLOSED, "tunnel closed") \
-	X(H2_GUEST_ENDED, "h2: guest connection ended") \
-	X(H2_GUEST_WRITE, "h2: guest write error") \
-	X(H2_FINISHED, "h2: connection finished") \
-	X(H2_UPSTREAM_IDLE, "h2: upstream idle timeout")
+	X(NONE, "none", DONE, "(none)") \
+	X(CLOSED, "closed", DONE, "closed") \
+	X(SHUTDOWN, "shutdown", ABORTED, "gateway shutting down") \
+	X(REGISTER, "register", ABORTED, "cannot register the socket") \
+	X(NO_REQUEST, "no_request", TIMEDOUT, \
+	    "no request before the timeout") \
+	X(IDLE_KEEPALIVE, "idle_keepalive", TIMEDOUT, \
+	    "idle keep-alive timeout") \
+	X(IDLE, "idle", TIMEDOUT, "idle timeout") \
+	X(RESPONSE_TIMEOUT, "response_timeout", TIMEDOUT, "response timeout") \
+	X(NO_HELLO, "no_hello", TIMEDOUT, \
+	    "no TLS ClientHello before the timeout") \
+	X(HANDSHAKE_TIMEOUT, "handshake_timeout", TIMEDOUT, \
+	    "guest TLS handshake timeout") \
+	X(ASKED_CLOSE, "asked_close", DONE, "request asked for close") \
+	X(GUEST_CLOSED, "guest_closed", DONE, "guest closed") \
+	X(GUEST_CLOSED_MID, "guest_closed_mid", ABORTED, \
+	    "guest closed mid-request") \
+	X(GUEST_READ, "guest_read", ABORTED, "guest read error") \
+	X(GUEST_WRITE, "guest_write", ABORTED, "guest write error") \
+	X(REQ_BODY, "req_body", ABORTED, "request body aborted or malformed") \
+	X(RESP_BODY, "resp_body", ABORTED, \
+	    "response body aborted or malformed") \
+	X(UPSTREAM_BROKEN, "upstream_broken", ABORTED, \
+	    "upstream failed after the response began") \
+	X(UPSTREAM_FAILED, "upstream_failed", ABORTED, "upstream failed") \
+	X(CLOSED_BEFORE_HELLO, "closed_before_hello", ABORTED, \
+	    "guest closed before its ClientHello") \
+	X(SOCKET_BEFORE_HELLO, "socket_before_hello", ABORTED, \
+	    "guest socket error before ClientHello") \
+	X(HELLO_TOO_LARGE, "hello_too_large", ABORTED, \
+	    "ClientHello too large") \
+	X(NOT_TLS, "not_tls", ABORTED, "not TLS on the HTTPS port") \
+	X(BAD_HELLO, "bad_hello", ABORTED, "malformed ClientHello") \
+	X(BAD_SNI, "bad_sni", ABORTED, "invalid SNI") \
+	X(DENIED, "denied", DONE, "denied by policy") \
+	X(NO_CA, "no_ca", ABORTED, "no usable CA to intercept with") \
+	X(LEAF, "leaf", ABORTED, "leaf minting failed") \
+	X(LEAF_RATE, "leaf_rate", ABORTED, "guest over its leaf mint rate") \
+	X(TLS_SETUP, "tls_setup", ABORTED, "guest TLS set-up failed") \
+	X(HANDSHAKE, "handshake", ABORTED, "guest TLS handshake failed") \
+	X(TUNNEL_GUEST_IO, "tunnel_guest_io", ABORTED, \
+	    "tunnel: guest side I/O error") \
+	X(TUNNEL_UP_IO, "tunnel_up_io", ABORTED, \
+	    "tunnel: upstream side I/O error") \
+	X(TUNNEL_CLOSED, "tunnel_closed", DONE, "tunnel closed") \
+	X(H2_GUEST_ENDED, "h2_guest_ended", DONE, \
+	    "h2: guest connection ended") \
+	X(H2_GUEST_WRITE, "h2_guest_write", ABORTED, "h2: guest write error") \
+	X(H2_FINISHED, "h2_finished", DONE, "h2: connection finished") \
+	X(H2_UPSTREAM_IDLE, "h2_upstream_idle", TIMEDOUT, \
+	    "h2: upstream idle timeout")
 
 enum conn_end {
-#define CONN_END_ENUM(name, text)	CONN_END_##name,
+#define CONN_END_ENUM(name, code, kind, text)	CONN_END_##name,
 	CONN_END_LIST(CONN_END_ENUM)
 #undef CONN_END_ENUM
 };
 
-/* The text of a teardown reason (a table in the header: the audit, below
+/* How an end left what was in progress. */
+enum conn_end_kind {
+	CONN_END_KIND_DONE = 0,		/* finished, or closed between requests */
+	CONN_END_KIND_TIMEDOUT,		/* a deadline cut it */
+	CONN_END_KIND_ABORTED,		/* an error, a refusal mid-way, a stop */
+};
+
+/* The text of a teardown reason (tables in the header: the audit, below
  * conn.c, names reasons too). */
 static inline const char *
 conn_end_str(enum conn_end why)
 {
 	static const char *const names[] = {
-#define CONN_END_NAME(name, text)	[CONN_END_##name] = text,
+#define CONN_END_NAME(name, code, kind, text)	[CONN_END_##name] = text,
 		CONN_END_LIST(CONN_END_NAME)
 #undef CONN_END_NAME
 	};
 
 	return (size_t)why < ARRAY_SIZE(names) ? names[why] : "?";
+}
+
+/* The stable code of a teardown reason: "idle", "tunnel_up_io"... */
+static inline const char *
+conn_end_code(enum conn_end why)
+{
+	static const char *const codes[] = {
+#define CONN_END_CODE(name, code, kind, text)	[CONN_END_##name] = code,
+		CONN_END_LIST(CONN_END_CODE)
+#undef CONN_END_CODE
+	};
+
+	return (size_t)why < ARRAY_SIZE(codes) ? codes[why] : "unknown";
+}
+
+static inline enum conn_end_kind
+conn_end_kind(enum conn_end why)
+{
+	static const enum conn_end_kind kinds[] = {
+#define CONN_END_KIND(name, code, kind, text)	\
+	[CONN_END_##name] = CONN_END_KIND_##kind,
+		CONN_END_LIST(CONN_END_KIND)
+#undef CONN_END_KIND
+	};
+
+	return (size_t)why < ARRAY_SIZE(kinds) ? kinds[why] :
+	    CONN_END_KIND_ABORTED;
 }
 
 struct slicer_vm;

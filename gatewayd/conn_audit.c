@@ -5,8 +5,8 @@
  *
  * The same place counts the exchange in the metrics (stats.h): here the
  * decision, rule, status, reason code, secret and timings are all known.
- * Metrics get only bounded labels: the group, the rule label, the static
- * reason code, the secret's configured name; never the host or URL.
+ * Metrics get only bounded labels: the group, the rule label, the deny
+ * reason's code, the secret's configured name; never the host or URL.
  */
 #include "conn_audit.h"
 
@@ -27,6 +27,20 @@ record_common(struct conn *c, struct alog_record *r)
 	conn_vm_audit(c, r);
 }
 
+/* How the teardown ended a tunnel, or an exchange it cut short: the
+ * stable code, the Squid suffix, and the reason when none was given. */
+static void
+record_end(struct alog_record *r, enum conn_end why)
+{
+	enum conn_end_kind k = conn_end_kind(why);
+
+	r->end = conn_end_code(why);
+	r->cut = k == CONN_END_KIND_TIMEDOUT ? ALOG_CUT_TIMEDOUT :
+	    k == CONN_END_KIND_ABORTED ? ALOG_CUT_ABORTED : ALOG_CUT_NONE;
+	if (r->reason == NULL && k != CONN_END_KIND_DONE)
+		r->reason = conn_end_str(why);
+}
+
 static const char *
 group_of(const struct conn *c)
 {
@@ -45,8 +59,8 @@ count_exchange(struct conn *c, const struct exchange *x,
 	stats_inc_request(sh, g, deny ? SD_DENY : r->would != NULL ?
 	    SD_REPORT : SD_ALLOW, x->status);
 	if (deny)
-		stats_inc_series(sh, SF_DENIALS, g, x->code ? x->code :
-		    "denied", x->rule);
+		stats_inc_series(sh, SF_DENIALS, g, deny_reason_code(x->deny),
+		    x->rule);
 	if (x->verify_error != NULL && x->verify_error[0] != '\0')
 		stats_inc_series(sh, SF_VERIFY_FAILURES, g, x->verify_error,
 		    NULL);
@@ -59,14 +73,16 @@ count_exchange(struct conn *c, const struct exchange *x,
 
 /* A TLS flow that never reached HTTP: spliced, refused or failed. */
 static void
-count_tunnel(struct conn *c, const struct alog_record *r, const char *code)
+count_tunnel(struct conn *c, const struct alog_record *r,
+    enum deny_reason deny)
 {
 	struct stats_shard *sh = c->worker->stats;
 	const char *g = group_of(c);
 
 	if (r->action == ALOG_DENY) {
 		stats_inc_request(sh, g, SD_DENY, r->status);
-		stats_inc_series(sh, SF_DENIALS, g, code, r->rule);
+		stats_inc_series(sh, SF_DENIALS, g, deny_reason_code(deny),
+		    r->rule);
 	} else
 		stats_inc_request(sh, g, c->spliced ? SD_SPLICE :
 		    c->conn_verdict.would_deny ? SD_REPORT : SD_ALLOW,
@@ -122,6 +138,10 @@ conn_audit_exchange(struct conn *c, struct exchange *x)
 	    x->verify_error : NULL;
 	if (x->status == 101)
 		r.kind = ALOG_TUNNEL;
+	/* audited by the teardown: a 101's tunnel at its end, or an
+	 * exchange cut short */
+	if (x == &c->x && c->end != CONN_END_NONE)
+		record_end(&r, c->end);
 	count_exchange(c, x, &r);
 	if (gw->alog != NULL)
 		alog_write(gw->alog, &r);
@@ -134,10 +154,8 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 	struct alog_record r;
 	struct gw *gw = c->worker->gw;
 	char url[HOST_MAX + 16], abuf[ADDR_STRLEN];
-	/* the metrics' static reason code: an upstream failure by its own */
-	const char *code = why == CONN_END_UPSTREAM_FAILED &&
-	    c->upstream.fail != NULL ?
-	    upstream_fail_str(c->upstream.fail->reason) : conn_end_str(why);
+	/* a denial: by policy at the ClientHello, unless its address was */
+	enum deny_reason deny = DENY_EGRESS_POLICY;
 
 	record_common(c, &r);
 	r.kind = ALOG_TUNNEL;
@@ -161,7 +179,7 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 		r.action = ALOG_DENY;
 		r.rule = c->upstream.fail->rule[0] ? c->upstream.fail->rule :
 		    r.rule;
-		code = upstream_fail_str(c->upstream.fail->reason);
+		deny = DENY_DESTINATION_REFUSED;
 		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
 		    conn_end_str(why);
 	} else if (c->spliced && why == CONN_END_TUNNEL_CLOSED) {
@@ -177,7 +195,8 @@ conn_audit_tunnel(struct conn *c, enum conn_end why)
 		r.reason = exchange_reason(&c->x) ? exchange_reason(&c->x) :
 		    conn_end_str(why);
 	}
-	count_tunnel(c, &r, code);
+	record_end(&r, why);
+	count_tunnel(c, &r, deny);
 	if (gw->alog != NULL)
 		alog_write(gw->alog, &r);
 }

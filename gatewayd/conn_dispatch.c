@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reply.h"
 #include "runtime.h"
 #include "worker.h"
 
@@ -261,14 +262,14 @@ conn_check_timeout(struct conn *c, uint64_t now)
 			return;
 		}
 		c->must_close = true;
-		conn_reply(c, 408, "request head not received in time",
+		reply_send(c, 408, "request head not received in time",
 		    "The request was not received in time.\n");
 		break;
 	case CONN_EXCHANGE:
 		if (!c->x.resp_head_done && c->x.req_done) {
 			upstream_close(&c->upstream);
 			c->must_close = true;
-			conn_reply(c, 504, "upstream response timeout",
+			reply_send(c, 504, "upstream response timeout",
 			    "%s did not answer in time.\n",
 			    c->upstream.host ? c->upstream.host : "The destination");
 			break;

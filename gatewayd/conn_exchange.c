@@ -17,6 +17,7 @@
 
 #include "headrw.h"
 #include "log.h"
+#include "reply.h"
 #include "runtime.h"
 #include "worker.h"
 
@@ -254,7 +255,7 @@ upstream_failed(struct conn *c, int status, const char *what)
 	stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	upstream_close(&c->upstream);
 	c->must_close = true;
-	conn_reply(c, status, what, "The gateway could not complete the "
+	reply_send(c, status, what, "The gateway could not complete the "
 	    "request to %s: %s.\n", c->upstream.host ? c->upstream.host :
 	    "the destination", what);
 	return X_MOVED;
@@ -394,6 +395,10 @@ response_head(struct conn *c)
 	    resp.body == HTTP_BODY_CLOSE || x->resp_dechunk;
 	if (close_after)
 		c->must_close = true;
+	/* Room for the head and the body bytes coalesce_body() may add, at
+	 * once: one allocation, not a few reallocations as it grows. */
+	(void)buf_prepare(&c->to_client, buf_len(&c->to_client) + (size_t)r +
+	    MIN(buf_len(&c->up.in) - (size_t)r, (size_t)COALESCE_MAX) + 128);
 	build_client_head(c, &resp, close_after, NULL);
 	buf_consume(&c->up.in, (size_t)r);
 	x->resp_head_done = true;
@@ -451,7 +456,7 @@ request_up(struct conn *c)
 		stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 		upstream_close(&c->upstream);
 		c->must_close = true;
-		conn_reply(c, 400, why ? why : "invalid request body",
+		reply_send(c, 400, why ? why : "invalid request body",
 		    "Bad Request: %s\n", why ? why : "invalid request body");
 		return X_MOVED;
 	}

@@ -21,6 +21,7 @@
 #include "h2.h"
 
 struct h2conn;
+struct reply_page;
 
 /* Both sides chose h2 and the guest handshake is done: set up the
  * sessions and enter CONN_H2. */
@@ -94,9 +95,11 @@ struct h2conn {
 void conn_h2_request(struct h2conn *hc, struct h2_stream *s,
     const struct h2_block *b);
 /* A gateway-made response on s: status, reason (for the log and the
- * X-Gateway-Reason field) and a plain-text body. */
+ * X-Gateway-Reason field) and a plain-text body, a page of reply.h. */
 void conn_h2_reply(struct h2conn *hc, struct h2_stream *s, int status,
     const char *reason, const char *fmt, ...) PRINTF(5, 6);
+void conn_h2_reply_page(struct h2conn *hc, struct h2_stream *s,
+    const struct reply_page *p);
 /* What s waits for changed (its request ended, its upstream side
  * closed): move its timer to the deadline that now applies. */
 void conn_h2_stream_arm(struct h2conn *hc, struct h2_stream *s);

@@ -12,10 +12,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "conn_http.h"
 #include "conn_secrets.h"
 #include "dialpolicy.h"
 #include "log.h"
+#include "reply.h"
 #include "runtime.h"
 #include "secrets.h"
 #include "slicer.h"
@@ -165,41 +165,39 @@ field(struct h2_field *f, const char *name, const char *v, size_t vl)
 }
 
 void
-conn_h2_reply(struct h2conn *hc, struct h2_stream *s, int status,
-    const char *reason, const char *fmt, ...)
+conn_h2_reply_page(struct h2conn *hc, struct h2_stream *s,
+    const struct reply_page *p)
 {
-	struct exchange *x = &s->x;
-	struct h2_field f[6];
-	char st[8], len[24], body[1024];
-	va_list ap;
-	int n;
+	struct reply_h2 o;
 
-	va_start(ap, fmt);
-	n = vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	n = n < 0 ? 0 : MIN(n, (int)sizeof(body) - 1);
-	conn_exchange_refusal(hc->c, x, status, reason);
+	reply_record(&s->x, p->status, p->reason);
 	if (s->usid != 0 && s->u_open && !hc->up_dead)
 		h2_reset(hc->u, s->usid, H2_CANCEL);
 	s->u_open = false;
-	snprintf(st, sizeof(st), "%d", status);
-	snprintf(len, sizeof(len), "%d", n);
-	field(&f[0], ":status", st, strlen(st));
-	field(&f[1], "content-type", "text/plain; charset=utf-8", 25);
-	field(&f[2], "content-length", len, strlen(len));
-	field(&f[3], "cache-control", "no-store", 8);
-	field(&f[4], "x-content-type-options", "nosniff", 7);
-	field(&f[5], "x-gateway-reason", reason ? reason : st,
-	    strlen(reason ? reason : st));
+	reply_h2_fields(&o, p);
 	if (s->usid != 0 && !hc->up_dead)
 		h2_consume(hc->u, s->usid, buf_len(&s->resp.q));
 	buf_free(&s->resp.q);
-	buf_append(&s->resp.q, body, (size_t)n);
+	buf_append(&s->resp.q, p->body, p->len);
 	s->resp.end = true;
-	x->resp_head_done = true;
-	if (h2_submit_response(hc->g, s->gsid, f, 6, true) != 0)
+	s->x.resp_head_done = true;
+	if (h2_submit_response(hc->g, s->gsid, o.f, REPLY_H2_FIELDS,
+	    true) != 0)
 		h2_reset(hc->g, s->gsid, H2_INTERNAL_ERROR);
 	conn_h2_stream_arm(hc, s);	/* the guest's turn now */
+}
+
+void
+conn_h2_reply(struct h2conn *hc, struct h2_stream *s, int status,
+    const char *reason, const char *fmt, ...)
+{
+	struct reply_page p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_vpage(&p, status, reason, fmt, ap);
+	va_end(ap);
+	conn_h2_reply_page(hc, s, &p);
 }
 
 /* Ask secrets.c; on INJECT keep "name\0value" (name lower case) for the
@@ -224,6 +222,7 @@ apply_secret(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 		.ntags = c->vm != NULL ? c->vm->ntags : 0,
 	};
 	struct secrets_result res;
+	struct reply_page p;
 	char line[SECRET_LINE_MAX];
 	size_t i, colon, v, end;
 
@@ -231,18 +230,15 @@ apply_secret(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 	if (secrets_apply(c->grp->secrets, c->worker->gw->sentinels, &sr,
 	    line, sizeof(line), &res) != 0) {
 		util_wipe(line, sizeof(line));
-		conn_h2_reply(hc, s, 500, "credential too large", "The gateway "
-		    "could not build the credential for this request.\n");
+		reply_page_credential(&p, &res, host, true);
+		conn_h2_reply_page(hc, s, &p);
 		return -1;
 	}
 	if (res.verdict == SECRETS_REFUSE) {
 		s->x.secret = res.secret;
-		s->x.action = XA_DENIED;
-		conn_h2_reply(hc, s, 403, "credential refused", "Credential "
-		    "refused by the gateway: %s%s%s%s.\nThe request to %s was "
-		    "not sent.\n", res.reason ? res.reason : "not valid here",
-		    res.detail ? " (" : "", res.detail ? res.detail : "",
-		    res.detail ? ")" : "", host);
+		exchange_deny(&s->x, DENY_CREDENTIAL_REFUSED);
+		reply_page_credential(&p, &res, host, false);
+		conn_h2_reply_page(hc, s, &p);
 		return -1;
 	}
 	if (res.verdict != SECRETS_INJECT || s->x.would_deny) {
@@ -325,17 +321,11 @@ submit_upstream(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 static void
 deny(struct h2conn *hc, struct h2_stream *s, const struct policy_verdict *v)
 {
-	const struct exchange *x = &s->x;
+	struct reply_page p;
 
-	s->x.action = XA_DENIED;
-	conn_h2_reply(hc, s, 403, "denied by egress policy",
-	    "Blocked by egress policy: %.*s\nThe gateway of host group \"%s\" "
-	    "does not allow this request (%s%s%s, %s).\n%s",
-	    (int)strcspn(x->url, "?"), x->url, hc->c->grp->cfg->name, x->rule,
-	    v->why ? ": " : "", v->why ? v->why : "", x->method, v->why ?
-	    "Servers read this path in different ways, so a path rule cannot "
-	    "judge it; send it in its plain form.\n" : "Retrying will not "
-	    "help; ask for the policy to be changed.\n");
+	exchange_deny(&s->x, DENY_EGRESS_POLICY);
+	reply_page_denied(&p, &s->x, hc->c->grp->cfg->name, v->why);
+	conn_h2_reply_page(hc, s, &p);
 }
 
 /* The address this connection dialled, judged for this request. */
@@ -352,7 +342,7 @@ recheck_address(struct h2conn *hc, struct h2_stream *s,
 		return 0;
 	(void)dial_label(&dv, label, sizeof(label));
 	s->x.rule = label;
-	s->x.action = XA_DENIED;
+	exchange_deny(&s->x, DENY_DESTINATION_REFUSED);
 	dial_explain(&dv, why, sizeof(why));
 	conn_h2_reply(hc, s, 403, "destination refused", "%s resolves to %s, "
 	    "which is %s.\n", c->upstream.host ? c->upstream.host : "the destination",
@@ -363,15 +353,8 @@ recheck_address(struct h2conn *hc, struct h2_stream *s,
 static void
 begin(struct h2conn *hc, struct h2_stream *s)
 {
-	struct exchange *x = &s->x;
-
-	x->active = true;
-	x->h2 = true;
-	x->start_ms = util_wall_ms();
-	x->start_mono = loop_now(hc->c->worker->loop);
-	x->action = XA_MISS;
-	util_strlcpy(x->method, "-", sizeof(x->method));
-	x->t_start = x->t_ttfb = loop_now_us(hc->c->worker->loop);
+	exchange_begin(&s->x, hc->c->worker->loop);
+	s->x.h2 = true;
 	hc->c->requests++;	/* the counters come with the audit line */
 }
 
@@ -433,7 +416,7 @@ conn_h2_request(struct h2conn *hc, struct h2_stream *s,
 		/* a connection denied at the TLS stage has no upstream; a rule
 		 * that allows this request needs a new connection */
 		x->rule = policy_verdict_label(&c->conn_verdict);
-		x->action = XA_DENIED;
+		exchange_deny(x, DENY_EGRESS_POLICY);
 		conn_h2_reply(hc, s, 403, "denied by egress policy",
 		    "Blocked by egress policy: %s is not allowed on this "
 		    "connection (%s).\n", c->has_sni ? c->sni : "this address",

@@ -12,8 +12,8 @@
 #include "conn_http.h"
 #include "conn_audit.h"
 #include "conn_secrets.h"
+#include "reply.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "h2.h"
@@ -24,88 +24,12 @@
 #include "worker.h"
 
 
-static const char *
-status_text(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 421: return "Misdirected Request";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default:  return "Error";
-	}
-}
-
+/* A new exchange on the connection: one more request. */
 static void
-exchange_begin(struct conn *c)
+begin(struct conn *c)
 {
-	struct exchange *x = &c->x;
-
-	exchange_reset(x);
-	x->active = true;
-	x->start_ms = util_wall_ms();
-	x->start_mono = loop_now(c->worker->loop);
-	x->action = XA_MISS;
-	util_strlcpy(x->method, "-", sizeof(x->method));
+	exchange_begin(&c->x, c->worker->loop);
 	c->requests++;
-	x->t_start = x->t_ttfb = loop_now_us(c->worker->loop);
-}
-
-void
-conn_exchange_refusal(struct conn *c, struct exchange *x, int status,
-    const char *reason)
-{
-	(void)c;
-	x->status = status;
-	if (x->action == XA_UNSET || x->action == XA_MISS)
-		x->action = status == 403 ? XA_DENIED : XA_GATEWAY;
-	if (reason != NULL && exchange_reason(x) == NULL)
-		exchange_set_reason(x, reason);
-	x->code = reason != NULL ? reason : x->code;
-}
-
-void
-conn_reply(struct conn *c, int status, const char *reason,
-    const char *fmt, ...)
-{
-	struct exchange *x = &c->x;
-	char body[1024];
-	va_list ap;
-	int n;
-
-	if (!x->active)
-		exchange_begin(c);
-	va_start(ap, fmt);
-	n = vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof(body))
-		n = sizeof(body) - 1;
-	conn_exchange_refusal(c, x, status, reason);
-	buf_free(&c->to_client);
-	buf_appendf(&c->to_client, "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Length: %d\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "X-Gateway-Reason: %s\r\n"
-	    "%s\r\n", status, status_text(status), n,
-	    reason ? reason : status_text(status),
-	    c->must_close ? "Connection: close\r\n" : "");
-	buf_append(&c->to_client, body, (size_t)n);
-	x->bytes_down += buf_len(&c->to_client);
-	x->req_done = x->resp_done = true;
-	conn_set_state(c, CONN_REPLY);
 }
 
 enum step
@@ -138,8 +62,8 @@ conn_exchange_end(struct conn *c)
 		conn_start_linger(c, CONN_END_ASKED_CLOSE);
 		return;
 	}
-	ep_in_release(&c->client);
-	ep_in_release(&c->up);
+	ep_idle(&c->client);
+	ep_idle(&c->up);
 	buf_free(&c->to_up);
 	buf_free(&c->to_client);
 	c->upstream.last_used = loop_now(c->worker->loop);
@@ -159,21 +83,26 @@ set_url(struct conn *c, const char *host, uint16_t port,
 {
 	bool tls = c->bumped;
 	uint16_t dflt = tls ? 443 : 80;
-	char portbuf[8] = "";
 	bool v6 = strchr(host, ':') != NULL;
-	size_t len;
-	int n;
+	size_t hl = strlen(host), n = 0;
+	char *u;
 
-	if (port != dflt)
-		snprintf(portbuf, sizeof(portbuf), ":%u", port);
-	len = strlen(host) + path->len + 32;
+	/* Every request: pieces copied, no printf. */
 	free(c->x.url);
-	c->x.url = xmalloc(len);
-	n = snprintf(c->x.url, len, "%s://%s%s%s%s", tls ? "https" : "http",
-	    v6 ? "[" : "", host, v6 ? "]" : "", portbuf);
-	memcpy(c->x.url + n, path->p, path->len);
-	c->x.url[n + path->len] = '\0';
-	return (size_t)n;
+	u = c->x.url = xmalloc(hl + path->len + 32);
+	memcpy(u, tls ? "https://" : "http://", tls ? 8 : 7);
+	n = tls ? 8 : 7;
+	if (v6)
+		u[n++] = '[';
+	memcpy(u + n, host, hl);
+	n += hl;
+	if (v6)
+		u[n++] = ']';
+	if (port != dflt)
+		n += (size_t)snprintf(u + n, 8, ":%u", port);
+	memcpy(u + n, path->p, path->len);
+	u[n + path->len] = '\0';
+	return n;
 }
 
 /*
@@ -351,27 +280,25 @@ secret_refused(struct conn *c, const struct http_request *req,
 {
 	struct secrets_result res;
 
+	struct reply_page p;
+
 	switch (conn_secrets_apply(c, &c->x, req, host, port, &res)) {
 	case CONN_SECRET_TOO_LARGE:
 		c->must_close = true;
-		conn_reply(c, 500, "credential too large", "The gateway could "
-		    "not build the credential for this request.\n");
-		return true;
+		reply_page_credential(&p, &res, host, true);
+		break;
 	case CONN_SECRET_REFUSED:
-		c->x.action = XA_DENIED;
+		exchange_deny(&c->x, DENY_CREDENTIAL_REFUSED);
 		if (req->body != HTTP_BODY_NONE)
 			c->must_close = true;
-		/* No URL in the page: it could carry the sentinel. */
-		conn_reply(c, 403, "credential refused", "Credential refused "
-		    "by the gateway: %s%s%s%s.\nThe request to %s was not "
-		    "sent.\n", res.reason ? res.reason : "not valid here",
-		    res.detail ? " (" : "", res.detail ? res.detail : "",
-		    res.detail ? ")" : "", host);
-		return true;
+		reply_page_credential(&p, &res, host, false);
+		break;
 	case CONN_SECRET_GO:
 	default:
 		return false;
 	}
+	reply_send_page(c, &p);
+	return true;
 }
 
 static enum step
@@ -382,6 +309,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	struct exchange *x = &c->x;
 	struct policy_query q = { 0 };
 	struct policy_verdict v;
+	struct reply_page page;
 	char host[HOST_MAX + 1];
 	const char *reason = NULL;
 	struct addr ip;
@@ -391,7 +319,7 @@ handle_request(struct conn *c, const struct http_request *req,
 	size_t path_off;
 	int status;
 
-	exchange_begin(c);
+	begin(c);
 	util_strlcpy(x->method, "?", sizeof(x->method));
 	if (req->method.len < sizeof(x->method)) {
 		memcpy(x->method, req->method.p, req->method.len);
@@ -433,22 +361,11 @@ handle_request(struct conn *c, const struct http_request *req,
 	x->rule = policy_verdict_label(&v);
 	x->would_deny = v.would_deny;
 	if (v.action == POLICY_DENY) {
-		x->action = XA_DENIED;
-		status = 403;
-		reason = "denied by egress policy";
+		exchange_deny(x, DENY_EGRESS_POLICY);
 		if (req->body != HTTP_BODY_NONE)
 			c->must_close = true;
-		/* The page names the URL without its query: a query may
-		 * carry a credential, and error pages never echo one. */
-		conn_reply(c, 403, reason,
-		    "Blocked by egress policy: %.*s\n"
-		    "The gateway of host group \"%s\" does not allow this "
-		    "request (%s%s%s, %s).\n%s", (int)strcspn(x->url, "?"),
-		    x->url, g->name, x->rule, v.why ? ": " : "",
-		    v.why ? v.why : "", x->method, v.why ? "Servers read "
-		    "this path in different ways, so a path rule cannot "
-		    "judge it; send it in its plain form.\n" : "Retrying "
-		    "will not help; ask for the policy to be changed.\n");
+		reply_page_denied(&page, x, g->name, v.why);
+		reply_send_page(c, &page);
 		return STEP_PROGRESS;
 	}
 	if (secret_refused(c, req, host, port))
@@ -481,7 +398,7 @@ handle_request(struct conn *c, const struct http_request *req,
 refuse:
 	stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 	c->must_close = true;
-	conn_reply(c, status, reason, "%s: %s\n", status_text(status),
+	reply_send(c, status, reason, "%s: %s\n", reply_status_text(status),
 	    reason);
 	return STEP_PROGRESS;
 }
@@ -510,9 +427,9 @@ conn_http_request(struct conn *c)
 
 				stats_inc(c->worker->stats, ST_BAD_REQUESTS);
 				c->must_close = true;
-				conn_reply(c, st, r == HTTP_ERR ? herr.reason :
+				reply_send(c, st, r == HTTP_ERR ? herr.reason :
 				    "request head too large", "%s\n",
-				    status_text(st));
+				    reply_status_text(st));
 				if (h2_is_preface(buf_head(&c->client.in), len))
 					refuse_cleartext_h2(c);
 				return STEP_PROGRESS;

@@ -41,6 +41,7 @@ conn_tls_refuse(struct conn *c, enum conn_end why)
 	conn_close(c, why);
 }
 
+/* Mint the leaf and set up the guest-side TLS (in CONN_TLS_ACCEPT). */
 static enum step
 start_bump(struct conn *c)
 {
@@ -155,6 +156,17 @@ decide(struct conn *c, const struct client_hello *ch)
 			upstream_start(&c->upstream, UP_HTTPS, c->has_sni ?
 			    c->sni : NULL, c->dst.port);
 		}
+		/*
+		 * A guest offering h2 gets no ServerHello before the upstream
+		 * handshake is done: its leaf is needed only then, so it is
+		 * minted once the dial is out (conn_tls_accept), in the
+		 * shadow of the connect and TLS round trips, instead of
+		 * holding up the dial of a name still being resolved.
+		 */
+		if (c->alpn_h2 && c->upstream.phase == UPH_RESOLVE) {
+			conn_set_state(c, CONN_TLS_ACCEPT);
+			return STEP_PROGRESS;
+		}
 		return start_bump(c);
 	}
 }
@@ -229,6 +241,13 @@ conn_tls_accept(struct conn *c)
 {
 	int r, err;
 
+	if (c->client.ssl == NULL) {
+		/* the leaf waits for the dial (decide()) */
+		if (c->upstream.phase == UPH_RESOLVE)
+			return STEP_BLOCKED;
+		if (start_bump(c) != STEP_PROGRESS)
+			return STEP_CLOSED;
+	}
 	if (c->alpn_h2) {
 		/* The guest offered h2: it gets it only if the upstream chose
 		 * it, so its ServerHello waits for the upstream handshake

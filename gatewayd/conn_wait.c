@@ -9,6 +9,7 @@
 #include "conn_tls.h"
 
 #include "log.h"
+#include "reply.h"
 #include "runtime.h"
 #include "stats.h"
 #include "worker.h"
@@ -30,7 +31,7 @@ refuse(struct conn *c)
 		stats_inc(c->worker->stats, ST_UPSTREAM_FAILED);
 	c->must_close = true;
 	if (status == 403) {
-		x->action = XA_DENIED;
+		exchange_deny(x, DENY_DESTINATION_REFUSED);
 		if (u->fail->rule[0] != '\0')
 			x->rule = u->fail->rule;
 	}
@@ -39,7 +40,7 @@ refuse(struct conn *c)
 	x->verify_error = u->fail->verify_error;
 	buf_free(&c->to_up);	/* nothing of the request was sent */
 	upstream_failure_taken(u);
-	conn_reply(c, status, upstream_fail_str(u->fail->reason), "%s\n",
+	reply_send(c, status, upstream_fail_str(u->fail->reason), "%s\n",
 	    u->fail->detail);
 	return STEP_PROGRESS;
 }

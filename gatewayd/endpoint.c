@@ -14,6 +14,19 @@
 
 #include "log.h"
 
+/*
+ * Empty this thread's OpenSSL error queue before a call whose failure
+ * SSL_get_error() classifies from it.  Asked on every TLS read and
+ * write: ERR_clear_error() walks the whole queue each time, looking at
+ * it costs a tenth of that, and an empty queue is the rule.
+ */
+static void
+ssl_errors_clear(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
 void
 ep_init(struct endpoint *e, struct bufpool *pool)
 {
@@ -89,6 +102,21 @@ ep_in_release(struct endpoint *e)
 	buf_release_pooled(&e->in, e->pool);
 }
 
+void
+ep_idle(struct endpoint *e)
+{
+	ep_in_release(e);
+	/*
+	 * SSL_MODE_RELEASE_BUFFERS frees OpenSSL's record buffers only when
+	 * a read drains them; a last read that found no application data
+	 * (a TLS 1.3 ticket, then WANT_READ) keeps a 17 KiB read buffer for
+	 * as long as the connection idles.  SSL_free_buffers() refuses
+	 * while a record is buffered or a write is pending: nothing is lost.
+	 */
+	if (e->ssl != NULL)
+		(void)SSL_free_buffers(e->ssl);
+}
+
 ssize_t
 ep_read(struct endpoint *e, char *p, size_t n)
 {
@@ -104,7 +132,7 @@ ep_read(struct endpoint *e, char *p, size_t n)
 		 * buffer can have anything. */
 		if (!e->rd_ready && !SSL_has_pending(e->ssl))
 			return EP_AGAIN;
-		ERR_clear_error();
+		ssl_errors_clear();
 		sr = SSL_read(e->ssl, p, (int)MIN(n, (size_t)INT32_MAX));
 		if (sr > 0)
 			return sr;
@@ -160,7 +188,7 @@ ep_write(struct endpoint *e, const char *p, size_t n)
 	if (e->ssl != NULL) {
 		int sr, err;
 
-		ERR_clear_error();
+		ssl_errors_clear();
 		sr = SSL_write(e->ssl, p, (int)MIN(n, (size_t)INT32_MAX));
 		if (sr > 0)
 			return sr;

@@ -76,5 +76,8 @@ void ep_shutdown(struct endpoint *e);
  * writable space; ep_in_release gives an empty buffer's storage back. */
 size_t ep_in_prepare(struct endpoint *e, size_t min);
 void ep_in_release(struct endpoint *e);
+/* The peer went quiet (between requests): give back the input storage
+ * and OpenSSL's record buffers, unless they still hold bytes. */
+void ep_idle(struct endpoint *e);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "loop.h"
 #include "util.h"
 
 void
@@ -17,6 +18,37 @@ exchange_reset(struct exchange *x)
 	free(x->upgrade_proto);
 	free(x->content_type);
 	memset(x, 0, sizeof(*x));
+}
+
+void
+exchange_begin(struct exchange *x, struct loop *l)
+{
+	exchange_reset(x);
+	x->active = true;
+	x->start_ms = util_wall_ms();
+	x->start_mono = loop_now(l);
+	x->action = XA_MISS;
+	util_strlcpy(x->method, "-", sizeof(x->method));
+	x->t_start = x->t_ttfb = loop_now_us(l);
+}
+
+void
+exchange_deny(struct exchange *x, enum deny_reason why)
+{
+	x->action = XA_DENIED;
+	x->deny = why;
+}
+
+const char *
+deny_reason_code(enum deny_reason why)
+{
+	static const char *const codes[] = {
+#define DENY_REASON_CODE(name, code)	[DENY_##name] = code,
+		DENY_REASON_LIST(DENY_REASON_CODE)
+#undef DENY_REASON_CODE
+	};
+
+	return (size_t)why < ARRAY_SIZE(codes) ? codes[why] : "none";
 }
 
 void

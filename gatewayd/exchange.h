@@ -16,6 +16,7 @@
 #include "http.h"
 
 struct limits_config;
+struct loop;
 
 /* What became of an exchange (Squid's result codes name the same). */
 enum exchange_action {
@@ -24,6 +25,25 @@ enum exchange_action {
 	XA_DENIED,		/* refused by policy or for a credential */
 	XA_GATEWAY,		/* answered by the gateway otherwise (NONE) */
 	XA_TUNNEL,		/* a 101 turned it into a tunnel */
+};
+
+/*
+ * Why the gateway refused a request or a flow (an exchange_action of
+ * XA_DENIED, a tunnel refused at its ClientHello or for its address): the
+ * reason label of gatewayd_denials_total, as the code, the enum's name in
+ * snake_case (docs/metrics.md).  The codes are stable; a new reason gets
+ * a new one.
+ */
+#define DENY_REASON_LIST(X) \
+	X(NONE, "none") \
+	X(EGRESS_POLICY, "egress_policy") \
+	X(CREDENTIAL_REFUSED, "credential_refused") \
+	X(DESTINATION_REFUSED, "destination_refused")
+
+enum deny_reason {
+#define DENY_REASON_ENUM(name, code)	DENY_##name,
+	DENY_REASON_LIST(DENY_REASON_ENUM)
+#undef DENY_REASON_ENUM
 };
 
 /* Longest refusal / failure reason kept for the audit log. */
@@ -47,8 +67,7 @@ struct exchange {
 	bool		would_deny;	/* report mode let a DENY through */
 	char		*reason;	/* refusal / failure reason, or NULL
 					 * (exchange_set_reason()) */
-	const char	*code;		/* the reason's static short form, for
-					 * metrics */
+	enum deny_reason deny;		/* XA_DENIED: why (exchange_deny()) */
 	uint64_t	t_start, t_ttfb; /* util_now_us(); metrics timing */
 	const char	*verify_error;	/* upstream certificate problem, in
 					 * the upstream's failure, or NULL */
@@ -95,6 +114,13 @@ struct exchange {
 
 /* Free what x owns (URL, reason, Upgrade value) and clear it. */
 void exchange_reset(struct exchange *x);
+/* Reset x and start it now (the loop's clocks, the wall clock), as
+ * forwarded (XA_MISS) with method "-" until the request says more. */
+void exchange_begin(struct exchange *x, struct loop *l);
+/* Refuse x (XA_DENIED) for why. */
+void exchange_deny(struct exchange *x, enum deny_reason why);
+/* The stable code of a deny reason: "egress_policy"... */
+const char *deny_reason_code(enum deny_reason why);
 /* Replace the reason (cut at EXCHANGE_REASON_MAX bytes); NULL clears. */
 void exchange_set_reason(struct exchange *x, const char *reason);
 /* The reason, or NULL when there is none. */

@@ -41,6 +41,8 @@ struct gw {
 	struct stats	*stats;		/* counter shards (stats.h) */
 	atomic_uint	active;		/* open connections, all workers */
 	atomic_bool	draining;
+	atomic_bool	trim_due;	/* a worker freed much: trim the heap
+					 * now (main.c housekeeping) */
 	pthread_mutex_t	guest_lock[GUEST_STRIPES];
 	struct guest_count *guests[GUEST_STRIPES];
 	struct worker	*workers;

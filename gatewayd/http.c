@@ -43,22 +43,23 @@ fail(struct http_error *err, int status, const char *reason)
 	return HTTP_ERR;
 }
 
-/* tchar, RFC 9110 section 5.6.2. */
-bool
-http_is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* field-vchar, SP and HTAB (RFC 9110 section 5.5); obs-text allowed. */
-bool
-http_is_field_byte(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
+/* tchar, RFC 9110 section 5.6.2: a table, looked up for every byte of
+ * every field name. */
+#define TCHAR_ALNUM(b) \
+	[b + 0] = true, [b + 1] = true, [b + 2] = true, [b + 3] = true, \
+	[b + 4] = true, [b + 5] = true, [b + 6] = true, [b + 7] = true, \
+	[b + 8] = true, [b + 9] = true
+const bool http_tchar[256] = {
+	TCHAR_ALNUM('0'),
+	TCHAR_ALNUM('A'), TCHAR_ALNUM('A' + 10), ['U'] = true, ['V'] = true,
+	['W'] = true, ['X'] = true, ['Y'] = true, ['Z'] = true,
+	TCHAR_ALNUM('a'), TCHAR_ALNUM('a' + 10), ['u'] = true, ['v'] = true,
+	['w'] = true, ['x'] = true, ['y'] = true, ['z'] = true,
+	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true,
+	['\''] = true, ['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true,
+	['^'] = true, ['_'] = true, ['`'] = true, ['|'] = true, ['~'] = true,
+};
+#undef TCHAR_ALNUM
 
 /* Characters of an authority: unreserved, sub-delims, ':', '[', ']', '%'. */
 static bool
@@ -73,15 +74,7 @@ is_authority_char(unsigned char c)
 static bool
 slice_eq(const struct http_slice *s, const char *lit)
 {
-	size_t n = strlen(lit);
-
-	return s->len == n && util_ascii_caseeq(s->p, lit, n);
-}
-
-bool
-http_name_is(const struct http_slice *name, const char *s)
-{
-	return slice_eq(name, s);
+	return http_name_is(s, lit);
 }
 
 static bool
@@ -155,11 +148,30 @@ int
 http_find_line(const char *buf, size_t len, size_t pos, size_t *eol,
     struct http_error *err)
 {
+	const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
 	size_t i;
 
 	for (i = pos; i < len; i++) {
-		unsigned char c = buf[i];
+		unsigned char c;
 
+		/* Eight bytes at a time while none of them is below 0x20 (CR,
+		 * LF, HTAB, a control byte) or DEL: those end the line, or
+		 * fail it, or need the byte loop below.  Any such byte sets
+		 * its high bit in one of the two words (the classic "has a
+		 * byte less than n" test, exact for n <= 0x80). */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, buf + i, 8);
+			if ((((w - ones * 0x20) & ~w) |
+			    (((w ^ ones * 0x7f) - ones) & ~(w ^ ones * 0x7f))) &
+			    highs)
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
+		c = (unsigned char)buf[i];
 		if (c == '\r') {
 			if (i + 1 == len)
 				return HTTP_NEED_MORE;
@@ -761,24 +773,27 @@ bool
 http_is_hop_by_hop(const struct http_header *h, const struct http_header *all,
     size_t nall)
 {
-	static const char *hop[] = {
-		"connection", "keep-alive", "proxy-connection",
-		"proxy-authenticate", "proxy-authorization", "te", "trailer",
-		"transfer-encoding", "upgrade",
+	/* with their lengths: no strlen() for every field of every head */
+#define HOP(s)	{ s, sizeof(s) - 1 }
+	static const struct http_slice hop[] = {
+		HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"),
+		HOP("proxy-authenticate"), HOP("proxy-authorization"),
+		HOP("te"), HOP("trailer"), HOP("transfer-encoding"),
+		HOP("upgrade"),
 	};
+#undef HOP
 	struct http_slice e;
 	size_t i, pos;
 
 	for (i = 0; i < ARRAY_SIZE(hop); i++)
-		if (http_name_is(&h->name, hop[i]))
+		if (http_slice_caseeq(&h->name, hop[i].p, hop[i].len))
 			return true;
 	for (i = 0; i < nall; i++) {
 		if (!http_name_is(&all[i].name, "connection"))
 			continue;
 		pos = 0;
 		while (list_next(&all[i].value, &pos, &e))
-			if (e.len == h->name.len &&
-			    util_ascii_caseeq(e.p, h->name.p, e.len))
+			if (http_slice_caseeq(&e, h->name.p, h->name.len))
 				return true;
 	}
 	return false;

@@ -5,13 +5,17 @@
  * The verdict word is kept as is (alog_record.verdict) next to the coarse
  * action, so that the log tells accept/drop/reset and allow/refused/
  * nxdomain apart; for DNS the transport goes to proto and the query type
- * to qtype.  This module decides nothing and formats nothing itself.
+ * to qtype.  The guest's VM (name, Slicer host group, tags) is looked up
+ * by its address as the record is written, the moment the flow or the
+ * query was judged, as an HTTP connection's is at its accept.  This
+ * module decides nothing and formats nothing itself.
  */
 #include "l4_alog.h"
 
 #include <stdio.h>
 
 #include "alog.h"
+#include "slicer.h"
 
 static enum alog_action
 action_of(const char *verdict)
@@ -43,6 +47,7 @@ void
 l4_alog_sink(void *arg, const struct l4_audit *a)
 {
 	struct alog_record r;
+	struct slicer_vm *vm = NULL;
 	char url[300];
 
 	memset(&r, 0, sizeof(r));
@@ -50,8 +55,11 @@ l4_alog_sink(void *arg, const struct l4_audit *a)
 	r.action = action_of(a->verdict);
 	r.verdict = a->verdict;
 	r.group = present(a->group);
-	if (a->guest != NULL)
+	if (a->guest != NULL) {
 		r.client = *a->guest;
+		vm = slicer_lookup(a->guest);	/* NULL: no map, not on it */
+		r.vm = vm;
+	}
 	r.host = present(a->name);
 	if (a->dst != NULL) {
 		r.dst = *a->dst;
@@ -68,4 +76,5 @@ l4_alog_sink(void *arg, const struct l4_audit *a)
 	r.answers = present(a->answers);
 	r.rule = a->rule;
 	alog_write(arg, &r);
+	slicer_vm_unref(vm);
 }

@@ -193,13 +193,17 @@ housekeeping(struct gw *gw, struct reload *rl, unsigned *ticks)
 {
 	struct runtime *rt;
 	size_t i;
+	bool due;
 
 	/*
 	 * Bursts (many handshakes at once, upstreams closed when guests go
 	 * idle) leave free pages inside the workers' malloc arenas; return
 	 * them, so the memory of an idle gateway is what it really holds.
+	 * A worker whose buffer pool shrank after a burst asks for it at
+	 * once (worker.c).
 	 */
-	if (++*ticks % TRIM_EVERY == 0)
+	due = atomic_exchange(&gw->trim_due, false);
+	if (++*ticks % TRIM_EVERY == 0 || due)
 		(void)malloc_trim(0);
 
 	reload_check_ca(rl);
@@ -260,7 +264,7 @@ ctl_stats(void *arg, char *buf, size_t len)
 {
 	const struct ctl_ctx *ctx = arg;
 	struct metrics_sources src = { ctx->gw, ctx->l4->nfq, ctx->l4->dns,
-	    GW_VERSION };
+	    GW_VERSION, NULL };
 
 	return metrics_stats_text(&src, buf, len);
 }
@@ -355,7 +359,7 @@ run(const char *path, struct gw_config *cfg)
 		goto out;
 	if (cfg->metrics_listen != NULL && (mx = metrics_start(
 	    &cfg->metrics_addr, &(struct metrics_sources){ &gw, l4.nfq, l4.dns,
-	    GW_VERSION }, err, sizeof(err))) == NULL) {
+	    GW_VERSION, NULL }, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		goto out;
 	}

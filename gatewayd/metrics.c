@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "http.h"
+
 enum mtype { MT_COUNTER = 0, MT_GAUGE };
 
 /*
@@ -355,15 +357,13 @@ head_end(const char *buf, size_t len)
 	return 0;
 }
 
-enum metrics_req
-metrics_parse_request(const char *buf, size_t len)
+/* The verdict on a complete head of end bytes. */
+static enum metrics_req
+request_line(const char *buf, size_t end)
 {
 	static const char path[] = "/metrics";
-	size_t end, i, m, t0, t;
+	size_t i, m, t0, t;
 
-	end = head_end(buf, MIN(len, (size_t)METRICS_REQ_MAX));
-	if (end == 0)
-		return len >= METRICS_REQ_MAX ? MREQ_BAD : MREQ_NEED_MORE;
 	/* request-line = method SP request-target SP HTTP-version CRLF */
 	for (m = 0; m < end && is_tchar((unsigned char)buf[m]); m++)
 		;
@@ -390,8 +390,38 @@ metrics_parse_request(const char *buf, size_t len)
 	return MREQ_NOT_FOUND;
 }
 
+/* May the connection carry another request after this head's answer? */
+static void
+judge_keep_alive(const char *buf, size_t end, struct metrics_head *h)
+{
+	struct http_request req;
+	struct http_error err;
+
+	h->keep_alive = http_parse_request(buf, end, &req, &err) ==
+	    (ssize_t)end && req.keep_alive && req.body == HTTP_BODY_NONE;
+}
+
+enum metrics_req
+metrics_parse_request(const char *buf, size_t len, struct metrics_head *h)
+{
+	enum metrics_req r;
+	size_t end;
+
+	memset(h, 0, sizeof(*h));
+	end = head_end(buf, MIN(len, (size_t)METRICS_REQ_MAX));
+	if (end == 0)
+		return len >= METRICS_REQ_MAX ? MREQ_BAD : MREQ_NEED_MORE;
+	h->len = end;
+	r = request_line(buf, end);
+	/* not after another method: a HEAD's answer would carry a body */
+	if (r == MREQ_METRICS || r == MREQ_NOT_FOUND)
+		judge_keep_alive(buf, end, h);
+	return r;
+}
+
 void
-metrics_response_head(enum metrics_req r, size_t bodylen, struct buf *out)
+metrics_response_head(enum metrics_req r, size_t bodylen, bool keep,
+    struct buf *out)
 {
 	static const char *const status[] = {
 		[MREQ_NEED_MORE] = "400 Bad Request",
@@ -403,8 +433,9 @@ metrics_response_head(enum metrics_req r, size_t bodylen, struct buf *out)
 
 	buf_appendf(out, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\n%sCache-Control: no-store\r\n"
-	    "Connection: close\r\n\r\n", status[r],
+	    "Connection: %s\r\n\r\n", status[r],
 	    r == MREQ_METRICS ? "text/plain; version=0.0.4; charset=utf-8" :
 	    "text/plain; charset=utf-8", bodylen,
-	    r == MREQ_BAD_METHOD ? "Allow: GET\r\n" : "");
+	    r == MREQ_BAD_METHOD ? "Allow: GET\r\n" : "",
+	    keep ? "keep-alive" : "close");
 }

@@ -7,8 +7,9 @@
  * the snapshot from the running daemon (stats shards, audit log, leaf
  * cache, DNS proxy, NFQUEUE) and serves GET /metrics on its own small
  * thread: at most METRICS_MAX_CLIENTS scrapers at once, requests of at
- * most METRICS_REQ_MAX bytes, METRICS_TIMEOUT_MS per scrape; anything
- * but GET /metrics gets 404 or 405.  Both outputs read the same
+ * most METRICS_REQ_MAX bytes, METRICS_TIMEOUT_MS per scrape, HTTP/1.1
+ * keep-alive bounded by METRICS_IDLE_MS and METRICS_MAX_REQUESTS;
+ * anything but GET /metrics gets 404 or 405.  Both outputs read the same
  * snapshot, so the two always agree.
  */
 #ifndef GW_METRICS_H
@@ -28,6 +29,10 @@
 #define METRICS_REQ_MAX		4096
 #define METRICS_MAX_CLIENTS	4
 #define METRICS_TIMEOUT_MS	5000
+/* Keep-alive: a connection waits this long for its next request, and is
+ * closed after this many (the last answer says Connection: close). */
+#define METRICS_IDLE_MS		90000
+#define METRICS_MAX_REQUESTS	100
 
 /* Everything one scrape shows, gathered at one moment. */
 struct metrics_snapshot {
@@ -68,19 +73,29 @@ enum metrics_req {
 	MREQ_BAD,		/* malformed or too big: 400 */
 };
 
+/* What else a complete request head says. */
+struct metrics_head {
+	size_t	len;		/* its bytes, with the empty line */
+	bool	keep_alive;	/* another request may follow on the
+				 * connection */
+};
+
 /*
- * Parse the request head in buf[0..len) (RFC 9112 request line; header
- * fields are skipped, never interpreted).  A head that has not ended
- * within METRICS_REQ_MAX bytes is MREQ_BAD.  Pure; buf need not be
- * NUL-terminated.
+ * Parse the request head in buf[0..len) (RFC 9112 request line).  A head
+ * that has not ended within METRICS_REQ_MAX bytes is MREQ_BAD.  Once
+ * complete (any verdict but MREQ_NEED_MORE), *h is filled: keep_alive
+ * only for a GET (the answer to a HEAD would carry a body) that the
+ * gateway's strict parser (http.h) accepts, that keeps the connection by
+ * its version and Connection, and that announces no body (a body's bytes
+ * are never read, so nothing may follow one).  Pure; buf need not be NUL-terminated.
  */
-enum metrics_req metrics_parse_request(const char *buf, size_t len)
-    NONNULL(1);
+enum metrics_req metrics_parse_request(const char *buf, size_t len,
+    struct metrics_head *h) NONNULL(1, 3);
 
 /* The status line and headers of the answer to r, with a body of
- * bodylen bytes, appended to out. */
-void metrics_response_head(enum metrics_req r, size_t bodylen,
-    struct buf *out) NONNULL(3);
+ * bodylen bytes, appended to out; keep: the connection stays open. */
+void metrics_response_head(enum metrics_req r, size_t bodylen, bool keep,
+    struct buf *out) NONNULL(4);
 
 /* ---- metrics_srv.c: the running daemon's side ---- */
 
@@ -92,6 +107,9 @@ struct metrics_sources {
 	struct nfq	*nfq;
 	struct dnsproxy	*dns;
 	const char	*version;
+	uint64_t	(*now_ms)(void);	/* the server's monotonic clock;
+						 * NULL: util_now_ms (tests
+						 * inject one) */
 };
 
 /* Gather a snapshot now.  Thread-safe; free with metrics_snapshot_fini. */

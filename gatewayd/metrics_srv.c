@@ -3,11 +3,17 @@
  * serve it to Prometheus on a listener of its own.
  *
  * One thread, one poll() loop, at most METRICS_MAX_CLIENTS scrapers: the
- * listening socket is not polled while that many are being served, so
- * further scrapers wait in the kernel's backlog.  Each scraper has
- * METRICS_TIMEOUT_MS to send its head and read the answer, and may send
- * at most METRICS_REQ_MAX bytes.  The answer is rendered once per scrape
- * and the connection closed after it (no keep-alive).  Nothing here
+ * listening socket is not polled while that many are being served and
+ * none of them is idle, so further scrapers wait in the kernel's
+ * backlog; when one is idle, a new scraper takes the slot of the one
+ * idle longest.  Each request has METRICS_TIMEOUT_MS from its first byte
+ * (from the accept, for the first) to be sent and its answer read, and
+ * may be at most METRICS_REQ_MAX bytes.  The answer is rendered once per
+ * scrape.  HTTP/1.1 keep-alive (Prometheus and curl reuse a connection):
+ * a connection waits METRICS_IDLE_MS for its next request and is closed
+ * after METRICS_MAX_REQUESTS, after a head asking for close, and after
+ * anything the strict parser refuses or that announces a body (its bytes
+ * would be read as the next request).  Nothing here
  * touches a worker's data except the stats shards, which are read as
  * stats.h allows; the other counters come from their modules' own
  * thread-safe getters.
@@ -80,7 +86,12 @@ metrics_stats_text(const struct metrics_sources *src, char *buf, size_t len)
 
 struct scraper {
 	int		fd;		/* -1: free slot */
-	uint64_t	deadline;	/* util_now_ms() */
+	uint64_t	deadline;	/* now(): of the request, or of the
+					 * wait for the next one */
+	uint64_t	idle_since;	/* now() when it became idle */
+	unsigned	served;		/* answers on this connection */
+	bool		keep;		/* the answer being written leaves
+					 * the connection open */
 	size_t		got;
 	char		req[METRICS_REQ_MAX];
 	struct buf	out;		/* the whole answer */
@@ -95,6 +106,20 @@ struct metrics_srv {
 	struct scraper		cl[METRICS_MAX_CLIENTS];
 };
 
+static uint64_t
+now(const struct metrics_srv *m)
+{
+	return m->src.now_ms != NULL ? m->src.now_ms() : util_now_ms();
+}
+
+/* Between two requests of a kept-alive connection. */
+static bool
+scraper_idle(const struct scraper *s)
+{
+	return s->fd != -1 && s->served > 0 && s->got == 0 &&
+	    buf_len(&s->out) == 0;
+}
+
 static void
 scraper_close(struct scraper *s)
 {
@@ -102,11 +127,14 @@ scraper_close(struct scraper *s)
 		close(s->fd);
 	s->fd = -1;
 	s->got = 0;
+	s->served = 0;
+	s->keep = false;
 	buf_free(&s->out);
 }
 
 static void
-answer(struct metrics_srv *m, struct scraper *s, enum metrics_req r)
+answer(struct metrics_srv *m, struct scraper *s, enum metrics_req r,
+    const struct metrics_head *h)
 {
 	struct metrics_snapshot snap;
 	struct buf body = { 0 };
@@ -120,17 +148,38 @@ answer(struct metrics_srv *m, struct scraper *s, enum metrics_req r)
 		    "metrics are at /metrics\n" : r == MREQ_BAD_METHOD ?
 		    "only GET is served\n" : "bad request\n");
 	}
-	metrics_response_head(r, buf_len(&body), &s->out);
+	s->served++;
+	s->keep = r != MREQ_BAD && h->keep_alive &&
+	    s->served < METRICS_MAX_REQUESTS;
+	metrics_response_head(r, buf_len(&body), s->keep, &s->out);
 	buf_append(&s->out, buf_head(&body), buf_len(&body));
 	buf_free(&body);
-	(void)shutdown(s->fd, SHUT_RD);
+	if (s->keep) {
+		/* what came after the head is the next request's */
+		memmove(s->req, s->req + h->len, s->got - h->len);
+		s->got -= h->len;
+	} else
+		(void)shutdown(s->fd, SHUT_RD);
+}
+
+/* Answer the request in the buffer once its head is complete. */
+static void
+serve_buffered(struct metrics_srv *m, struct scraper *s)
+{
+	struct metrics_head h;
+	enum metrics_req r;
+
+	if (s->got == 0)
+		return;
+	r = metrics_parse_request(s->req, s->got, &h);
+	if (r != MREQ_NEED_MORE)
+		answer(m, s, r, &h);
 }
 
 /* Read what the scraper sent; answer once its head is complete. */
 static void
 scraper_read(struct metrics_srv *m, struct scraper *s)
 {
-	enum metrics_req r;
 	ssize_t n;
 
 	n = recv(s->fd, s->req + s->got, sizeof(s->req) - s->got, 0);
@@ -140,15 +189,18 @@ scraper_read(struct metrics_srv *m, struct scraper *s)
 		scraper_close(s);
 		return;
 	}
+	if (s->got == 0)	/* a new request: its own time */
+		s->deadline = now(m) + METRICS_TIMEOUT_MS;
 	s->got += (size_t)n;
-	r = metrics_parse_request(s->req, s->got);
-	if (r != MREQ_NEED_MORE)
-		answer(m, s, r);
+	serve_buffered(m, s);
 }
 
 static void
-scraper_write(struct scraper *s)
+scraper_write(struct metrics_srv *m, struct scraper *s)
 {
+	/* read before the bytes leave: the idle time runs from no later
+	 * than the scraper could have read them */
+	uint64_t t = now(m);
 	ssize_t n;
 
 	n = send(s->fd, buf_head(&s->out), buf_len(&s->out), MSG_NOSIGNAL);
@@ -159,29 +211,57 @@ scraper_write(struct scraper *s)
 		return;
 	}
 	buf_consume(&s->out, (size_t)n);
-	if (buf_len(&s->out) == 0)
+	if (buf_len(&s->out) != 0)
+		return;
+	if (!s->keep) {
 		scraper_close(s);
+		return;
+	}
+	buf_free(&s->out);
+	s->idle_since = t;
+	s->deadline = s->idle_since + (s->got > 0 ? METRICS_TIMEOUT_MS :
+	    METRICS_IDLE_MS);
+	serve_buffered(m, s);	/* a request sent before this answer */
+}
+
+/* A free slot, else the one idle longest (closed), else NULL. */
+static struct scraper *
+free_slot(struct metrics_srv *m)
+{
+	struct scraper *idle = NULL;
+	size_t i;
+
+	for (i = 0; i < METRICS_MAX_CLIENTS; i++) {
+		struct scraper *s = &m->cl[i];
+
+		if (s->fd == -1)
+			return s;
+		if (scraper_idle(s) && (idle == NULL ||
+		    s->idle_since < idle->idle_since))
+			idle = s;
+	}
+	if (idle != NULL)
+		scraper_close(idle);
+	return idle;
 }
 
 static void
 accept_one(struct metrics_srv *m)
 {
-	size_t i;
+	struct scraper *s;
 	int fd;
 
 	fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1)
 		return;
-	for (i = 0; i < METRICS_MAX_CLIENTS; i++)
-		if (m->cl[i].fd == -1)
-			break;
-	if (i == METRICS_MAX_CLIENTS) {		/* not polled when full */
+	if ((s = free_slot(m)) == NULL) {	/* not polled when full */
 		close(fd);
 		return;
 	}
-	m->cl[i].fd = fd;
-	m->cl[i].got = 0;
-	m->cl[i].deadline = util_now_ms() + METRICS_TIMEOUT_MS;
+	s->fd = fd;
+	s->got = 0;
+	s->served = 0;
+	s->deadline = now(m) + METRICS_TIMEOUT_MS;
 }
 
 static void *
@@ -192,20 +272,22 @@ srv_main(void *arg)
 	size_t i, n, busy;
 
 	for (;;) {
-		uint64_t now = util_now_ms();
+		uint64_t t = now(m);
+		bool room = false;
 
 		pfd[0] = (struct pollfd){ .fd = m->stop[0], .events = POLLIN };
 		for (i = 0, busy = 0; i < METRICS_MAX_CLIENTS; i++) {
 			struct scraper *s = &m->cl[i];
 
-			if (s->fd != -1 && now >= s->deadline)
-				scraper_close(s);	/* too slow */
+			if (s->fd != -1 && t >= s->deadline)
+				scraper_close(s);	/* too slow, or idle */
 			busy += s->fd != -1;
+			room = room || scraper_idle(s);
 			pfd[i + 1] = (struct pollfd){ .fd = s->fd,
 			    .events = buf_len(&s->out) ? POLLOUT : POLLIN };
 		}
 		n = METRICS_MAX_CLIENTS + 1;
-		if (busy < METRICS_MAX_CLIENTS)
+		if (busy < METRICS_MAX_CLIENTS || room)
 			pfd[n++] = (struct pollfd){ .fd = m->lfd,
 			    .events = POLLIN };
 		if (poll(pfd, n, 250) == -1 && errno != EINTR) {
@@ -220,7 +302,7 @@ srv_main(void *arg)
 			if (s->fd == -1 || pfd[i + 1].revents == 0)
 				continue;
 			if (buf_len(&s->out) != 0)
-				scraper_write(s);
+				scraper_write(m, s);
 			else
 				scraper_read(m, s);
 		}

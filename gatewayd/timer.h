@@ -4,6 +4,9 @@
  * A timer is embedded in its owner and armed with an absolute time on the
  * loop's clock; moving an armed timer is O(log n), so an owner re-arms it
  * whenever its next deadline changes, and nothing sweeps the owners.
+ * Moving one later (a connection's deadline, after every step of every
+ * request) costs nothing at once: it keeps its earlier place in the heap
+ * and is moved to its time only if that place comes to the top.
  * Not thread-safe: a heap belongs to its loop's thread.
  */
 #ifndef GW_TIMER_H
@@ -20,7 +23,9 @@ struct timer;
 typedef void (*timer_fn)(struct timer *t, uint64_t now);
 
 struct timer {
-	uint64_t	when;
+	uint64_t	when;		/* the time it is armed for */
+	uint64_t	key;		/* private: its place in the heap, a
+					 * time <= when */
 	size_t		idx;		/* position in the heap + 1; 0 = not armed */
 	timer_fn	fn;
 };
@@ -44,7 +49,7 @@ timer_armed(const struct timer *t)
 	return t->idx != 0;
 }
 /* The earliest armed time, or 0 when none is armed. */
-uint64_t timer_next(const struct timer_heap *h);
+uint64_t timer_next(struct timer_heap *h);
 /* Run every timer due at now, earliest first.  Returns how many ran. */
 size_t timer_run(struct timer_heap *h, uint64_t now);
 

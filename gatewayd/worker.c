@@ -14,6 +14,10 @@
 #include "runtime.h"
 
 #define TICK_MS		250
+/* The buffer pool gives back what it did not need for this long. */
+#define DECAY_TICKS	4
+/* ... and asks for a heap trim when that was this much. */
+#define DECAY_TRIM_BYTES	(1024 * 1024)
 
 static void
 worker_tick(struct loop *loop, void *arg)
@@ -25,6 +29,9 @@ worker_tick(struct loop *loop, void *arg)
 	/* Connections keep their own timers (loop.h): no sweep. */
 	for (i = 0; i < w->nlisteners; i++)
 		listener_tick(&w->listeners[i], loop, now);
+	if (++w->ticks % DECAY_TICKS == 0 &&
+	    bufpool_decay(&w->bufs) >= DECAY_TRIM_BYTES)
+		atomic_store(&w->gw->trim_due, true);
 }
 
 static void *

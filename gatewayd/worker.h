@@ -37,6 +37,7 @@ struct worker {
 	uint64_t	next_id;
 	atomic_bool	stopped_accepting;
 	struct bufpool	bufs;		/* I/O buffer storage, this worker's */
+	unsigned	ticks;		/* of the loop's tick */
 	struct stats_shard *stats;	/* counters; this thread writes */
 };
 

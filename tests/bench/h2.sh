@@ -1,12 +1,14 @@
 #!/bin/bash
 # tests/bench/h2.sh - HTTP/2 figures for docs/performance.md ("HTTP/2"):
-#   1. what ALPN mirroring costs the guest's handshake: curl from the
-#      guest through gatewayd to an nginx that speaks h2, offering
-#      http/1.1 only (no wait) and h2 (the ServerHello waits for the
-#      upstream handshake); N new connections each, medians of the TLS
-#      handshake as the guest sees it (time_appconnect - time_connect) and
-#      of the first byte; with no added delay and with DELAY_MS on the
-#      upstream side
+#   1. what a first request to a never-seen name costs, and what ALPN
+#      mirroring adds to it: curl from the guest through gatewayd to an
+#      nginx that speaks h2, offering http/1.1 only (no wait) and h2 (the
+#      ServerHello waits for the upstream handshake); for each of FIRST_N
+#      names per protocol, a first request on a new connection, then a
+#      second new connection to the same name (paired: first - second is
+#      what the new name adds); once with the upstream next door and once
+#      with DELAY_MS of round trip (delayrelay.py in front of nginx: this
+#      kernel has no sch_netem); firstreq.py prints the table
 #   2. h2load (nghttp2-client) through gatewayd and direct (from the
 #      gateway namespace, not captured): requests/s, mean and max request
 #      time, gatewayd CPU per request; and h2load --h1 through gatewayd.
@@ -21,9 +23,18 @@
 #      request (/proc/PID/stat utime + stime, all threads).
 # Then markdown tables with the ratios.
 # Not part of meson test.  As root: tests/bench/h2.sh
-# Knobs: N=30 connections per handshake cell, DELAY_MS=20, REQS=20000,
+# Knobs: FIRST_N=100 names per protocol and delay, DELAY_MS=20, REQS=20000,
 # REQS_MITM=2000, CLIENTS=10, STREAMS=10, CALLS=5000, GRPC_CHANNELS=4,
-# BUILD_DIR (default build).
+# GW_BASE_BIN=path (GW_BASE_REV=label): after this build's cells, the
+# first-request test and the two gatewayd h2load cells again with that
+# other gatewayd binary (say, main), same configuration, same run.
+# BUILD_DIR (default build), FIRST_ONLY=1 (only the first-request test),
+# PROFILE=perf PROFILE_OUT=DIR: gatewayd sampled by perf during the
+# REQS-request h2load cell and the 1-channel gRPC cell (DIR/h2.perf*.txt,
+# DIR/grpc1.perf*.txt: flat and inclusive profiles, as measure.sh makes;
+# default BUILD_DIR/h2-profile), GW_LOG_LEVEL=debug (gatewayd's log_level)
+# with KEEP_LOG=FILE (FIRST_ONLY: its output copied there), BUILD_DIR as
+# an absolute path.
 set -eu
 : "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD_DIR:=$SOURCE_DIR/build}"
@@ -31,12 +42,15 @@ export SOURCE_DIR BUILD_DIR
 T_NAME=bench-h2
 . "$SOURCE_DIR/tests/integration/lib.sh"
 . "$SOURCE_DIR/tests/bench/modes.sh"
+. "$SOURCE_DIR/tests/bench/measure.sh"	# profile_stop
 need_gatewayd
 need_ca_tool
 need_cmd h2load
 need_cmd mitmdump
 "$PY" -c 'import grpc' 2>/dev/null || error "python3-grpcio is missing"
-N=${N:-30}
+FIRST_N=${FIRST_N:-100}
+FIRST_ONLY=${FIRST_ONLY:-0}
+PROFILE_OUT=${PROFILE_OUT:-$BUILD_DIR/h2-profile}
 DELAY_MS=${DELAY_MS:-20}
 REQS=${REQS:-20000}
 REQS_MITM=${REQS_MITM:-2000}
@@ -51,14 +65,32 @@ pki_ensure
 www_ensure
 H2_IP=198.18.0.40
 GRPC_IP=198.18.0.41
+RELAY_IP=198.18.0.42
 ip -n "$NS_INET" addr add "$H2_IP/24" dev inet0
 ip -n "$NS_INET" addr add "$GRPC_IP/24" dev inet0
+ip -n "$NS_INET" addr add "$RELAY_IP/24" dev inet0
+# never-seen names for the first-request test: TAG-PROTO-I.h2b.test, TAG
+# d0 on nginx itself and dDELAY_MS behind the delaying relay (b0, bDELAY_MS:
+# the same for GW_BASE_BIN); one hosts line per name (getaddrinfo scans
+# lines, not aliases)
+FIRST_TAGS="d0 d$DELAY_MS"
+[ -z "${GW_BASE_BIN:-}" ] || FIRST_TAGS="$FIRST_TAGS b0 b$DELAY_MS"
+: >"$T_DIR/first.hosts"
+for tag in $FIRST_TAGS; do
+	ip=$RELAY_IP
+	[ "${tag:1}" = 0 ] && ip=$H2_IP
+	for ((i = 1; i <= FIRST_N; i++)); do
+		echo "$ip $tag-h1-$i.h2b.test"
+		echo "$ip $tag-h2-$i.h2b.test"
+	done
+done >>"$T_DIR/first.hosts"
 for ns in "$NS_GW" "${GUEST_NS[1]}"; do
 	hosts_lines "$H2_IP" h2b.test >>"/etc/netns/$ns/hosts"
 	hosts_lines "$GRPC_IP" grpcb.test >>"/etc/netns/$ns/hosts"
+	cat "$T_DIR/first.hosts" >>"/etc/netns/$ns/hosts"
 done
 (cd "$T_DIR" && cp "$PKI/public-int.crt" "$PKI/public-int.key" . &&
-    pki_leaf h2b public-int h2b.test "DNS:h2b.test" &&
+    pki_leaf h2b public-int h2b.test "DNS:h2b.test,DNS:*.h2b.test" &&
     pki_leaf grpcb public-int grpcb.test "DNS:grpcb.test")
 mkdir -p "$T_DIR/ngx/tmp"
 cat >"$T_DIR/ngx/nginx.conf" <<EOF
@@ -75,6 +107,7 @@ http {
     server {
         listen $H2_IP:443 ssl http2;
         server_name h2b.test;
+        ssl_protocols TLSv1.2 TLSv1.3;
         ssl_certificate $T_DIR/h2b.chain.pem;
         ssl_certificate_key $T_DIR/h2b.key;
         root $WWW;
@@ -83,6 +116,9 @@ http {
 EOF
 start_bg nginx "$NS_INET" nginx -p "$T_DIR/ngx" -c "$T_DIR/ngx/nginx.conf"
 wait_bg_port nginx "$NS_INET" 443 "$H2_IP"
+start_bg relay "$NS_INET" "$PY" "$SOURCE_DIR/tests/bench/delayrelay.py" \
+    "$RELAY_IP:443" "$H2_IP:443" "$DELAY_MS"
+wait_bg_port relay "$NS_INET" 443 "$RELAY_IP"
 # the server writes one line per call: to /dev/null, so that it costs less
 start_bg grpcsrv "$NS_INET" "$PY" "$T_LIB_DIR/grpc_test.py" server \
     --listen "$GRPC_IP:443" --cert "$T_DIR/grpcb.chain.pem" \
@@ -90,6 +126,7 @@ start_bg grpcsrv "$NS_INET" "$PY" "$T_LIB_DIR/grpc_test.py" server \
 wait_bg_port grpcsrv "$NS_INET" 443 "$GRPC_IP"
 ca_generate agents
 cat >"$T_DIR/gw.conf" <<EOF
+log_level = "${GW_LOG_LEVEL:-info}";
 trust_file = "$PKI/public-root.crt";
 audit = { path = "$T_DIR/audit.log"; format = "json"; };
 groups = ( { name = "agents"; guests = [ "$T_GUEST_NET" ];
@@ -102,16 +139,57 @@ rules_apply "$T_DIR/gw.conf" >/dev/null
 gw_start "$T_DIR/gw.conf"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-# handshake PROTO: "hs_ms ttfb_ms" medians over N new connections
-handshake() {
-	local i f=$T_DIR/hs.$1
-	: >"$f"
-	for i in $(seq 1 "$N"); do
-		guest_curl "--$1" -o /dev/null -w '%{time_connect} %{time_appconnect} %{time_starttransfer}\n' \
-		    "https://h2b.test/1k?n=$i" >>"$f"
-	done
-	echo "$(awk '{ printf "%.3f\n", ($2 - $1) * 1000 }' "$f" | median)" \
-	    "$(awk '{ printf "%.3f\n", $3 * 1000 }' "$f" | median)"
+# first TAG: for each of FIRST_N names per protocol (TAG-PROTO-I.h2b.test,
+# never seen by gatewayd), a first request on a new connection and then a
+# second new connection to the same name, from one loop in the guest; the
+# two protocols alternate which goes first.  Appends one line per name and
+# protocol to first.txt (firstreq.py reads them).
+first() {
+	local w='%{http_version} %{time_connect} %{time_appconnect} %{time_starttransfer}'
+	local run=in_guest ca=$T_GUEST_CA tag=$1
+	if [ "${2:-}" = direct ]; then
+		run=in_gw ca=$PKI/public-root.crt tag=direct-$1
+	fi
+	$run bash -c '
+		tag=$1 n=$2 ca=$3 w=$4
+		get() { curl -q -sS --noproxy "*" --connect-timeout 5 \
+		    --max-time 20 --cacert "$ca" --capath /nonexistent \
+		    -o /dev/null -w "$w" "--$1" "https://$2/1k" 2>/dev/null ||
+		    echo "failed"; }
+		for ((i = 1; i <= n; i++)); do
+			order="http1.1 http2"
+			[ $((i % 2)) = 0 ] && order="http2 http1.1"
+			for p in $order; do
+				name=${tag#direct-}-h${p#http}-$i.h2b.test
+				name=${name/h1.1-/h1-}
+				a=$(get "$p" "$name")
+				b=$(get "$p" "$name")
+				set -- $a
+				v1=$1; shift
+				set -- $b
+				v2=$1; shift
+				echo "$tag ${p/http2/h2} $v1 $v2 ${a#* } ${b#* }"
+			done
+		done' first "$tag" "$FIRST_N" "$ca" "$w" >>"$T_DIR/first.txt"
+}
+# prof_start NAME / prof_stop: with PROFILE=perf, sample gatewayd meanwhile
+# into $PROFILE_OUT/NAME.perf.data, then profile_stop (measure.sh) writes
+# the reports beside it.
+PROF_PID= PROF_BASE=
+prof_start() {
+	[ "${PROFILE:-}" = perf ] || return 0
+	mkdir -p "$PROFILE_OUT"
+	PROF_BASE=$PROFILE_OUT/$1
+	perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 \
+	    -p "$(gw_pid)" -o "$PROF_BASE.perf.data" >/dev/null 2>&1 &
+	PROF_PID=$!
+	sleep 0.5	# perf attached
+}
+prof_stop() {
+	[ -n "$PROF_PID" ] || return 0
+	kill -INT "$PROF_PID" 2>/dev/null || true
+	PERF_PID=$PROF_PID PROF_PID=
+	profile_stop "$PROF_BASE"
 }
 # cpu_ticks PID: the process's user + system CPU in clock ticks (all threads)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -168,31 +246,55 @@ row() {
 	echo "| $1 | $2 | $rps | $mean | $max | $cpu | $ok |"
 }
 
-log "handshake, no delay"
-hs1=$(handshake http1.1)
-hs2=$(handshake http2)
-hs1d="n/a n/a" hs2d="n/a n/a"
-if ip netns exec "$NS_INET" tc qdisc add dev inet0 root netem delay "${DELAY_MS}ms" 2>/dev/null; then
-	log "handshake, ${DELAY_MS} ms upstream delay"
-	hs1d=$(handshake http1.1)
-	hs2d=$(handshake http2)
-	ip netns exec "$NS_INET" tc qdisc del dev inet0 root
-else
-	log "no netem in this kernel: no delayed cells"
-fi
+: >"$T_DIR/first.txt"
+# firsts T: the first-request test with tags T0 and T$DELAY_MS
+firsts() {
+	log "first requests to $FIRST_N new names per protocol, no delay"
+	first "${1}0"
+	log "first requests to $FIRST_N new names per protocol, ${DELAY_MS} ms upstream round trip"
+	first "$1$DELAY_MS"
+}
+# base_cells: GW_BASE_BIN in place of gatewayd (stopped), then stopped
+h2b="- - - - 0/$REQS" h1b="- - - - 0/$REQS"
+base_cells() {
+	[ -n "${GW_BASE_BIN:-}" ] || return 0
+	gw_stop || true
+	GW_BIN=$GW_BASE_BIN gw_start "$T_DIR/gw.conf"
+	log "GW_BASE_BIN ${GW_BASE_REV:-}: $GW_BASE_BIN"
+	firsts b
+	[ "$FIRST_ONLY" = 1 ] && return 0
+	h2b=$(load guest h2-base "$(gw_pid)" "$REQS" -n "$REQS" "${h2[@]}")
+	h1b=$(load guest h1-base "$(gw_pid)" "$REQS" --h1 -n "$REQS" -c "$CLIENTS" "$url")
+}
 url=https://h2b.test/1k
 h2=(-c "$CLIENTS" -m "$STREAMS" "$url")
+firsts d
+log "the same names, direct from the gateway namespace"
+first d0 direct
+first "d$DELAY_MS" direct
+if [ "$FIRST_ONLY" = 1 ]; then
+	base_cells
+	"$PY" "$SOURCE_DIR/tests/bench/firstreq.py" "$T_DIR/first.txt"
+	[ -z "${KEEP_LOG:-}" ] || cp "$GW_LOG" "$KEEP_LOG"
+	exit 0
+fi
 gpid=$(gw_pid)
 log "h2load, $REQS requests"
+prof_start h2
 h2g=$(load guest h2 "$gpid" "$REQS" -n "$REQS" "${h2[@]}")
+prof_stop
 h2d=$(load gw h2d - "$REQS" -n "$REQS" "${h2[@]}")
 h1g=$(load guest h1 "$gpid" "$REQS" --h1 -n "$REQS" -c "$CLIENTS" "$url")
 h2gm=$(load guest h2-small "$gpid" "$REQS_MITM" -n "$REQS_MITM" "${h2[@]}")
 log "gRPC unary, $CALLS calls per cell"
+prof_start grpc1
 g1g=$(grpc guest "$T_GUEST_CA" 1)
+prof_stop
 g1d=$(grpc gw "$PKI/public-root.crt" 1)
 gNg=$(grpc guest "$T_GUEST_CA" "$GRPC_CHANNELS")
 gNd=$(grpc gw "$PKI/public-root.crt" "$GRPC_CHANNELS")
+base_cells
+firsttab=$("$PY" "$SOURCE_DIR/tests/bench/firstreq.py" "$T_DIR/first.txt")
 gw_stop || true
 rules_remove "$T_DIR/gw.conf" >/dev/null || true
 
@@ -213,12 +315,9 @@ mode_stop mitmproxy || true
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 cat <<EOF
-| measure | http/1.1 offered | h2 offered (mirrored) |
-|---|---|---|
-| guest TLS handshake, median ms (no delay) | ${hs1% *} | ${hs2% *} |
-| first byte, median ms (no delay) | ${hs1#* } | ${hs2#* } |
-| guest TLS handshake, median ms (${DELAY_MS} ms upstream) | ${hs1d% *} | ${hs2d% *} |
-| first byte, median ms (${DELAY_MS} ms upstream) | ${hs1d#* } | ${hs2d#* } |
+First requests (tag d: this build, b: GW_BASE_BIN ${GW_BASE_REV:-}, direct-d: no proxy; the number: the upstream round trip in ms added by delayrelay.py):
+
+$firsttab
 
 h2load -c $CLIENTS -m $STREAMS, GET 1 KiB; CPU is the proxy's, per request:
 
@@ -227,6 +326,8 @@ h2load -c $CLIENTS -m $STREAMS, GET 1 KiB; CPU is the proxy's, per request:
 $(row "direct (gateway ns), h2" "$REQS" "$h2d")
 $(row "gatewayd, h2 both sides" "$REQS" "$h2g")
 $(row "gatewayd, --h1 keep-alive" "$REQS" "$h1g")
+$([ -z "${GW_BASE_BIN:-}" ] || row "GW_BASE_BIN ${GW_BASE_REV:-}, h2 both sides" "$REQS" "$h2b")
+$([ -z "${GW_BASE_BIN:-}" ] || row "GW_BASE_BIN ${GW_BASE_REV:-}, --h1 keep-alive" "$REQS" "$h1b")
 $(row "gatewayd, h2 both sides" "$REQS_MITM" "$h2gm")
 $(row "mitmproxy, h2 both sides" "$REQS_MITM" "$h2m")
 

@@ -14,14 +14,22 @@ gw_pids() { ip netns pids "$NS_GW" 2>/dev/null || true; }
 
 # ns_cpu_ticks NS: utime+stime (+ reaped children's) of the processes in
 # namespace NS, in clock ticks.  gw_cpu_ticks: the gateway's.
+# gw_user_ticks: the gateway's user time alone, which, unlike the system
+# time, does not take in other processes' packets handled in softirq while
+# it runs (a loaded machine inflates that share).
 gw_cpu_ticks() { ns_cpu_ticks "$NS_GW"; }
+gw_user_ticks() { ns_cpu_ticks "$NS_GW" user; }
 ns_cpu_ticks() {
 	local p sum=0 st f
 	for p in $(ip netns pids "$1" 2>/dev/null); do
 		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 		read -r -a f <<<"${st##*) }"
 		# after "comm)": state=0 ... utime=11 stime=12 cutime=13 cstime=14
-		sum=$((sum + f[11] + f[12] + f[13] + f[14]))
+		if [ "${2:-}" = user ]; then
+			sum=$((sum + f[11] + f[13]))
+		else
+			sum=$((sum + f[11] + f[12] + f[13] + f[14]))
+		fi
 	done
 	echo "$sum"
 }
@@ -110,7 +118,7 @@ test_args() {
 
 # run_cell MODE TEST RUN
 run_cell() {
-	local mode=$1 test=$2 run=$3 base c0 c1 n0 n1 w0 w1 wpid rc=0 snap=
+	local mode=$1 test=$2 run=$3 base c0 c1 u0 u1 n0 n1 w0 w1 wpid rc=0 snap=
 	base=$B_OUT/$mode/$test.$run
 	test_args "$test"
 	rm -f "$base.rss" "$base.rss.stop"
@@ -118,6 +126,7 @@ run_cell() {
 	local spid=$!
 	profile_start "$mode" "$run" "$base"
 	c0=$(gw_cpu_ticks)
+	u0=$(gw_user_ticks)
 	n0=$(ns_cpu_ticks "$NS_INET")
 	w0=$(date +%s.%N)
 	timeout $((DUR + 30)) ip netns exec "${GUEST_NS[1]}" env \
@@ -135,6 +144,7 @@ run_cell() {
 	wait "$wpid" || rc=$?
 	w1=$(date +%s.%N)
 	c1=$(gw_cpu_ticks)
+	u1=$(gw_user_ticks)
 	n1=$(ns_cpu_ticks "$NS_INET")
 	touch "$base.rss.stop"
 	wait "$spid" 2>/dev/null || true
@@ -144,6 +154,7 @@ run_cell() {
 		echo "mode=$mode test=$test run=$run url=$T_URL conns=$T_CONNS"
 		echo "dur=$DUR wrk_rc=$rc wall_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')"
 		echo "proxy_cpu_s=$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN { print t / h }')"
+		echo "proxy_user_s=$(awk -v t=$((u1 - u0)) -v h="$CLK_TCK" 'BEGIN { print t / h }')"
 		echo "nginx_cpu_s=$(awk -v t=$((n1 - n0)) -v h="$CLK_TCK" 'BEGIN { print t / h }')"
 		echo "peak_rss_kb=$(cat "$base.rss" 2>/dev/null || echo 0)"
 		echo "${snap:-conns=na stalled=na}"

@@ -26,10 +26,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data;
 	enum metrics_req r, first = MREQ_NEED_MORE;
 	struct buf head = { 0 };
+	struct metrics_head h;
 	size_t i, step = size > 64 ? size / 64 : 1;
 
 	for (i = 0; i <= size; i += step) {
-		r = metrics_parse_request(p, i);
+		r = metrics_parse_request(p, i, &h);
+		if (h.len > i)
+			abort();	/* a head longer than the bytes */
+		if (h.keep_alive && r != MREQ_METRICS && r != MREQ_NOT_FOUND)
+			abort();	/* kept open after a 400 or 405 */
 		if (r > MREQ_BAD)
 			abort();
 		if (first != MREQ_NEED_MORE && r != first)
@@ -37,12 +42,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (first == MREQ_NEED_MORE)
 			first = r;
 	}
-	r = metrics_parse_request(p, size);
+	r = metrics_parse_request(p, size, &h);
 	if (first != MREQ_NEED_MORE && r != first)
 		abort();
 	if (size >= METRICS_REQ_MAX && r == MREQ_NEED_MORE)
 		abort();
-	metrics_response_head(r, size, &head);
+	metrics_response_head(r, size, h.keep_alive, &head);
 	if (buf_len(&head) < 17 || memcmp(buf_head(&head), "HTTP/1.1 ", 9) != 0)
 		abort();
 	buf_free(&head);

@@ -16,9 +16,39 @@ need_gatewayd
 need_cmd nft
 need_cmd dnsmasq
 
+# NFQ_SLICER=1 (before nfq_up): Slicer's API (slicer_stub.py on
+# 127.0.0.1:8080 in the gateway namespace) lists guest 1 as VM agents-1 of
+# host group agents, tags team=ml; guest 2 is on no map.
+NFQ_SLICER=${NFQ_SLICER:-0}
+
+# nfq_slicer_conf: the slicer section, when NFQ_SLICER=1.
+nfq_slicer_conf() {
+	[ "$NFQ_SLICER" = 1 ] || return 0
+	printf 'slicer = { url = "http://127.0.0.1:8080"; token_file = "%s"; refresh = "1s"; };\n' \
+	    "$T_DIR/slicer-token"
+}
+
+# nfq_slicer_up: the stub, before gatewayd starts.
+nfq_slicer_up() {
+	printf 'nfq-slicer-token\n' >"$T_DIR/slicer-token"
+	printf '[{"hostname":"agents-1","hostgroup":"agents","ip":"%s","ram_bytes":2147483648,"cpus":2,"created_at":"2026-01-02T03:04:05.1+00:00","tags":["team=ml"],"arch":"x86_64","status":"Running"}]\n' \
+	    "${GUEST_IP[1]}" >"$T_DIR/nodes.json"
+	start_bg slicer "$NS_GW" "$PY" "$T_LIB_DIR/slicer_stub.py" 127.0.0.1 8080 \
+	    "$T_DIR/slicer-token" "$T_DIR/nodes.json"
+	wait_bg_port slicer "$NS_GW" 8080 127.0.0.1
+}
+
+# nfq_slicer_wait: the first map is in use (a second poll began after the
+# first was published).
+nfq_slicer_wait() {
+	wait_for 10 eval "[ \$(grep -c 'auth=ok status=200' '$T_DIR/slicer.out') -ge 2 ]" ||
+	    { cat "$T_DIR/slicer.out" >&2; fail "gatewayd did not poll Slicer"; }
+}
+
 # nfq_config [FAIL_OPEN]: the test config, to $NFQ_CONF.
 nfq_config() {
 	cat >"$NFQ_CONF" <<CONF
+$(nfq_slicer_conf)
 audit = { path = "$T_AUDIT"; format = "json"; };
 control_socket = "$NFQ_CTL";
 nfqueue = { num = 4758; fail_open = ${1:-false}; };
@@ -115,5 +145,8 @@ nfq_up() {
 	wait_bg_port udpsrv "$NS_INET" 7001
 	wait_bg_port udpsrv2 "$NS_INET" 7002
 	nfq_rules
+	[ "$NFQ_SLICER" = 1 ] && nfq_slicer_up
 	nfq_start
+	[ "$NFQ_SLICER" = 1 ] && nfq_slicer_wait
+	return 0
 }

@@ -67,6 +67,13 @@ assert_match "$NGINX_LOG" 'host="example.com" method="GET" uri="/" status=200'
 assert_eq 1.1 "$(guest_curl --http1.1 -o /dev/null -w '%{http_version}' https://h2.test/h1)" \
     "a guest offering only http/1.1 to an h2-only origin"
 wait_match "$H2_LOG" '"error": "not h2"'
+# a name that does not resolve, from a guest offering h2: its leaf is
+# minted once the lookup failed (not before: conn_tls.c), and it gets
+# http/1.1 and the readable 502
+h2c --resolve "nx-h2.test:443:$H2_IP" -o "$T_DIR/nx.txt" \
+    -w '%{http_code} %{http_version}\n' https://nx-h2.test/x >"$T_DIR/nx.code" || true
+assert_match "$T_DIR/nx.code" '^502 1.1$' "an h2 guest to a name that does not resolve"
+assert_match "$T_DIR/nx.txt" 'resolve nx-h2.test' "the 502 names the lookup"
 
 # --- per stream: 200, 403 (readable, as h2), 421
 assert_eq 200 "$(h2c -o /dev/null -w '%{http_code}' https://h2.test/ok)" "allowed"

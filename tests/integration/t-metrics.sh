@@ -93,7 +93,7 @@ assert_eq 1 "$(delta "gatewayd_requests_total{$G,decision=\"deny\",status=\"4xx\
 assert_eq 200 "$c_sec" "request with a credential injected"
 assert_eq 2 "$(delta "gatewayd_requests_total{$G,decision=\"allow\",status=\"2xx\"}")" \
     "allowed 2xx +2"
-assert_eq 1 "$(delta "gatewayd_denials_total{$G,reason=\"denied by egress policy\",rule=\"no-hn\"}")" \
+assert_eq 1 "$(delta "gatewayd_denials_total{$G,reason=\"egress_policy\",rule=\"no-hn\"}")" \
     "denial by reason and rule name"
 assert_eq 1 "$(delta "gatewayd_secrets_injected_total{$G,secret=\"github\",via=\"placeholder\"}")" \
     "secret injected, by name"
@@ -131,6 +131,13 @@ assert_eq "$(val "$T_DIR/m2" gatewayd_connections_total)" "$(st accepted)" "stat
 assert_eq "$(sum_of "$T_DIR/m2" gatewayd_denials_total)" "$(st denied)" "stats denied = metrics"
 assert_eq "$(val "$T_DIR/m2" gatewayd_audit_lines_total)" "$(st audit_lines)" "stats audit_lines = metrics"
 assert_eq 1 "$(st secrets_injected)" "stats secrets_injected"
+
+# keep-alive: curl scrapes twice over one connection (num_connects 1, 0)
+in_gw curl -sS --max-time 5 -o /dev/null -o /dev/null -w '%{num_connects}\n' \
+    "http://$MX/metrics" "http://$MX/metrics" >"$T_DIR/reuse.out" ||
+    fail "two scrapes with one curl failed"
+assert_eq "1 0" "$(tr '\n' ' ' <"$T_DIR/reuse.out" | sed 's/ $//')" \
+    "curl reuses the scrape connection"
 
 # only GET /metrics is served
 assert_eq 405 "$(in_gw curl -s -o /dev/null -w '%{http_code}' -X POST "http://$MX/metrics")" "POST /metrics"
@@ -186,6 +193,23 @@ wait_for 30 sh -c "[ \"\$(ip netns exec $NS_GW curl -s --max-time 3 '$PQ' | grep
 assert_eq "$after" "$(prom_requests)" "Prometheus query API: requests moved"
 in_gw curl -sS --max-time 3 'http://127.0.0.1:9090/api/v1/targets' >"$T_DIR/targets.json"
 assert_match "$T_DIR/targets.json" '"health":"up"' "the gatewayd target is up"
+# ... and keeps one connection across its scrapes: the same peer before
+# and after two more scrapes (Prometheus's last scrape time moved by 2 s)
+scrapers() { ip netns exec "$NS_GW" ss -Htn state established '( sport = :9477 )' |
+	awk '{ print $NF }' | sort | tr '\n' ' '; }
+last_scrape() {
+	in_gw curl -sS --max-time 3 'http://127.0.0.1:9090/api/v1/query?query=timestamp(up)' |
+	    "$PY" -c 'import json,sys
+r = json.load(sys.stdin)["data"]["result"]
+print(int(float(r[0]["value"][1])) if r else 0)' 2>/dev/null || echo 0
+}
+peer=$(scrapers)
+t0=$(last_scrape)
+scraped_since() { [ "$(last_scrape)" -ge "$1" ]; }
+wait_for 15 scraped_since $((t0 + 2)) ||
+    fail "Prometheus stopped scraping (last scrape at $(last_scrape), was $t0)"
+case $peer in *' '*' '*) fail "Prometheus holds more than one scrape connection: $peer" ;; '') fail "no scrape connection open between scrapes" ;; esac
+assert_eq "$peer" "$(scrapers)" "Prometheus reuses its scrape connection"
 stop_bg prometheus
 
 gw_stop || fail "gatewayd exited with status $GW_RC"

@@ -6,9 +6,12 @@
 # reset; UDP to a refused port is dropped, to an allowed one passes.  Every
 # decision is one audit line.
 . "$(dirname "$0")/lib.sh"
+# Guest 1 is a VM on Slicer's map: its flows carry the VM's name and host
+# group; guest 2's, on no map, none.
 . "$T_LIB_DIR/lib-nfq.sh"
 
 need_cmd psql
+NFQ_SLICER=1
 nfq_up
 pg_start "$PG_IP2"
 g1=${GUEST_IP[1]}
@@ -16,7 +19,8 @@ g1=${GUEST_IP[1]}
 out=$(guest_psql "$INET_DB_IP")
 assert_eq 42 "$out" "psql by address ($INET_DB_IP)"
 audit_wait kind=flow group="$NFQ_GROUP" client="$g1" proto=tcp \
-    dst="$INET_DB_IP:5432" '!host' verdict=accept rule=pg-by-address
+    dst="$INET_DB_IP:5432" '!host' verdict=accept rule=pg-by-address \
+    vm=agents-1 vm_group=agents
 
 # The name rule does not open echo.test's address before it was resolved.
 out=$(guest_psql "$PG_IP2")
@@ -31,6 +35,8 @@ audit_wait client="$g1" proto=tcp dst="$PG_IP2:5432" host=echo.test \
     verdict=accept rule=pg-by-name
 out=$(T_GUEST=2 guest_psql "$PG_IP2")
 assert_ne 42 "$out" "guest 2 by address after guest 1 resolved"
+audit_wait client="${GUEST_IP[2]}" proto=tcp dst="$PG_IP2:5432" \
+    verdict=drop '!vm' '!vm_group' '!tags'
 
 # A refused TCP port gets a reset, at once.
 out=$(nfq_tool tcp "$INET_ECHO_IP" 2222 5)

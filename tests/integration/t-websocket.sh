@@ -69,7 +69,7 @@ check() {
 	# 200 KiB message went up and came back
 	expect_seen "$client $scheme audit line" "$T_AUDIT" method=GET \
 	    "url=$url" host=ws.test status=101 action=allow \
-	    "bytes_in>=200000" "bytes_out>=200000"
+	    "bytes_in>=200000" "bytes_out>=200000" end=tunnel_closed '!reason'
 	expect_seen "$client $scheme audit line (close)" "$T_AUDIT" \
 	    method=GET "url=$url-close" status=101
 	assert_eq 1 "$(seen "$T_AUDIT" "url=$url")" "$client $scheme: one audit line per session"
@@ -108,3 +108,7 @@ assert_eq 1 "$(seen "$T_AUDIT" url=http://ws.test/held status=101 \
     "a session open at shutdown: one audit line with its bytes"
 assert_eq 1 "$(seen "$T_AUDIT" url=http://ws.test/held)" \
     "a session open at shutdown: one audit line"
+# ... that says the gateway cut it (it read as a clean allow)
+assert_eq 1 "$(seen "$T_AUDIT" url=http://ws.test/held end=shutdown \
+    "reason=gateway shutting down")" \
+    "a session open at shutdown: its end and reason in the audit line"

@@ -94,6 +94,46 @@ test_squid(void)
 	    "CONNECT example.com:443 - HIER_DIRECT/198.18.0.10 -\n",
 	    "squid: spliced tunnel as CONNECT host:port");
 
+	/* a tunnel its end cut short: Squid's suffixes, the code in JSON */
+	r.kind = ALOG_TUNNEL;
+	r.action = ALOG_ALLOW;
+	r.status = 101;
+	r.method = "GET";
+	r.url = "http://ws.test/chat";
+	r.reason = "idle timeout";
+	r.end = "idle";
+	r.cut = ALOG_CUT_TIMEDOUT;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	is_str(buf, "1700000000.123     45 10.0.0.2 TCP_TUNNEL_TIMEDOUT/101 "
+	    "1234 GET http://ws.test/chat - HIER_DIRECT/198.18.0.10 -\n",
+	    "squid: a tunnel ended by a timeout");
+	is(squid_fields(buf), 10, "squid: ...still ten fields");
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	if (!ok(strstr(buf, "\"action\":\"allow\",\"rule\":\"rule 2 "
+	    "(line 14)\",\"reason\":\"idle timeout\",\"end\":\"idle\"}") !=
+	    NULL, "json: the end's reason and code, after the reason"))
+		diag("%s", buf);
+	r.action = ALOG_SPLICE;
+	r.cut = ALOG_CUT_ABORTED;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " TCP_TUNNEL_ABORTED/101 ") != NULL,
+	    "squid: a spliced tunnel ended by an error");
+	r.action = ALOG_DENY;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " TCP_DENIED/101 ") != NULL,
+	    "squid: no suffix on a denial");
+	r.action = ALOG_ALLOW;
+	r.cut = ALOG_CUT_NONE;
+	r.end = "tunnel_closed";
+	r.reason = NULL;
+	alog_format(LOGFMT_SQUID, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, " TCP_TUNNEL/101 ") != NULL,
+	    "squid: no suffix when both sides closed");
+	alog_format(LOGFMT_JSON, false, &r, buf, sizeof(buf));
+	ok(strstr(buf, "\"end\":\"tunnel_closed\"") != NULL &&
+	    strstr(buf, "\"reason\"") == NULL, "json: a clean end: its "
+	    "code, no reason");
+
 	r = sample();
 	r.kind = ALOG_FLOW;
 	r.action = ALOG_DENY;

@@ -179,6 +179,43 @@ test_pool(void)
 	bufpool_fini(&pool);
 }
 
+/* A burst fills the pool; what the load since did not take is freed at
+ * the next decay, what it took stays. */
+static void
+test_pool_decay(void)
+{
+	struct bufpool pool;
+	struct buf b[6] = { 0 };
+	char *kept;
+	size_t i;
+
+	bufpool_init(&pool, 256, 8);
+	for (i = 0; i < 6; i++)
+		buf_prepare_pooled(&b[i], &pool);
+	for (i = 0; i < 6; i++)
+		buf_release_pooled(&b[i], &pool);
+	ok(pool.n == 6, "a burst of 6 leaves 6 in the pool");
+	ok(bufpool_decay(&pool) == 0 && pool.n == 6,
+	    "the first decay frees nothing: the burst took them all");
+	/* the steady load: two at a time, then both back */
+	buf_prepare_pooled(&b[0], &pool);
+	buf_prepare_pooled(&b[1], &pool);
+	kept = b[1].data;
+	buf_release_pooled(&b[0], &pool);
+	buf_release_pooled(&b[1], &pool);
+	ok(bufpool_decay(&pool) == 4 * 256 && pool.n == 2,
+	    "the 4 not taken since are freed, 2 stay");
+	ok(pool.free[0] == kept || pool.free[1] == kept,
+	    "... the ones the load took");
+	ok(bufpool_decay(&pool) == 2 * 256 && pool.n == 0,
+	    "an idle period frees the rest");
+	buf_prepare_pooled(&b[0], &pool);
+	ok(b[0].data != NULL && b[0].cap == 256, "an empty pool still serves");
+	buf_release_pooled(&b[0], &pool);
+	ok(pool.n == 1, "... and takes it back");
+	bufpool_fini(&pool);
+}
+
 int
 main(void)
 {
@@ -188,6 +225,7 @@ main(void)
 	test_sensitive_empty();
 	test_sensitive_compact();
 	test_pool();
+	test_pool_decay();
 	buf_set_storage_free(NULL);
 	return tap_done();
 }

@@ -63,6 +63,23 @@ test_request_keepalive(void)
 	close(sfd);
 }
 
+/* gatewayd_denials_total for one reason label, summed over the rules. */
+static uint64_t
+denials(const char *reason)
+{
+	struct stats_snapshot snap;
+	uint64_t n = 0;
+	size_t i;
+
+	stats_snapshot(H.gw.stats, &snap);
+	for (i = 0; i < snap.nseries; i++)
+		if (snap.series[i].family == SF_DENIALS &&
+		    strcmp(snap.series[i].label[1], reason) == 0)
+			n += snap.series[i].value;
+	stats_snapshot_fini(&snap);
+	return n;
+}
+
 static void
 test_deny(void)
 {
@@ -83,6 +100,7 @@ test_deny(void)
 	    "deny: the page names the URL without its query");
 	ok(!server_has_pending(), "deny: nothing is dialled");
 	settle();
+	is(denials("egress_policy"), 1, "deny: counted by its reason's code");
 	c = find_conn(id);
 	ok(c != NULL && c->state == CONN_REQ_HEAD,
 	    "deny: a body-less request keeps the connection");
@@ -135,6 +153,8 @@ test_upstream_failures(void)
 	expect_failure("inner.test", H.up_port, "HTTP/1.1 403 ",
 	    "destination refused", "address refused");
 	ok(!server_has_pending(), "address refused: nothing dialled");
+	is(denials("destination_refused"), 1, "address refused: counted by "
+	    "its reason's code");
 	expect_failure("svc.test", H.closed_port, "HTTP/1.1 502 ",
 	    "upstream connect failed", "connect phase");
 

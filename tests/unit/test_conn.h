@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alog.h"
 #include "config.h"
 #include "conn_dispatch.h"
 #include "log.h"
@@ -50,6 +51,7 @@ static struct {
 	uint16_t	up_port;
 	uint16_t	closed_port;	/* nothing listens there */
 	FILE		*log;		/* captured stderr */
+	char		audit[64];	/* the audit log (JSON) */
 	atomic_bool	release_hang;
 } H;
 
@@ -155,6 +157,13 @@ harness_init(void)
 		exit(1);
 	}
 	loop_set_clock(H.loop, fake_clock, NULL);
+	snprintf(H.audit, sizeof(H.audit), "/tmp/test_conn.%ld.audit",
+	    (long)getpid());
+	H.gw.alog = alog_open(H.audit, LOGFMT_JSON, err, sizeof(err));
+	if (H.gw.alog == NULL) {
+		printf("Bail out! audit log: %s\n", err);
+		exit(1);
+	}
 	H.w.gw = &H.gw;
 	H.w.loop = H.loop;
 	H.w.stats = stats_shard_new(H.gw.stats);
@@ -170,6 +179,9 @@ harness_fini(void)
 	while (H.w.conns != NULL)
 		conn_close(H.w.conns, CONN_END_SHUTDOWN);
 	atomic_store(&H.release_hang, true);
+	alog_close(H.gw.alog);
+	H.gw.alog = NULL;
+	unlink(H.audit);
 	resolver_free(H.gw.resolver);
 	loop_free(H.loop);
 	bufpool_fini(&H.w.bufs);
@@ -378,6 +390,28 @@ close_line(uint64_t id)
 	}
 	fseek(H.log, 0, SEEK_END);
 	return p != NULL ? p + strlen(": closed in ") : NULL;
+}
+
+/* The last audit line holding needle (written out first), or NULL. */
+static UNUSED const char *
+audit_line(const char *needle)
+{
+	static char line[4096];
+	char buf[4096];
+	FILE *f;
+	bool found = false;
+
+	if (alog_flush(H.gw.alog, 2000) != 0 ||
+	    (f = fopen(H.audit, "r")) == NULL)
+		return NULL;
+	while (fgets(buf, sizeof(buf), f) != NULL)
+		if (strstr(buf, needle) != NULL) {
+			buf[strcspn(buf, "\n")] = '\0';
+			memcpy(line, buf, sizeof(line));
+			found = true;
+		}
+	fclose(f);
+	return found ? line : NULL;
 }
 
 /* The teardown reason the log gave for conn id, or NULL. */

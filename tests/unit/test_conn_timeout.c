@@ -107,6 +107,12 @@ test_exchange_timeouts(void)
 	advance(lim()->idle_timeout_ms + 300);
 	ok(find_conn(id) == NULL, "body stalled: closed after idle_timeout");
 	is_str(close_reason(id), "idle timeout", "teardown: idle timeout");
+	/* the exchange the teardown cut short says so in its audit line */
+	got = audit_line("\"method\":\"POST\"");
+	if (!ok(got != NULL && strstr(got, "\"reason\":\"idle timeout\","
+	    "\"end\":\"idle\"") != NULL, "body stalled: the audit line has "
+	    "the end's reason and code"))
+		diag("%s", got != NULL ? got : "(no line)");
 	close(sfd);
 	close(gfd);
 
@@ -173,6 +179,7 @@ test_connect_timeout(void)
 static void
 test_tls_and_tunnel_timeouts(void)
 {
+	const char *a;
 	int gfd, sfd;
 	bool eof;
 	uint64_t id = guest_open(true, H.up_port, &gfd);
@@ -195,6 +202,14 @@ test_tls_and_tunnel_timeouts(void)
 	advance(600);
 	ok(find_conn(id) == NULL, "tunnel: closed after idle_timeout");
 	is_str(close_reason(id), "idle timeout", "tunnel: idle timeout");
+	/* its one audit line says how it ended (it said allow, no reason) */
+	a = audit_line("\"url\":\"http://svc.test:");
+	ok(a != NULL && strstr(a, "\"kind\":\"tunnel\"") != NULL &&
+	    strstr(a, "\"status\":101") != NULL, "tunnel: audited as one");
+	if (!ok(a != NULL && strstr(a, "\"reason\":\"idle timeout\","
+	    "\"end\":\"idle\"") != NULL, "tunnel: the audit line has the "
+	    "end's reason and code"))
+		diag("%s", a != NULL ? a : "(no line)");
 	close(sfd);
 	close(gfd);
 

@@ -2,10 +2,15 @@
  * test_metrics.c - the Prometheus text renderer (exact lines, escaping,
  * cumulative buckets, one HELP/TYPE per name), the `gatewayd stats`
  * lines, the scrape request parser, and the listener itself over
- * loopback (200, 404, 405, 400, a head in pieces).
+ * loopback (200, 404, 405, 400, a head in pieces; keep-alive and its
+ * bounds on an injected clock: the idle timeout, the request limit, the
+ * slot of an idle scraper given to a new one).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,7 +36,7 @@ sample(void)
 	s.leaf.hits = 9;
 	stats_snapshot_add(&s.st, SF_REQUESTS, "dev", "allow", "2xx", 5);
 	stats_snapshot_add(&s.st, SF_REQUESTS, "dev", "deny", "4xx", 2);
-	stats_snapshot_add(&s.st, SF_DENIALS, "dev", "denied by egress policy",
+	stats_snapshot_add(&s.st, SF_DENIALS, "dev", "egress_policy",
 	    "no \"evil\"\\x\nrule", 2);
 	stats_snapshot_add(&s.st, SF_VERIFY_FAILURES, "dev",
 	    "certificate has expired", "ignored", 1);
@@ -162,8 +167,8 @@ test_render(void)
 	    "3"), "nfq drops without resets");
 	ok(has_line(text, "gatewayd_requests_total{group=\"dev\","
 	    "decision=\"deny\",status=\"4xx\"} 2"), "labelled series");
-	ok(has_line(text, "gatewayd_denials_total{group=\"dev\",reason=\"denied "
-	    "by egress policy\",rule=\"no \\\"evil\\\"\\\\x\\nrule\"} 2"),
+	ok(has_line(text, "gatewayd_denials_total{group=\"dev\",reason=\""
+	    "egress_policy\",rule=\"no \\\"evil\\\"\\\\x\\nrule\"} 2"),
 	    "label values escaped");
 	ok(has_line(text, "gatewayd_secrets_injected_total{group=\"dev\","
 	    "secret=\"gh\",via=\"sentinel\"} 1"), "three labels");
@@ -223,42 +228,66 @@ test_parse(void)
 	static const struct {
 		const char	*req;
 		enum metrics_req want;
+		bool		keep;
 	} t[] = {
-		{ "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", MREQ_METRICS },
-		{ "GET /metrics HTTP/1.0\r\n\r\n", MREQ_METRICS },
-		{ "GET /metrics?x=1 HTTP/1.1\n\n", MREQ_METRICS },
-		{ "GET /metrics HTTP/1.1\r\nHost: x\r\n", MREQ_NEED_MORE },
-		{ "GET /met", MREQ_NEED_MORE },
-		{ "", MREQ_NEED_MORE },
-		{ "GET / HTTP/1.1\r\n\r\n", MREQ_NOT_FOUND },
-		{ "GET /metricsx HTTP/1.1\r\n\r\n", MREQ_NOT_FOUND },
-		{ "GET /metric HTTP/1.1\r\n\r\n", MREQ_NOT_FOUND },
-		{ "GET http://h/metrics HTTP/1.1\r\n\r\n", MREQ_NOT_FOUND },
-		{ "POST /metrics HTTP/1.1\r\n\r\n", MREQ_BAD_METHOD },
-		{ "HEAD /metrics HTTP/1.1\r\n\r\n", MREQ_BAD_METHOD },
-		{ "get /metrics HTTP/1.1\r\n\r\n", MREQ_BAD_METHOD },
-		{ "GET  /metrics HTTP/1.1\r\n\r\n", MREQ_BAD },
-		{ "GET /metrics HTTP/2.0\r\n\r\n", MREQ_BAD },
-		{ "GET /metrics HTTP/1.1 x\r\n\r\n", MREQ_BAD },
-		{ "GET /metrics\r\n\r\n", MREQ_BAD },
-		{ "GET /m\x01 HTTP/1.1\r\n\r\n", MREQ_BAD },
-		{ "\r\n\r\n", MREQ_BAD },
-		{ "G(T /metrics HTTP/1.1\r\n\r\n", MREQ_BAD },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", MREQ_METRICS, true },
+		{ "GET /metrics HTTP/1.0\r\n\r\n", MREQ_METRICS, false },
+		{ "GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		    MREQ_METRICS, true },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: "
+		    "Keep-Alive, close\r\n\r\n", MREQ_METRICS, false },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: "
+		    "3\r\n\r\n", MREQ_METRICS, false },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n", MREQ_METRICS, false },
+		{ "GET /metrics HTTP/1.1\r\n\r\n", MREQ_METRICS, false },
+		{ "GET /metrics?x=1 HTTP/1.1\n\n", MREQ_METRICS, false },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\n", MREQ_NEED_MORE, false },
+		{ "GET /met", MREQ_NEED_MORE, false },
+		{ "", MREQ_NEED_MORE, false },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", MREQ_NOT_FOUND, true },
+		{ "GET /metricsx HTTP/1.1\r\n\r\n", MREQ_NOT_FOUND, false },
+		{ "GET /metric HTTP/1.1\r\n\r\n", MREQ_NOT_FOUND, false },
+		{ "GET http://h/metrics HTTP/1.1\r\n\r\n", MREQ_NOT_FOUND,
+		    false },
+		{ "POST /metrics HTTP/1.1\r\n\r\n", MREQ_BAD_METHOD, false },
+		{ "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", MREQ_BAD_METHOD,
+		    false },
+		{ "get /metrics HTTP/1.1\r\n\r\n", MREQ_BAD_METHOD, false },
+		{ "GET  /metrics HTTP/1.1\r\n\r\n", MREQ_BAD, false },
+		{ "GET /metrics HTTP/2.0\r\n\r\n", MREQ_BAD, false },
+		{ "GET /metrics HTTP/1.1 x\r\n\r\n", MREQ_BAD, false },
+		{ "GET /metrics\r\n\r\n", MREQ_BAD, false },
+		{ "GET /m\x01 HTTP/1.1\r\n\r\n", MREQ_BAD, false },
+		{ "\r\n\r\n", MREQ_BAD, false },
+		{ "G(T /metrics HTTP/1.1\r\n\r\n", MREQ_BAD, false },
 	};
+	static const char two[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /m";
 	char big[METRICS_REQ_MAX + 10];
+	struct metrics_head h;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(t); i++)
-		is(metrics_parse_request(t[i].req, strlen(t[i].req)), t[i].want,
-		    "parse case %zu", i);
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		enum metrics_req r = metrics_parse_request(t[i].req,
+		    strlen(t[i].req), &h);
+
+		is(r, t[i].want, "parse case %zu", i);
+		if (r != MREQ_NEED_MORE)
+			ok(h.keep_alive == t[i].keep && h.len ==
+			    strlen(t[i].req), "parse case %zu: keep-alive %s, "
+			    "the whole head", i, t[i].keep ? "yes" : "no");
+	}
+	is(metrics_parse_request(two, sizeof(two) - 1, &h), MREQ_NOT_FOUND,
+	    "a head, then the next one's start");
+	is(h.len, sizeof(two) - 1 - 6, "...the first head's length");
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);
-	is(metrics_parse_request(big, METRICS_REQ_MAX - 1), MREQ_NEED_MORE,
+	is(metrics_parse_request(big, METRICS_REQ_MAX - 1, &h), MREQ_NEED_MORE,
 	    "long head: still waiting below the limit");
-	is(metrics_parse_request(big, METRICS_REQ_MAX), MREQ_BAD,
+	is(metrics_parse_request(big, METRICS_REQ_MAX, &h), MREQ_BAD,
 	    "no end within METRICS_REQ_MAX: bad");
 	memcpy(big + METRICS_REQ_MAX + 2, "\n\n", 2);
-	is(metrics_parse_request(big, sizeof(big)), MREQ_BAD,
+	is(metrics_parse_request(big, sizeof(big), &h), MREQ_BAD,
 	    "an end past the limit is not looked for");
 }
 
@@ -267,18 +296,22 @@ test_head(void)
 {
 	struct buf b = { 0 };
 
-	metrics_response_head(MREQ_BAD_METHOD, 5, &b);
+	metrics_response_head(MREQ_BAD_METHOD, 5, false, &b);
 	buf_append(&b, "", 1);
 	ok(strncmp(buf_head(&b), "HTTP/1.1 405 ", 13) == 0, "405 status");
 	ok(strstr(buf_head(&b), "\r\nAllow: GET\r\n") != NULL, "405 has Allow");
 	ok(strstr(buf_head(&b), "\r\nContent-Length: 5\r\n") != NULL,
 	    "length");
+	ok(strstr(buf_head(&b), "\r\nConnection: close\r\n") != NULL,
+	    "closing: says so");
 	buf_free(&b);
-	metrics_response_head(MREQ_METRICS, 0, &b);
+	metrics_response_head(MREQ_METRICS, 0, true, &b);
 	buf_append(&b, "", 1);
 	ok(strstr(buf_head(&b), "text/plain; version=0.0.4") != NULL,
 	    "exposition format content type");
 	ok(strstr(buf_head(&b), "Allow:") == NULL, "200 has no Allow");
+	ok(strstr(buf_head(&b), "\r\nConnection: keep-alive\r\n") != NULL,
+	    "kept alive: says so (an HTTP/1.0 scraper needs it)");
 	buf_free(&b);
 }
 
@@ -357,6 +390,179 @@ test_server(void)
 	gw_fini(&gw);
 }
 
+static _Atomic uint64_t fake_ms = 1000000;
+
+static uint64_t
+fake_clock(void)
+{
+	return atomic_load(&fake_ms);
+}
+
+/* A connection to the listener whose reads give up after 5 s. */
+static int
+dial(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(port) };
+	struct timeval tv = { .tv_sec = 5 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+		printf("Bail out! cannot reach the listener\n");
+		exit(1);
+	}
+	return fd;
+}
+
+/*
+ * One answer read by its Content-Length, into out (NUL-terminated).
+ * Returns its length, or 0 at the end of the connection or a timeout.
+ */
+static size_t
+read_answer(int fd, char *out, size_t outlen)
+{
+	size_t got = 0, need = 0;
+	const char *e, *cl;
+	ssize_t n;
+
+	for (;;) {
+		out[got] = '\0';
+		e = strstr(out, "\r\n\r\n");
+		if (e != NULL && need == 0) {
+			cl = strstr(out, "Content-Length: ");
+			need = (size_t)(e + 4 - out) + (cl != NULL && cl < e ?
+			    strtoul(cl + 16, NULL, 10) : 0);
+		}
+		if (need != 0 && got >= need)
+			return got;
+		if (got + 1 >= outlen)
+			return 0;
+		/* one byte at a time: nothing of the next answer is taken */
+		n = read(fd, out + got, need != 0 ? MIN(need - got,
+		    outlen - 1 - got) : 1);
+		if (n <= 0)
+			return 0;
+		got += (size_t)n;
+	}
+}
+
+/* Does the peer end the connection (within the 5 s read timeout)? */
+static bool
+sees_eof(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 0;
+}
+
+static const char get_metrics[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char get_other[] = "GET /other HTTP/1.1\r\nHost: x\r\n\r\n";
+
+static void
+test_keepalive(void)
+{
+	struct metrics_sources src = { 0 };
+	struct metrics_srv *m;
+	struct addr a;
+	struct gw gw;
+	static char out[256 * 1024];
+	char err[200];
+	int fd, fds[METRICS_MAX_CLIENTS], i;
+	bool all = true;
+	uint16_t port;
+
+	gw_init(&gw);
+	src.gw = &gw;
+	src.version = "test";
+	src.now_ms = fake_clock;
+	AZ(addr_parse("127.0.0.1", &a));
+	m = metrics_start(&a, &src, err, sizeof(err));
+	ok(m != NULL, "listener started: %s", m ? "" : err);
+	if (m == NULL)
+		return;
+	port = metrics_port(m);
+
+	fd = dial(port);
+	(void)!write(fd, get_metrics, strlen(get_metrics));
+	ok(read_answer(fd, out, sizeof(out)) > 0 && strncmp(out,
+	    "HTTP/1.1 200 OK\r\n", 17) == 0 && strstr(out,
+	    "\r\nConnection: keep-alive\r\n") != NULL,
+	    "keep-alive: the first answer keeps the connection");
+	(void)!write(fd, get_metrics, strlen(get_metrics));
+	ok(read_answer(fd, out, sizeof(out)) > 0 &&
+	    strstr(out, "\ngatewayd_build_info{version=\"test\"} 1\n") != NULL,
+	    "keep-alive: a second scrape on the same connection");
+	/* two heads in one write: two answers, in order */
+	snprintf(out, sizeof(out), "%s%s", get_other, get_metrics);
+	(void)!write(fd, out, strlen(out));
+	ok(read_answer(fd, out, sizeof(out)) > 0 &&
+	    strncmp(out, "HTTP/1.1 404 ", 13) == 0, "pipelined: the first");
+	ok(read_answer(fd, out, sizeof(out)) > 0 &&
+	    strncmp(out, "HTTP/1.1 200 ", 13) == 0, "pipelined: the second");
+	atomic_fetch_add(&fake_ms, METRICS_IDLE_MS - 1000);
+	usleep(300000);	/* a turn of the server's loop: nothing due */
+	(void)!write(fd, get_other, strlen(get_other));
+	ok(read_answer(fd, out, sizeof(out)) > 0, "idle below the timeout: "
+	    "still open");
+	atomic_fetch_add(&fake_ms, METRICS_IDLE_MS + 1);
+	ok(sees_eof(fd), "idle past METRICS_IDLE_MS: closed");
+	close(fd);
+
+	fd = dial(port);
+	snprintf(out, sizeof(out), "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	(void)!write(fd, out, strlen(out));
+	ok(read_answer(fd, out, sizeof(out)) > 0 && strstr(out,
+	    "\r\nConnection: close\r\n") != NULL && sees_eof(fd),
+	    "Connection: close is honoured");
+	close(fd);
+	fd = dial(port);
+	snprintf(out, sizeof(out), "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 4\r\n\r\nGET ");
+	(void)!write(fd, out, strlen(out));
+	ok(read_answer(fd, out, sizeof(out)) > 0 && sees_eof(fd),
+	    "a request with a body: answered, then closed");
+	close(fd);
+
+	/* the request limit: the last answer says close */
+	fd = dial(port);
+	for (i = 1; i < METRICS_MAX_REQUESTS; i++) {
+		(void)!write(fd, get_other, strlen(get_other));
+		if (read_answer(fd, out, sizeof(out)) == 0 || strstr(out,
+		    "Connection: keep-alive") == NULL)
+			all = false;
+	}
+	ok(all, "%d requests kept alive", METRICS_MAX_REQUESTS - 1);
+	(void)!write(fd, get_other, strlen(get_other));
+	ok(read_answer(fd, out, sizeof(out)) > 0 && strstr(out,
+	    "\r\nConnection: close\r\n") != NULL && sees_eof(fd),
+	    "request %d: answered with close, then closed",
+	    METRICS_MAX_REQUESTS);
+	close(fd);
+
+	/* every slot held by an idle scraper: a new one takes the oldest */
+	for (i = 0; i < METRICS_MAX_CLIENTS; i++) {
+		fds[i] = dial(port);
+		(void)!write(fds[i], get_other, strlen(get_other));
+		(void)read_answer(fds[i], out, sizeof(out));
+		atomic_fetch_add(&fake_ms, 10);	/* idle since: in order */
+	}
+	fd = dial(port);
+	(void)!write(fd, get_other, strlen(get_other));
+	ok(read_answer(fd, out, sizeof(out)) > 0, "slots full of idle "
+	    "scrapers: a new one is served");
+	ok(sees_eof(fds[0]), "...in the slot of the one idle longest");
+	(void)!write(fds[1], get_other, strlen(get_other));
+	ok(read_answer(fds[1], out, sizeof(out)) > 0, "...the others kept");
+	for (i = 0; i < METRICS_MAX_CLIENTS; i++)
+		close(fds[i]);
+	close(fd);
+	metrics_stop(m);
+	gw_fini(&gw);
+}
+
 int
 main(void)
 {
@@ -365,5 +571,6 @@ main(void)
 	test_parse();
 	test_head();
 	test_server();
+	test_keepalive();
 	return tap_done();
 }

@@ -83,6 +83,23 @@ test_heap(void)
 	is(timer_run(&heap, 1300), 1, "the re-armed timer runs");
 	ok(timer_next(&heap) == 0, "then the heap is empty");
 
+	/* Moved later, a timer keeps its old place in the heap until that
+	 * comes up (timer.c): it must still run at its new time only. */
+	norder = 0;
+	timer_set(&heap, &p[0].t, 2000);
+	timer_set(&heap, &p[1].t, 2100);
+	timer_set(&heap, &p[0].t, 2500);
+	timer_set(&heap, &p[0].t, 2600);
+	is(timer_next(&heap), 2100, "moved later twice: next is the other");
+	is(timer_run(&heap, 2000), 0, "nothing runs at its old time");
+	is(timer_run(&heap, 2100), 1, "the other runs at its time");
+	is(timer_next(&heap), 2600, "then next is its latest time");
+	timer_set(&heap, &p[0].t, 2050);
+	is(timer_next(&heap), 2050, "moved earlier again");
+	is(timer_run(&heap, 2599), 1, "it runs at its earlier time");
+	ok(norder == 2 && order[0] == 1 && order[1] == 0 &&
+	    timer_next(&heap) == 0, "each ran once, in time order");
+
 	srand(7);
 	for (i = 0; i < 1000; i++) {
 		timer_init(&many[i].t, probe_cb);
