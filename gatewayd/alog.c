@@ -231,11 +231,23 @@ ob_json_str(struct obuf *o, const char *s, size_t cap)
 
 	ob_putn(o, "\"", 1);
 	while (*p != '\0') {
+		size_t room, run = 0;
+
 		if (o->len - start + 8 > cap) {
 			ob_puts(o, "...");
 			break;
 		}
-		if ((n = sentinel_at((const char *)p)) > 0) {
+		/* a run of printable ASCII in one copy: as many bytes as the
+		 * cap check above would let through one at a time */
+		room = cap - 7 - (o->len - start);
+		while (run < room && p[run] >= 0x20 && p[run] < 0x7f &&
+		    p[run] != '"' && p[run] != '\\' &&
+		    sentinel_at((const char *)p + run) == 0)
+			run++;
+		if (run > 0) {
+			ob_putn(o, (const char *)p, run);
+			p += run;
+		} else if ((n = sentinel_at((const char *)p)) > 0) {
 			ob_puts(o, SENTINEL_PREFIX "REDACTED");
 			p += n;
 		} else if (*p == '"' || *p == '\\') {
@@ -251,8 +263,6 @@ ob_json_str(struct obuf *o, const char *s, size_t cap)
 		} else if (*p < 0x20 || *p == 0x7f) {
 			snprintf(e, sizeof(e), "\\u%04x", *p++);
 			ob_puts(o, e);
-		} else if (*p < 0x80) {
-			ob_putn(o, (const char *)p++, 1);
 		} else if ((n = utf8_len(p)) > 0) {
 			ob_putn(o, (const char *)p, n);
 			p += n;

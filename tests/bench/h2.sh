@@ -34,7 +34,8 @@
 # DIR/grpc1.perf*.txt: flat and inclusive profiles, as measure.sh makes;
 # default BUILD_DIR/h2-profile), GW_LOG_LEVEL=debug (gatewayd's log_level)
 # with KEEP_LOG=FILE (FIRST_ONLY: its output copied there), BUILD_DIR as
-# an absolute path.
+# an absolute path.  H2_ONLY=1: only the REQS-request h2 cells (this
+# build, direct, GW_BASE_BIN): no first requests, --h1, gRPC or mitmproxy.
 set -eu
 : "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD_DIR:=$SOURCE_DIR/build}"
@@ -50,6 +51,7 @@ need_cmd mitmdump
 "$PY" -c 'import grpc' 2>/dev/null || error "python3-grpcio is missing"
 FIRST_N=${FIRST_N:-100}
 FIRST_ONLY=${FIRST_ONLY:-0}
+H2_ONLY=${H2_ONLY:-0}
 PROFILE_OUT=${PROFILE_OUT:-$BUILD_DIR/h2-profile}
 DELAY_MS=${DELAY_MS:-20}
 REQS=${REQS:-20000}
@@ -249,6 +251,7 @@ row() {
 : >"$T_DIR/first.txt"
 # firsts T: the first-request test with tags T0 and T$DELAY_MS
 firsts() {
+	[ "$H2_ONLY" = 1 ] && return 0
 	log "first requests to $FIRST_N new names per protocol, no delay"
 	first "${1}0"
 	log "first requests to $FIRST_N new names per protocol, ${DELAY_MS} ms upstream round trip"
@@ -264,14 +267,17 @@ base_cells() {
 	firsts b
 	[ "$FIRST_ONLY" = 1 ] && return 0
 	h2b=$(load guest h2-base "$(gw_pid)" "$REQS" -n "$REQS" "${h2[@]}")
+	[ "$H2_ONLY" = 1 ] && return 0
 	h1b=$(load guest h1-base "$(gw_pid)" "$REQS" --h1 -n "$REQS" -c "$CLIENTS" "$url")
 }
 url=https://h2b.test/1k
 h2=(-c "$CLIENTS" -m "$STREAMS" "$url")
 firsts d
-log "the same names, direct from the gateway namespace"
-first d0 direct
-first "d$DELAY_MS" direct
+if [ "$H2_ONLY" != 1 ]; then
+	log "the same names, direct from the gateway namespace"
+	first d0 direct
+	first "d$DELAY_MS" direct
+fi
 if [ "$FIRST_ONLY" = 1 ]; then
 	base_cells
 	"$PY" "$SOURCE_DIR/tests/bench/firstreq.py" "$T_DIR/first.txt"
@@ -284,6 +290,18 @@ prof_start h2
 h2g=$(load guest h2 "$gpid" "$REQS" -n "$REQS" "${h2[@]}")
 prof_stop
 h2d=$(load gw h2d - "$REQS" -n "$REQS" "${h2[@]}")
+if [ "$H2_ONLY" = 1 ]; then
+	base_cells
+	gw_stop || true
+	echo "h2load -c $CLIENTS -m $STREAMS, $REQS requests, GET 1 KiB:"
+	echo "| path | req/s | mean | max | gatewayd CPU us/request | succeeded |"
+	echo "| direct | $h2d |"
+	echo "| gatewayd | $h2g |"
+	[ -z "${GW_BASE_BIN:-}" ] || echo "| GW_BASE_BIN ${GW_BASE_REV:-} | $h2b |"
+	echo "ratio gatewayd/direct $(ratio "$(field 1 "$h2g")" "$(field 1 "$h2d")")"
+	[ -z "${GW_BASE_BIN:-}" ] || echo "ratio base/direct $(ratio "$(field 1 "$h2b")" "$(field 1 "$h2d")")"
+	exit 0
+fi
 h1g=$(load guest h1 "$gpid" "$REQS" --h1 -n "$REQS" -c "$CLIENTS" "$url")
 h2gm=$(load guest h2-small "$gpid" "$REQS_MITM" -n "$REQS_MITM" "${h2[@]}")
 log "gRPC unary, $CALLS calls per cell"
