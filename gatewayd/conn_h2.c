@@ -118,32 +118,6 @@ audit_stream(struct h2conn *hc, struct h2_stream *s)
 
 /* --- deadlines --- */
 
-/* The upstream has the stream's turn: the request ended, the response
- * has not (response_timeout); otherwise the guest has it (idle_timeout). */
-static bool
-up_turn(const struct h2_stream *s)
-{
-	return s->req.end && s->u_open;
-}
-
-static uint64_t
-stream_deadline(const struct h2conn *hc, const struct h2_stream *s)
-{
-	const struct limits_config *lim = &hc->c->rt->cfg->limits;
-
-	if (!s->g_open)
-		return 0;
-	return s->last_ms + (up_turn(s) ? lim->response_timeout_ms :
-	    lim->idle_timeout_ms);
-}
-
-void
-conn_h2_stream_arm(struct h2conn *hc, struct h2_stream *s)
-{
-	loop_timer_set(hc->c->worker->loop, &s->timer,
-	    stream_deadline(hc, s));
-}
-
 /*
  * The stream's deadline passed: only this stream ends, as an HTTP/1.1
  * exchange would (504 before the response head, a reset after it).  A
@@ -155,7 +129,7 @@ static bool
 stream_expire(struct h2conn *hc, struct h2_stream *s, uint64_t now)
 {
 	struct conn *c = hc->c;
-	bool up = up_turn(s);
+	bool up = conn_h2_up_turn(s);
 
 	if (s->expired) {
 		exchange_set_reason(&c->x, "guest reads nothing");
@@ -185,7 +159,7 @@ stream_timer(struct timer *t, uint64_t now)
 	struct h2_stream *s = (struct h2_stream *)((char *)t -
 	    offsetof(struct h2_stream, timer));
 	struct h2conn *hc = s->hc;
-	uint64_t when = stream_deadline(hc, s);
+	uint64_t when = conn_h2_stream_deadline(hc, s);
 
 	if (when == 0)
 		return;

@@ -103,6 +103,11 @@ void conn_h2_reply_page(struct h2conn *hc, struct h2_stream *s,
 /* What s waits for changed (its request ended, its upstream side
  * closed): move its timer to the deadline that now applies. */
 void conn_h2_stream_arm(struct h2conn *hc, struct h2_stream *s);
+/* The upstream has s's turn (response_timeout applies, not idle). */
+bool conn_h2_up_turn(const struct h2_stream *s);
+/* When s times out (0: it has no deadline, the guest side closed). */
+uint64_t conn_h2_stream_deadline(const struct h2conn *hc,
+    const struct h2_stream *s);
 
 /* Copy the fields of a block (no pseudo-headers when skip_pseudo). */
 void h2_kept_set(struct h2_kept *k, const struct h2_field *f, size_t n,

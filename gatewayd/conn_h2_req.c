@@ -164,6 +164,32 @@ field(struct h2_field *f, const char *name, const char *v, size_t vl)
 	f->flags = 0;
 }
 
+/* The upstream has the stream's turn: the request ended, the response
+ * has not (response_timeout); otherwise the guest has it (idle_timeout). */
+bool
+conn_h2_up_turn(const struct h2_stream *s)
+{
+	return s->req.end && s->u_open;
+}
+
+uint64_t
+conn_h2_stream_deadline(const struct h2conn *hc, const struct h2_stream *s)
+{
+	const struct limits_config *lim = &hc->c->rt->cfg->limits;
+
+	if (!s->g_open)
+		return 0;
+	return s->last_ms + (conn_h2_up_turn(s) ? lim->response_timeout_ms :
+	    lim->idle_timeout_ms);
+}
+
+void
+conn_h2_stream_arm(struct h2conn *hc, struct h2_stream *s)
+{
+	loop_timer_set(hc->c->worker->loop, &s->timer,
+	    conn_h2_stream_deadline(hc, s));
+}
+
 void
 conn_h2_reply_page(struct h2conn *hc, struct h2_stream *s,
     const struct reply_page *p)
