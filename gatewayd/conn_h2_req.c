@@ -154,16 +154,6 @@ set_url(struct h2_stream *s, const char *host, uint16_t port,
 	s->x.path_off = (size_t)n;
 }
 
-static void
-field(struct h2_field *f, const char *name, const char *v, size_t vl)
-{
-	f->name = name;
-	f->namelen = strlen(name);
-	f->value = v;
-	f->valuelen = vl;
-	f->flags = 0;
-}
-
 /* The upstream has the stream's turn: the request ended, the response
  * has not (response_timeout); otherwise the guest has it (idle_timeout). */
 bool
@@ -307,22 +297,22 @@ submit_upstream(struct h2conn *hc, struct h2_stream *s, const struct h2_req *r,
 	if (port != 443)
 		snprintf(auth + strlen(auth), sizeof(auth) - strlen(auth),
 		    ":%u", port);
-	field(&f[n++], ":method", r->method.p, r->method.len);
-	field(&f[n++], ":scheme", "https", 5);
-	field(&f[n++], ":authority", auth, strlen(auth));
-	field(&f[n++], ":path", r->path.p, r->path.len);
+	h2_field_set(&f[n++], ":method", r->method.p, r->method.len);
+	h2_field_set(&f[n++], ":scheme", "https", 5);
+	h2_field_set(&f[n++], ":authority", auth, strlen(auth));
+	h2_field_set(&f[n++], ":path", r->path.p, r->path.len);
 	for (i = 0; i < r->nheaders; i++) {
 		const struct http_header *h = &r->headers[i];
 
 		if (http_name_is(&h->name, "host") ||
 		    (drop != NULL && http_name_is(&h->name, drop)))
 			continue;
-		field(&f[n++], h->name.p, h->value.p, h->value.len);
+		h2_field_set(&f[n++], h->name.p, h->value.p, h->value.len);
 	}
 	if (s->secret_value != NULL) {
 		size_t nl = strlen(s->secret_value);
 
-		field(&f[n], s->secret_value, s->secret_value + nl + 1,
+		h2_field_set(&f[n], s->secret_value, s->secret_value + nl + 1,
 		    strlen(s->secret_value + nl + 1));
 		f[n++].flags = H2_F_NO_INDEX;
 	}

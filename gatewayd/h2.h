@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -75,6 +76,17 @@ struct h2_field {
 	size_t		valuelen;
 	unsigned	flags;		/* H2_F_* (sending only) */
 };
+
+/* f names name = v (vl bytes), no flags: the fields the gateway makes. */
+static inline void
+h2_field_set(struct h2_field *f, const char *name, const char *v, size_t vl)
+{
+	f->name = name;
+	f->namelen = strlen(name);
+	f->value = v;
+	f->valuelen = vl;
+	f->flags = 0;
+}
 
 /* A complete received header block.  Fields point into the session's
  * scratch space and are valid only during the callback. */

@@ -151,25 +151,18 @@ reply_send(struct conn *c, int status, const char *reason,
 	reply_send_page(c, &p);
 }
 
-static void
-field(struct h2_field *f, const char *name, const char *v)
-{
-	f->name = name;
-	f->namelen = strlen(name);
-	f->value = v;
-	f->valuelen = strlen(v);
-	f->flags = 0;
-}
-
 void
 reply_h2_fields(struct reply_h2 *o, const struct reply_page *p)
 {
+	static const char type[] = "text/plain; charset=utf-8";
+	const char *why = header_reason(p);
+
 	snprintf(o->status, sizeof(o->status), "%d", p->status);
 	snprintf(o->length, sizeof(o->length), "%zu", p->len);
-	field(&o->f[0], ":status", o->status);
-	field(&o->f[1], "content-type", "text/plain; charset=utf-8");
-	field(&o->f[2], "content-length", o->length);
-	field(&o->f[3], "cache-control", "no-store");
-	field(&o->f[4], "x-content-type-options", "nosniff");
-	field(&o->f[5], "x-gateway-reason", header_reason(p));
+	h2_field_set(&o->f[0], ":status", o->status, strlen(o->status));
+	h2_field_set(&o->f[1], "content-type", type, sizeof(type) - 1);
+	h2_field_set(&o->f[2], "content-length", o->length, strlen(o->length));
+	h2_field_set(&o->f[3], "cache-control", "no-store", 8);
+	h2_field_set(&o->f[4], "x-content-type-options", "nosniff", 7);
+	h2_field_set(&o->f[5], "x-gateway-reason", why, strlen(why));
 }
